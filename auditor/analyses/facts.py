@@ -1,0 +1,782 @@
+"""One pass over a file that records what every shared analysis needs.
+
+`FactsCollector` runs first in the engine's batched traversal and fills a `FileFacts`: scopes
+(the module and each function) with their calls, bindings and returns in source order, and the
+loops that enclose each call. The query methods on `FileFacts` answer the questions the rules
+share: is this a model or pipeline object, is this call GPU work, does it synchronise, what does
+this local helper do. They look through assignments and through functions defined in the same file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from functools import cached_property
+
+import libcst as cst
+from libcst.metadata import (
+    CodeRange,
+    ParentNodeProvider,
+    PositionProvider,
+    QualifiedNameProvider,
+)
+
+from auditor.analyses import names as N
+
+Pos = tuple[int, int]  #: (1-based line, 0-based column), comparable in source order
+
+
+@dataclass(eq=False, slots=True)
+class Binding:
+    target: str  # dotted text: `pipe`, `self.pipe`, `results[]`
+    value: cst.BaseExpression | None  # None for parameters
+    kind: str  # "assign" | "aug" | "for" | "with" | "param" | "comp" | "import"
+    start: Pos
+    end: Pos
+    scope: Scope
+    loop: cst.CSTNode | None = None  # the For/comprehension that binds a loop target
+    key: str | None = None  # the string key of `results["base"] = ...`
+
+
+@dataclass(eq=False, slots=True)
+class CallSite:
+    node: cst.Call
+    scope: Scope
+    start: Pos
+    end: Pos
+    loops: tuple[cst.CSTNode, ...]  # enclosing loops inside this scope, outermost first
+    qnames: frozenset[str]
+    stmt: cst.CSTNode | None  # the enclosing simple or compound statement
+
+
+@dataclass(eq=False)
+class Scope:
+    node: cst.Module | cst.FunctionDef
+    name: str
+    parent: Scope | None
+    params: list[str] = field(default_factory=list)
+    calls: list[CallSite] = field(default_factory=list)
+    bindings: list[Binding] = field(default_factory=list)
+    returns: list[cst.Return] = field(default_factory=list)
+    yields: list[Pos] = field(default_factory=list)
+    decorators: set[str] = field(default_factory=set)
+
+    @property
+    def body(self) -> list[cst.BaseStatement] | list[cst.BaseSmallStatement]:
+        if isinstance(self.node, cst.Module):
+            return list(self.node.body)
+        body = self.node.body
+        return list(body.body) if isinstance(body, cst.IndentedBlock) else list(body.body)
+
+    def calls_between(self, start: Pos, end: Pos) -> list[CallSite]:
+        return [c for c in self.calls if c.start >= start and c.end <= end]
+
+
+class SyncKind(StrEnum):
+    EXPLICIT = "explicit"  # torch.cuda.synchronize(), event.synchronize()
+    HOST_COPY = "host-copy"  # .cpu(), .item(), a pipeline returning PIL or numpy, generate()
+    HELPER = "helper"  # a local function that ends synchronised
+
+
+@dataclass(frozen=True, slots=True)
+class CallKind:
+    timer: str | None = None  # qualified timer name, or the local helper's name
+    timer_synced: bool = False  # a helper that synchronises before reading the clock
+    sync: SyncKind | None = None
+    work: bool = False  # queues device work
+    model: str | None = None  # the model/pipeline object the work runs on
+    pipeline_call: bool = False  # a direct call of a pipeline/model object (or its generate)
+    opaque: bool = False  # work through a function whose sync behaviour is unknown
+
+
+@dataclass(frozen=True, slots=True)
+class ModelInfo:
+    name: str
+    pipeline: bool  # a diffusers-style pipeline (its output_type decides a host copy)
+    compiled: bool
+    dynamic: bool  # built by a module loaded at run time
+    generator: bool  # a transformers model whose generate() syncs
+
+
+@dataclass(frozen=True, slots=True)
+class FuncSummary:
+    does_work: bool = False
+    ends_synced: bool = False  # after its last device work it synchronises
+    syncs: bool = False
+    returns_timer: str | None = None
+    timer_synced: bool = False
+    returns_model: ModelInfo | None = None
+    returns_dynamic_module: bool = False
+    returns_cli_args: bool = False
+
+
+def _pos(rng: CodeRange) -> tuple[Pos, Pos]:
+    return (rng.start.line, rng.start.column), (rng.end.line, rng.end.column)
+
+
+class FileFacts:
+    """What one file does, indexed for the shared analyses."""
+
+    def __init__(
+        self,
+        module: cst.Module,
+        positions: dict[cst.CSTNode, CodeRange],
+        qnames: dict[cst.CSTNode, frozenset[str]],
+        parents: dict[cst.CSTNode, cst.CSTNode],
+    ) -> None:
+        self.module = module
+        self.positions = positions
+        self.qnames = qnames
+        self.parents = parents
+        self.scopes: list[Scope] = []
+        self.functions: dict[str, Scope] = {}
+        self.argparse_defaults: dict[str, str] = {}  # dest -> default source text
+        self.argparse_options: dict[str, str] = {}  # dest -> option string
+        self.mentions_cuda = False
+        self._summaries: dict[str, FuncSummary] = {}
+        self._in_progress: set[str] = set()
+        self._model_memo: dict[tuple[int, str, Pos], ModelInfo | None] = {}
+        self._binops: dict[tuple[int, type], list[cst.BinaryOperation]] = {}
+        self._stmt_by_pos: dict[tuple[Pos, Pos], cst.CSTNode] = {}
+
+    # ----------------------------------------------------------------- positions & names
+    def pos(self, node: cst.CSTNode) -> tuple[Pos, Pos]:
+        return _pos(self.positions[node])
+
+    def qnames_of(self, node: cst.CSTNode) -> frozenset[str]:
+        return self.qnames.get(node, frozenset())
+
+    @property
+    def module_scope(self) -> Scope:
+        return self.scopes[0]
+
+    def module_imported_as(self, name: str) -> bool:
+        """`import torch` binds `torch` at module level."""
+        return any(b.kind == "import" and b.target == name for b in self.module_scope.bindings)
+
+    @cached_property
+    def uses_gpu(self) -> bool:
+        """The script mentions a CUDA device somewhere (else it runs on the CPU only)."""
+        return self.mentions_cuda
+
+    def calls_to_function(self, name: str) -> list[CallSite]:
+        return [
+            c
+            for s in self.scopes
+            for c in s.calls
+            if isinstance(c.node.func, cst.Name) and c.node.func.value == name
+        ]
+
+    # ----------------------------------------------------------------------- bindings
+    def binding_before(self, scope: Scope, target: str, pos: Pos) -> Binding | None:
+        """The assignment of `target` that reaches `pos` (the last one before it in source
+        order; a loop target binds from the loop header). Falls back to enclosing scopes."""
+        best: Binding | None = None
+        for b in scope.bindings:
+            if b.target == target and b.end <= pos and (best is None or b.end >= best.end):
+                best = b
+        if best is None:
+            for b in scope.bindings:
+                if b.target == target and b.kind == "param":
+                    return b
+        if best is None and scope.parent is not None:
+            parent = scope.parent
+            candidates = [b for b in parent.bindings if b.target == target]
+            if candidates:
+                # A global read from a function sees the module's last binding.
+                return max(candidates, key=lambda b: b.end)
+        return best
+
+    def reaching_bindings(self, scope: Scope, target: str, pos: Pos) -> list[Binding]:
+        """The last binding before `pos`, plus the earlier ones it may not have replaced: a
+        binding inside an `if`/`try` that does not also hold `pos` is conditional."""
+        last = self.binding_before(scope, target, pos)
+        if last is None:
+            return []
+        found = [last]
+        earlier = sorted(
+            (b for b in scope.bindings if b.target == target and b.end <= last.start),
+            key=lambda b: b.end,
+        )
+        current = last
+        while self._conditional(current, pos) and earlier:
+            current = earlier.pop()
+            found.append(current)
+        if self._conditional(current, pos):
+            found += [b for b in scope.bindings if b.target == target and b.kind == "param"]
+        return found
+
+    def _conditional(self, binding: Binding, pos: Pos) -> bool:
+        for stmt in self._nodes_at(binding):
+            for anc in self.ancestors(stmt):
+                if anc is binding.scope.node:
+                    return False
+                if isinstance(anc, cst.If | cst.Try | cst.For | cst.While):
+                    start, end = self.pos(anc)
+                    if not start <= pos <= end:
+                        return True
+        return False
+
+    def _nodes_at(self, binding: Binding) -> list[cst.CSTNode]:
+        return [n for n, rng in ((n, self.positions.get(n)) for n in self._stmt_index(binding))
+                if rng is not None]
+
+    def _stmt_index(self, binding: Binding) -> list[cst.CSTNode]:
+        key = (binding.start, binding.end)
+        if not self._stmt_by_pos:
+            for node, rng in self.positions.items():
+                if isinstance(node, cst.BaseSmallStatement | cst.BaseCompoundStatement |
+                              cst.WithItem | cst.Param):
+                    self._stmt_by_pos.setdefault(_pos(rng), node)
+        node = self._stmt_by_pos.get(key)
+        return [node] if node is not None else []
+
+    def branches(self, node: cst.CSTNode, scope: Scope) -> frozenset[tuple[int, str]]:
+        """The `if` branches that must be taken for `node` to run: (If id, side) pairs."""
+        out: set[tuple[int, str]] = set()
+        child = node
+        for anc in self.ancestors(node):
+            if anc is scope.node:
+                break
+            if isinstance(anc, cst.If):
+                out.add((id(anc), "body" if child is anc.body else "orelse"))
+            child = anc
+        return frozenset(out)
+
+    def resolve(self, scope: Scope, expr: cst.BaseExpression, pos: Pos, depth: int = 0
+                ) -> tuple[cst.BaseExpression, Scope, Pos]:
+        """Follow plain `name = value` assignments to the expression that produced a value."""
+        while depth < 8:
+            depth += 1
+            key = N.dotted(expr)
+            if key is None or not isinstance(expr, cst.Name | cst.Attribute):
+                break
+            b = self.binding_before(scope, key, pos)
+            if b is None or b.kind != "assign" or b.value is None:
+                break
+            expr, scope, pos = b.value, b.scope, b.start
+        return expr, scope, pos
+
+    # ------------------------------------------------------------------ model objects
+    def model_info(self, scope: Scope, expr: cst.BaseExpression, pos: Pos) -> ModelInfo | None:
+        key = N.dotted(expr) or ""
+        memo_key = (id(scope), key, pos) if key else None
+        if memo_key and memo_key in self._model_memo:
+            return self._model_memo[memo_key]
+        if memo_key:
+            self._model_memo[memo_key] = None  # cycle guard
+        info = self._model_info(scope, expr, pos, 0)
+        if memo_key:
+            self._model_memo[memo_key] = info
+        return info
+
+    def _model_info(self, scope: Scope, expr: cst.BaseExpression, pos: Pos, depth: int
+                    ) -> ModelInfo | None:
+        if depth > 6:
+            return None
+        if isinstance(expr, cst.Name | cst.Attribute | cst.Subscript):
+            key = N.dotted(expr)
+            if key is None:
+                return None
+            b = self.binding_before(scope, key, pos)
+            last = key.rsplit(".", 1)[-1].rstrip("[]")
+            if b is not None and b.value is not None and b.kind in ("assign", "with"):
+                inner = self._model_info(b.scope, b.value, b.start, depth + 1)
+                if inner is not None:
+                    return replace(inner, name=key)
+            if isinstance(expr, cst.Attribute) and self.is_dynamic_module(scope, expr.value, pos):
+                # `module.pipe`: a pipeline object a model module defines
+                if N.MODEL_NAME_RE.match(last):
+                    return ModelInfo(last, pipeline=True, compiled=False, dynamic=True,
+                                     generator=False)
+            if b is not None and b.kind == "param":
+                passed = self._param_model(b.scope, key, depth)
+                if passed is not None:
+                    return replace(passed, name=key)
+            if (b is None or b.kind in ("param", "for", "comp", "assign")) and N.MODEL_NAME_RE.match(
+                last
+            ):
+                if b is not None and b.kind == "assign" and b.value is not None and not isinstance(
+                    b.value, cst.Call | cst.Subscript | cst.Attribute | cst.Name
+                ):
+                    return None  # `model = "sd15"`: a name, not a model
+                return ModelInfo(
+                    key,
+                    pipeline="pipe" in last,
+                    compiled=False,
+                    dynamic=False,
+                    generator="llm" in last,
+                )
+            return None
+        if isinstance(expr, cst.Call):
+            func = expr.func
+            qn = self.qnames_of(func)
+            fname = N.call_name(expr) or ""
+            if qn & N.COMPILE_FUNCS and expr.args:
+                inner = self._model_info(scope, expr.args[0].value, pos, depth + 1)
+                base = inner or ModelInfo("model", False, False, False, False)
+                return ModelInfo(base.name, base.pipeline, True, base.dynamic, base.generator)
+            if isinstance(func, cst.Attribute) and fname in ("to", "cuda", "half", "eval",
+                                                             "bfloat16", "float", "compile"):
+                inner = self._model_info(scope, func.value, pos, depth + 1)
+                if inner is not None and fname == "compile":
+                    return ModelInfo(inner.name, inner.pipeline, True, inner.dynamic,
+                                     inner.generator)
+                return inner
+            lib = any(q.startswith(("diffusers", "transformers", "optimum", "vllm")) for q in qn)
+            if fname in N.MODEL_FACTORY_NAMES or (lib and fname[:1].isupper()):
+                owner = N.dotted(func.value) if isinstance(func, cst.Attribute) else fname
+                text = " ".join(sorted(qn)) + " " + (owner or "")
+                pipeline = "Pipeline" in text or "pipe" in fname or "diffusers" in text
+                dynamic = isinstance(func, cst.Attribute) and self.is_dynamic_module(
+                    scope, func.value, pos
+                )
+                generator = "ForCausalLM" in text or "Seq2Seq" in text or "transformers" in text
+                return ModelInfo(owner or fname, pipeline or dynamic, False, dynamic,
+                                 generator and not pipeline)
+            if isinstance(func, cst.Name) and func.value in self.functions:
+                return self.summary(func.value).returns_model
+        return None
+
+    def _param_model(self, scope: Scope, param: str, depth: int) -> ModelInfo | None:
+        """A parameter holds whatever model the function's callers in this file pass."""
+        if param not in scope.params or scope.parent is None:
+            return None
+        index = scope.params.index(param)
+        for site in self.calls_to_function(scope.name):
+            arg = self.argument(site.node, param, index)
+            if arg is not None:
+                info = self._model_info(site.scope, arg, site.start, depth + 1)
+                if info is not None:
+                    return info
+        return None
+
+    @staticmethod
+    def argument(call: cst.Call, param: str, index: int) -> cst.BaseExpression | None:
+        """The expression a call passes for a parameter (by keyword or position)."""
+        kw = N.keyword(call, param)
+        if kw is not None:
+            return kw.value
+        positional = [a for a in call.args if a.keyword is None and not a.star]
+        return positional[index].value if index < len(positional) else None
+
+    def reachable_calls(self, calls: list[CallSite], depth: int = 0) -> list[CallSite]:
+        """`calls` plus the calls inside local functions they call (transitively)."""
+        out: list[CallSite] = []
+        seen: set[int] = set()
+        stack = [(c, 0) for c in calls]
+        while stack:
+            call, d = stack.pop(0)
+            if id(call) in seen:
+                continue
+            seen.add(id(call))
+            out.append(call)
+            func = call.node.func
+            if d < 4 and isinstance(func, cst.Name) and func.value in self.functions:
+                stack += [(c, d + 1) for c in self.functions[func.value].calls]
+        return out
+
+    def is_dynamic_module(self, scope: Scope, expr: cst.BaseExpression, pos: Pos) -> bool:
+        value, vscope, vpos = self.resolve(scope, expr, pos)
+        if isinstance(value, cst.Call):
+            qn = self.qnames_of(value.func)
+            if qn & N.DYNAMIC_IMPORTS:
+                return True
+            if N.call_name(value) in ("load_module", "exec_module") and isinstance(
+                value.func, cst.Attribute
+            ):
+                return True
+            if isinstance(value.func, cst.Name) and value.func.value in self.functions:
+                return self.summary(value.func.value).returns_dynamic_module
+        key = N.dotted(expr)
+        if key is not None and isinstance(expr, cst.Name):
+            b = self.binding_before(scope, key, pos)
+            if b is not None and b.kind == "param" and key in ("module", "model_module", "mod"):
+                return True
+            if b is not None and b.kind == "assign" and isinstance(b.value, cst.Call):
+                # `spec.loader.exec_module(module)` after `module = module_from_spec(spec)`
+                return bool(self.qnames_of(b.value.func) & N.DYNAMIC_IMPORTS)
+        return False
+
+    def is_cli_args(self, scope: Scope, expr: cst.BaseExpression, pos: Pos) -> bool:
+        value, _, _ = self.resolve(scope, expr, pos)
+        if isinstance(value, cst.Call):
+            if N.call_name(value) in ("parse_args", "parse_known_args"):
+                return True
+            if isinstance(value.func, cst.Name) and value.func.value in self.functions:
+                return self.summary(value.func.value).returns_cli_args
+        if isinstance(expr, cst.Name) and expr.value in ("args", "opts", "cfg", "config",
+                                                         "options"):
+            return bool(self.argparse_defaults) and value is expr
+        return False
+
+    # ------------------------------------------------------------------- call kinds
+    def call_kind(self, call: CallSite) -> CallKind:
+        node = call.node
+        qn = call.qnames
+        fname = N.call_name(node)
+        if qn & N.HOST_TIMERS:
+            return CallKind(timer=sorted(qn & N.HOST_TIMERS)[0])
+        if qn & N.EXPLICIT_SYNCS or fname in N.SYNC_METHODS:
+            return CallKind(sync=SyncKind.EXPLICIT)
+        func = node.func
+        if isinstance(func, cst.Name) and func.value in self.functions:
+            s = self.summary(func.value)
+            if s.returns_timer:
+                return CallKind(timer=func.value, timer_synced=s.timer_synced)
+            if s.does_work or s.syncs:
+                return CallKind(
+                    work=s.does_work,
+                    sync=SyncKind.HELPER if s.ends_synced else None,
+                    model=self._model_argument(call),
+                )
+            return CallKind()
+        if isinstance(func, cst.Attribute) and fname in N.HOST_COPY_METHODS and not node.args:
+            return CallKind(sync=SyncKind.HOST_COPY)
+        # A call of a model or pipeline object, or of its generate().
+        target: cst.BaseExpression | None = None
+        if isinstance(func, cst.Name | cst.Subscript):
+            target = func
+        elif isinstance(func, cst.Attribute) and fname in ("generate", "forward", "__call__"):
+            target = func.value
+        elif isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name | cst.Attribute):
+            # `self.pipe(...)` / `runner.model(...)`: the attribute itself is the object
+            if N.MODEL_NAME_RE.match(func.attr.value) and not self.is_dynamic_module(
+                call.scope, func.value, call.start
+            ):
+                target = func
+        if target is not None:
+            info = self.model_info(call.scope, target, call.start)
+            if info is not None:
+                sync: SyncKind | None = None
+                if fname == "generate" or (info.generator and fname == "generate"):
+                    sync = SyncKind.HOST_COPY
+                elif info.pipeline and self._pipeline_returns_host_data(node):
+                    sync = SyncKind.HOST_COPY
+                return CallKind(work=True, model=info.name, pipeline_call=True, sync=sync)
+        # `module.inference(pipe, prompts)`: work through a function the model module defines
+        if isinstance(func, cst.Attribute) and self.is_dynamic_module(
+            call.scope, func.value, call.start
+        ):
+            model = self._model_argument(call)
+            if model is not None:
+                return CallKind(work=True, model=model, opaque=True)
+        if any(q.startswith("torch.") and not q.startswith(N.TORCH_NON_WORK_PREFIXES) for q in qn):
+            return CallKind(work=True)
+        return CallKind()
+
+    def _model_argument(self, call: CallSite) -> str | None:
+        for arg in call.node.args:
+            info = self.model_info(call.scope, arg.value, call.start)
+            if info is not None:
+                return info.name
+        return None
+
+    @staticmethod
+    def _pipeline_returns_host_data(node: cst.Call) -> bool:
+        arg = N.keyword(node, "output_type")
+        if arg is None:
+            return True  # diffusers defaults to PIL images
+        value = N.string_value(arg.value)
+        return value is not None and value in N.HOST_OUTPUT_TYPES
+
+    @cached_property
+    def kinds(self) -> dict[int, CallKind]:
+        return {id(c): self.call_kind(c) for s in self.scopes for c in s.calls}
+
+    def kind(self, call: CallSite) -> CallKind:
+        return self.kinds[id(call)]
+
+    # ------------------------------------------------------------- function summaries
+    def summary(self, name: str) -> FuncSummary:
+        if name in self._summaries:
+            return self._summaries[name]
+        if name in self._in_progress or name not in self.functions:
+            return FuncSummary()
+        self._in_progress.add(name)
+        try:
+            result = self._summarise(self.functions[name])
+        finally:
+            self._in_progress.discard(name)
+        self._summaries[name] = result
+        return result
+
+    def _summarise(self, scope: Scope) -> FuncSummary:
+        kinds = [(c, self.call_kind(c)) for c in sorted(scope.calls, key=lambda c: c.end)]
+        does_work = any(k.work for _, k in kinds)
+        syncs = any(k.sync is not None for _, k in kinds)
+        last_work = max((c.end for c, k in kinds if k.work), default=None)
+        ends_synced = last_work is not None and any(
+            k.sync is not None and c.end >= last_work for c, k in kinds
+        )
+        returns_timer: str | None = None
+        timer_synced = False
+        returns_model: ModelInfo | None = None
+        dynamic = False
+        cli = False
+        for ret in scope.returns:
+            if ret.value is None:
+                continue
+            start, _ = self.pos(ret)
+            value, vscope, vpos = self.resolve(scope, ret.value, start)
+            if isinstance(value, cst.Call):
+                qn = self.qnames_of(value.func)
+                if qn & N.HOST_TIMERS:
+                    returns_timer = sorted(qn & N.HOST_TIMERS)[0]
+                    timer_start, _ = self.pos(value)
+                    timer_synced = any(
+                        k.sync is not None and c.end <= timer_start for c, k in kinds
+                    )
+                if N.call_name(value) in ("parse_args", "parse_known_args"):
+                    cli = True
+            info = self.model_info(vscope, value, vpos)
+            if info is not None and returns_model is None:
+                returns_model = info
+            if self.is_dynamic_module(vscope, value, vpos) or (
+                isinstance(value, cst.Name) and self.is_dynamic_module(scope, value, start)
+            ):
+                dynamic = True
+        return FuncSummary(
+            does_work=does_work,
+            ends_synced=ends_synced or (syncs and not does_work),
+            syncs=syncs,
+            returns_timer=returns_timer,
+            timer_synced=timer_synced,
+            returns_model=returns_model,
+            returns_dynamic_module=dynamic,
+            returns_cli_args=cli,
+        )
+
+    def binary_operations(self, scope: Scope, operator: type) -> list[cst.BinaryOperation]:
+        """`a <op> b` expressions in the scope's own code (not in nested functions)."""
+        key = (id(scope), operator)
+        if key not in self._binops:
+            found: list[cst.BinaryOperation] = []
+
+            class Finder(cst.CSTVisitor):
+                def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+                    return node is scope.node
+
+                def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
+                    if isinstance(node.operator, operator):
+                        found.append(node)
+
+            scope.node.visit(Finder())
+            self._binops[key] = found
+        return self._binops[key]
+
+    # -------------------------------------------------------------------- structure
+    def enclosing_statement(self, node: cst.CSTNode) -> cst.CSTNode | None:
+        cur: cst.CSTNode | None = node
+        while cur is not None and not isinstance(cur, cst.BaseStatement):
+            cur = self.parents.get(cur)
+        return cur
+
+    def ancestors(self, node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+        cur = self.parents.get(node)
+        while cur is not None:
+            yield cur
+            cur = self.parents.get(cur)
+
+
+LOOP_TYPES = (cst.For, cst.While, cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)
+
+
+class FactsCollector(cst.BatchableCSTVisitor):
+    """Runs first in the batched traversal and fills `facts`."""
+
+    METADATA_DEPENDENCIES = (PositionProvider, QualifiedNameProvider, ParentNodeProvider)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.facts: FileFacts | None = None
+        self._scopes: list[Scope] = []
+        self._loops: list[list[cst.CSTNode]] = []
+
+    # metadata access that tolerates nodes without metadata
+    def _qn(self, node: cst.CSTNode) -> frozenset[str]:
+        names = self.get_metadata(QualifiedNameProvider, node, set())
+        return frozenset(q.name for q in names)
+
+    def visit_Module(self, node: cst.Module) -> None:
+        positions = self.metadata[PositionProvider]
+        parents = self.metadata[ParentNodeProvider]
+        self.facts = FileFacts(node, positions, {}, parents)  # type: ignore[arg-type]
+        scope = Scope(node, "<module>", None)
+        self.facts.scopes.append(scope)
+        self._scopes.append(scope)
+        self._loops.append([])
+
+    def _pos(self, node: cst.CSTNode) -> tuple[Pos, Pos]:
+        return _pos(self.get_metadata(PositionProvider, node))
+
+    def _cur(self) -> Scope:
+        return self._scopes[-1]
+
+    def _bind(self, target: cst.BaseExpression, value: cst.BaseExpression | None, kind: str,
+              node: cst.CSTNode, loop: cst.CSTNode | None = None) -> None:
+        if isinstance(target, cst.Tuple | cst.List):
+            for el in target.elements:
+                # Tuple unpacking: the element's value is unknown, but the name is bound.
+                self._bind(el.value, None if kind == "assign" else value, kind, node, loop)
+            return
+        key = N.dotted(target)
+        if key is None:
+            return
+        sub_key = None
+        if isinstance(target, cst.Subscript) and len(target.slice) == 1:
+            idx = target.slice[0].slice
+            if isinstance(idx, cst.Index):
+                sub_key = N.string_value(idx.value)
+        start, end = self._pos(node)
+        self._cur().bindings.append(
+            Binding(key, value, kind, start, end, self._cur(), loop=loop, key=sub_key)
+        )
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        assert self.facts is not None
+        scope = Scope(node, node.name.value, self._cur())
+        for dec in node.decorators:
+            scope.decorators |= self._qn(dec.decorator)
+            if isinstance(dec.decorator, cst.Name | cst.Attribute):
+                scope.decorators.add(N.dotted(dec.decorator) or "")
+        self.facts.scopes.append(scope)
+        self.facts.functions.setdefault(node.name.value, scope)
+        self._scopes.append(scope)
+        self._loops.append([])
+        params = node.params
+        for p in [*params.posonly_params, *params.params, *params.kwonly_params]:
+            scope.params.append(p.name.value)
+            start, end = self._pos(p)
+            scope.bindings.append(Binding(p.name.value, p.default, "param", start, end, scope))
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self._scopes.pop()
+        self._loops.pop()
+
+    def visit_For(self, node: cst.For) -> None:
+        self._bind(node.target, node.iter, "for", node, loop=node)
+        self._loops[-1].append(node)
+
+    def leave_For(self, original_node: cst.For) -> None:
+        self._loops[-1].pop()
+
+    def visit_While(self, node: cst.While) -> None:
+        self._loops[-1].append(node)
+
+    def leave_While(self, original_node: cst.While) -> None:
+        self._loops[-1].pop()
+
+    def _visit_comp(self, node: cst.ListComp | cst.SetComp | cst.GeneratorExp | cst.DictComp
+                    ) -> None:
+        comp: cst.CompFor | None = node.for_in
+        while comp is not None:
+            self._bind(comp.target, comp.iter, "comp", node, loop=node)
+            comp = comp.inner_for_in
+        self._loops[-1].append(node)
+
+    def _leave_comp(self) -> None:
+        self._loops[-1].pop()
+
+    def visit_ListComp(self, node: cst.ListComp) -> None:
+        self._visit_comp(node)
+
+    def leave_ListComp(self, original_node: cst.ListComp) -> None:
+        self._leave_comp()
+
+    def visit_SetComp(self, node: cst.SetComp) -> None:
+        self._visit_comp(node)
+
+    def leave_SetComp(self, original_node: cst.SetComp) -> None:
+        self._leave_comp()
+
+    def visit_GeneratorExp(self, node: cst.GeneratorExp) -> None:
+        self._visit_comp(node)
+
+    def leave_GeneratorExp(self, original_node: cst.GeneratorExp) -> None:
+        self._leave_comp()
+
+    def visit_DictComp(self, node: cst.DictComp) -> None:
+        self._visit_comp(node)
+
+    def leave_DictComp(self, original_node: cst.DictComp) -> None:
+        self._leave_comp()
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for t in node.targets:
+            self._bind(t.target, node.value, "assign", node)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        if node.value is not None:
+            self._bind(node.target, node.value, "assign", node)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self._bind(node.target, node.value, "aug", node)
+
+    def visit_Import(self, node: cst.Import) -> None:
+        for alias in node.names:
+            bound = alias.asname.name if alias.asname else alias.name
+            if isinstance(bound, cst.Name | cst.Attribute):
+                key = N.dotted(bound)
+                if key is not None:
+                    start, end = self._pos(node)
+                    self._cur().bindings.append(
+                        Binding(key.split(".")[0] if alias.asname is None else key, None,
+                                "import", start, end, self._cur()))
+
+    def visit_WithItem(self, node: cst.WithItem) -> None:
+        if node.asname is not None:
+            self._bind(node.asname.name, node.item, "with", node)
+
+    def visit_Return(self, node: cst.Return) -> None:
+        self._cur().returns.append(node)
+
+    def visit_Yield(self, node: cst.Yield) -> None:
+        self._cur().yields.append(self._pos(node)[0])
+
+    def visit_SimpleString(self, node: cst.SimpleString) -> None:
+        assert self.facts is not None
+        if not self.facts.mentions_cuda:
+            value = N.string_value(node)
+            if value is not None and (value == "cuda" or value.startswith("cuda:")):
+                self.facts.mentions_cuda = True
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        assert self.facts is not None
+        if node.attr.value == "cuda" and not self.facts.mentions_cuda:
+            self.facts.mentions_cuda = True
+
+    def visit_Call(self, node: cst.Call) -> None:
+        assert self.facts is not None
+        qn = self._qn(node.func)
+        self.facts.qnames[node.func] = qn
+        start, end = self._pos(node)
+        stmt = self.facts.enclosing_statement(node)
+        self._cur().calls.append(
+            CallSite(node, self._cur(), start, end, tuple(self._loops[-1]), qn, stmt)
+        )
+        if N.call_name(node) == "add_argument":
+            self._record_argparse(node)
+
+    def _record_argparse(self, node: cst.Call) -> None:
+        assert self.facts is not None
+        options = [N.string_value(a.value) for a in node.args if a.keyword is None]
+        longs = [o for o in options if o and o.startswith("--")]
+        dest_arg = N.keyword(node, "dest")
+        dest = N.string_value(dest_arg.value) if dest_arg else None
+        if dest is None and longs:
+            dest = longs[0][2:].replace("-", "_")
+        elif dest is None and options and options[0] and not options[0].startswith("-"):
+            dest = options[0]
+        if dest is None:
+            return
+        default = N.keyword(node, "default")
+        self.facts.argparse_defaults[dest] = N.code(default.value) if default else "None"
+        self.facts.argparse_options[dest] = longs[0] if longs else dest
+
+    def visit_Name(self, node: cst.Name) -> None:
+        assert self.facts is not None
+        # Keep qualified names of every name load, for imports of timers and syncs used as
+        # values (e.g. `clock = time.perf_counter`).
+        return None

@@ -1,0 +1,207 @@
+"""Known APIs, by fully qualified name, and small helpers over libcst expressions.
+
+Names are resolved by libcst's `QualifiedNameProvider`, so `import time as t`, `from time import
+perf_counter as now` and `from torch.cuda import synchronize as sync` all map to the names below.
+"""
+
+from __future__ import annotations
+
+import re
+
+import libcst as cst
+
+#: Host clocks that measure wall time. `process_time` is CPU time and is not a benchmark timer.
+HOST_TIMERS: frozenset[str] = frozenset(
+    {
+        "time.time",
+        "time.perf_counter",
+        "time.monotonic",
+        "time.time_ns",
+        "time.perf_counter_ns",
+        "time.monotonic_ns",
+        "timeit.default_timer",
+    }
+)
+
+#: Calls that block the host until queued device work has finished.
+EXPLICIT_SYNCS: frozenset[str] = frozenset(
+    {
+        "torch.cuda.synchronize",
+        "torch.cuda.current_stream.synchronize",
+        "torch.accelerator.synchronize",
+        "torch.xpu.synchronize",
+        "torch.mps.synchronize",
+        "torch.npu.synchronize",
+        "torch.cuda.Stream.synchronize",
+        "torch.cuda.Event.synchronize",
+        "torch._dynamo.utils.synchronize",
+    }
+)
+
+#: Tensor methods that copy to the host and therefore wait for the device.
+HOST_COPY_METHODS: frozenset[str] = frozenset({"cpu", "item", "numpy", "tolist"})
+
+#: Method names that, called on any object, synchronise (events and streams).
+SYNC_METHODS: frozenset[str] = frozenset({"synchronize"})
+
+CUDA_EVENT_CLASSES: frozenset[str] = frozenset({"torch.cuda.Event", "torch.Event", "torch.cuda.streams.Event"})
+
+COMPILE_FUNCS: frozenset[str] = frozenset({"torch.compile"})
+
+#: torch functions that queue no device work (or are about timing itself).
+TORCH_NON_WORK_PREFIXES: tuple[str, ...] = (
+    "torch.cuda.synchronize",
+    "torch.cuda.is_available",
+    "torch.cuda.Event",
+    "torch.cuda.empty_cache",
+    "torch.cuda.reset_peak_memory_stats",
+    "torch.cuda.max_memory_allocated",
+    "torch.cuda.memory_allocated",
+    "torch.cuda.get_device_name",
+    "torch.cuda.device_count",
+    "torch.cuda.set_device",
+    "torch.cuda.manual_seed",
+    "torch.cuda.nvtx",
+    "torch.cuda.current_stream",
+    "torch.cuda.stream",
+    "torch.cuda.Stream",
+    "torch.accelerator",
+    "torch.no_grad",
+    "torch.inference_mode",
+    "torch.enable_grad",
+    "torch.set_grad_enabled",
+    "torch.manual_seed",
+    "torch.Generator",
+    "torch.device",
+    "torch.set_num_threads",
+    "torch.set_float32_matmul_precision",
+    "torch.backends",
+    "torch.autocast",
+    "torch.amp",
+    "torch.utils",
+    "torch.compile",
+    "torch._dynamo",
+    "torch.profiler",
+    "torch.float",
+    "torch.dtype",
+    "torch.is_tensor",
+    "torch.load",
+    "torch.save",
+)
+
+#: Functions that load a model module at run time from a path or a name.
+DYNAMIC_IMPORTS: frozenset[str] = frozenset(
+    {
+        "importlib.import_module",
+        "importlib.util.module_from_spec",
+        "builtins.__import__",
+        "runpy.run_path",
+        "runpy.run_module",
+    }
+)
+
+#: Factory functions that, by convention, build a pipeline or model.
+MODEL_FACTORY_NAMES: frozenset[str] = frozenset(
+    {
+        "load_model",
+        "get_model",
+        "build_model",
+        "create_model",
+        "make_model",
+        "load_pipeline",
+        "get_pipeline",
+        "get_pipe",
+        "load_pipe",
+        "build_pipeline",
+        "create_pipeline",
+        "make_pipeline",
+        "from_pretrained",
+        "from_single_file",
+        "from_config",
+        "from_pipe",
+    }
+)
+
+#: Parameter and loop-variable names that hold a model or pipeline by convention.
+MODEL_NAME_RE = re.compile(
+    r"^(pipe|pipeline|model|unet|transformer|vae|text_encoder|denoiser|llm|engine|net"
+    r"|[a-z0-9_]*_(pipe|pipeline|model|unet|transformer|llm))$"
+)
+
+#: Collections of prompts by name (plural nouns for one text each).
+PROMPT_LIST_RE = re.compile(
+    r"(^|_)(prompts|captions|texts|questions|sentences|queries|instructions|descriptions)$"
+)
+#: Collections of batches by name.
+BATCH_LIST_RE = re.compile(r"(^|_)(batches|chunks|minibatches|prompt_batches)$")
+
+#: Keyword names that carry the prompt (or input) of a pipeline or model call.
+PROMPT_KWARGS: tuple[str, ...] = ("prompt", "prompts", "text", "input_ids", "inputs", "input")
+
+#: Tokenizer-like callables whose result stays tied to the prompt they were given.
+TOKENIZER_NAME_RE = re.compile(r"(tokenizer|processor|tok)$")
+
+STEP_KWARG = "num_inference_steps"
+#: Pipeline output types whose conversion forces a device-to-host copy.
+HOST_OUTPUT_TYPES: frozenset[str] = frozenset({"pil", "np", "numpy"})
+
+
+def dotted(node: cst.BaseExpression | None) -> str | None:
+    """`a.b.c` for Name/Attribute chains, `a[]` for a subscripted base, else None."""
+    if node is None:
+        return None
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        base = dotted(node.value)
+        return f"{base}.{node.attr.value}" if base else None
+    if isinstance(node, cst.Subscript):
+        base = dotted(node.value)
+        return f"{base}[]" if base else None
+    return None
+
+
+def call_name(call: cst.Call) -> str | None:
+    """The last component of the called name: `pipe` for `pipe(...)`, `item` for `x.item()`."""
+    func = call.func
+    if isinstance(func, cst.Name):
+        return func.value
+    if isinstance(func, cst.Attribute):
+        return func.attr.value
+    return None
+
+
+def receiver(call: cst.Call) -> cst.BaseExpression | None:
+    """The object a method is called on: `x` in `x.item()`."""
+    if isinstance(call.func, cst.Attribute):
+        return call.func.value
+    return None
+
+
+def keyword(call: cst.Call, name: str) -> cst.Arg | None:
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == name:
+            return arg
+    return None
+
+
+def positional(call: cst.Call, index: int) -> cst.Arg | None:
+    pos = [a for a in call.args if a.keyword is None and not a.star]
+    return pos[index] if index < len(pos) else None
+
+
+def string_value(node: cst.BaseExpression | None) -> str | None:
+    if isinstance(node, cst.SimpleString):
+        value = node.evaluated_value
+        return value if isinstance(value, str) else None
+    return None
+
+
+def int_value(node: cst.BaseExpression | None) -> int | None:
+    if isinstance(node, cst.Integer):
+        return int(node.value.replace("_", ""), 0)
+    return None
+
+
+def code(node: cst.CSTNode) -> str:
+    return cst.Module(body=[]).code_for_node(node)

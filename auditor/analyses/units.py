@@ -1,0 +1,228 @@
+"""Units of time values: a total over a workload, a per-call or per-sample time, a throughput.
+
+Units flow through assignments, `+=` accumulation, lists of samples (`times.append(dt)`), the
+statistics of those lists, and the return values of functions defined in the same file (with
+parameters replaced by the caller's arguments). A total remembers the workload it covers (the
+prompt argument of the timed calls), so two totals over different prompt sets can be told apart.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+import libcst as cst
+
+from auditor.analyses import names as N
+from auditor.analyses.batching import prompt_arg
+from auditor.analyses.facts import FileFacts, Pos, Scope
+from auditor.analyses.regions import Region
+
+
+class Unit(StrEnum):
+    TOTAL = "a total time"
+    PER_CALL = "a per-call time"
+    PER_SAMPLE = "a per-sample time"
+    THROUGHPUT = "a throughput"
+    SAMPLES = "a list of per-call times"
+
+
+TIME_UNITS = frozenset({Unit.TOTAL, Unit.PER_CALL, Unit.PER_SAMPLE, Unit.THROUGHPUT})
+
+COUNT_NAME_RE = re.compile(
+    r"^(n|num|count|total|bs|batch_size|n_[a-z_]+|num_[a-z_]+|[a-z_]*count|[a-z_]*samples?"
+    r"|[a-z_]*images|[a-z_]*prompts|iters|iterations|n_iters|runs|repeats|reps|trials)$"
+)
+STATS_PER_CALL = frozenset({"mean", "median", "fmean", "average", "min", "max"})
+
+
+@dataclass(frozen=True, slots=True)
+class Quantity:
+    unit: Unit
+    workload: str | None = None  # for totals: what was timed, e.g. "prompts[:4]"
+
+
+class UnitAnalysis:
+    def __init__(self, facts: FileFacts, regions: list[Region]) -> None:
+        self.facts = facts
+        self.by_end = {id(r.end_node): r for r in regions}
+
+    # ------------------------------------------------------------------ quantities
+    def quantity(self, scope: Scope, expr: cst.BaseExpression, pos: Pos, depth: int = 0,
+                 subst: dict[str, str] | None = None) -> Quantity | None:
+        if depth > 8:
+            return None
+        subst = subst or {}
+        if isinstance(expr, cst.BinaryOperation):
+            return self._binary(scope, expr, pos, depth, subst)
+        if isinstance(expr, cst.Name | cst.Attribute | cst.Subscript):
+            return self._named(scope, expr, pos, depth, subst)
+        if isinstance(expr, cst.Call):
+            return self._call(scope, expr, pos, depth, subst)
+        return None
+
+    def _binary(self, scope: Scope, expr: cst.BinaryOperation, pos: Pos, depth: int,
+                subst: dict[str, str]) -> Quantity | None:
+        op = expr.operator
+        if isinstance(op, cst.Subtract):
+            region = self.by_end.get(id(self._timer_node(scope, expr.left, pos)))
+            if region is not None:
+                return Quantity(Unit.TOTAL, self._workload(region, subst))
+            return None
+        left = self.quantity(scope, expr.left, pos, depth + 1, subst)
+        right = self.quantity(scope, expr.right, pos, depth + 1, subst)
+        if isinstance(op, cst.Divide):
+            if left is not None and left.unit in (Unit.TOTAL, Unit.PER_CALL) and \
+                    self.is_count(scope, expr.right, pos):
+                return Quantity(Unit.PER_SAMPLE)
+            if right is not None and right.unit in (Unit.TOTAL, Unit.PER_CALL) and \
+                    self.is_count(scope, expr.left, pos):
+                return Quantity(Unit.THROUGHPUT)
+            return None
+        if isinstance(op, cst.Multiply):
+            # scaling to milliseconds keeps the unit
+            if left is not None and _is_number(expr.right):
+                return left
+            if right is not None and _is_number(expr.left):
+                return right
+            return None
+        if isinstance(op, cst.Add) and left is not None and right is not None and \
+                left.unit == right.unit == Unit.TOTAL:
+            return Quantity(Unit.TOTAL)
+        return None
+
+    def _named(self, scope: Scope, expr: cst.BaseExpression, pos: Pos, depth: int,
+               subst: dict[str, str]) -> Quantity | None:
+        key = N.dotted(expr)
+        if key is None:
+            return None
+        sub_key = None
+        if isinstance(expr, cst.Subscript) and len(expr.slice) == 1 and isinstance(
+                expr.slice[0].slice, cst.Index):
+            sub_key = N.string_value(expr.slice[0].slice.value)
+        candidates = [
+            b for b in scope.bindings
+            if b.target == key and b.end <= pos and (sub_key is None or b.key == sub_key)
+        ]
+        if not candidates and scope.parent is not None:
+            candidates = [b for b in scope.parent.bindings
+                          if b.target == key and (sub_key is None or b.key == sub_key)]
+        if not candidates:
+            if isinstance(expr, cst.Name) and self._appended_samples(scope, key, pos):
+                return Quantity(Unit.SAMPLES)
+            return None
+        b = max(candidates, key=lambda b: b.end)
+        if b.value is None:
+            return None
+        if b.kind == "aug":
+            inner = self.quantity(b.scope, b.value, b.start, depth + 1, subst)
+            if inner is not None and inner.unit in (Unit.TOTAL, Unit.PER_CALL):
+                return Quantity(Unit.TOTAL, inner.workload)
+            return inner
+        if b.kind == "assign":
+            if isinstance(b.value, cst.List) and not b.value.elements and \
+                    self._appended_samples(b.scope, key, pos):
+                return Quantity(Unit.SAMPLES)
+            return self.quantity(b.scope, b.value, b.start, depth + 1, subst)
+        return None
+
+    def _timer_node(self, scope: Scope, expr: cst.BaseExpression, pos: Pos) -> cst.CSTNode:
+        """`t1` in `t1 - t0` stands for the timer read it was assigned from."""
+        if isinstance(expr, cst.Name):
+            b = self.facts.binding_before(scope, expr.value, pos)
+            if b is not None and b.kind == "assign" and b.value is not None:
+                return b.value
+        return expr
+
+    def _appended_samples(self, scope: Scope, name: str, pos: Pos) -> bool:
+        for c in scope.calls:
+            func = c.node.func
+            if isinstance(func, cst.Attribute) and func.attr.value == "append" and \
+                    N.dotted(func.value) == name and c.node.args:
+                q = self.quantity(scope, c.node.args[0].value, c.start, 1)
+                if q is not None and q.unit in (Unit.TOTAL, Unit.PER_CALL):
+                    return True
+        return False
+
+    def _call(self, scope: Scope, expr: cst.Call, pos: Pos, depth: int,
+              subst: dict[str, str]) -> Quantity | None:
+        fname = N.call_name(expr) or ""
+        region = self.by_end.get(id(expr))
+        if region is not None:  # start.elapsed_time(end)
+            return Quantity(Unit.TOTAL, self._workload(region, subst))
+        if fname in STATS_PER_CALL or fname == "sum":
+            if not expr.args:
+                return None
+            inner = self.quantity(scope, expr.args[0].value, pos, depth + 1, subst)
+            if inner is not None and inner.unit is Unit.SAMPLES:
+                return Quantity(Unit.TOTAL if fname == "sum" else Unit.PER_CALL)
+            return None
+        if fname in ("float", "round", "abs") and expr.args:
+            return self.quantity(scope, expr.args[0].value, pos, depth + 1, subst)
+        if isinstance(expr.func, cst.Name) and expr.func.value in self.facts.functions:
+            callee = self.facts.functions[expr.func.value]
+            mapping = dict(subst)
+            positional = [a for a in expr.args if a.keyword is None and not a.star]
+            for i, p in enumerate(callee.params):
+                arg = N.keyword(expr, p)
+                value = arg.value if arg is not None else (
+                    positional[i].value if i < len(positional) else None)
+                if value is not None:
+                    mapping[p] = N.code(value)
+            for ret in callee.returns:
+                if ret.value is None:
+                    continue
+                start, _ = self.facts.pos(ret)
+                q = self.quantity(callee, ret.value, start, depth + 1, mapping)
+                if q is not None:
+                    return q
+        return None
+
+    def _workload(self, region: Region, subst: dict[str, str]) -> str | None:
+        parts: list[str] = []
+        for c in region.calls():
+            if not self.facts.kind(c).model:
+                continue
+            arg = prompt_arg(self.facts, c)
+            if arg is not None:
+                parts.append(_substitute(N.code(arg), subst))
+        return " + ".join(sorted(set(parts))) or None
+
+    def is_count(self, scope: Scope, expr: cst.BaseExpression, pos: Pos) -> bool:
+        if isinstance(expr, cst.Integer):
+            return True
+        if isinstance(expr, cst.Call) and N.call_name(expr) == "len":
+            return True
+        if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Multiply):
+            return self.is_count(scope, expr.left, pos) or self.is_count(scope, expr.right, pos)
+        key = N.dotted(expr)
+        if key is not None:
+            last = key.rsplit(".", 1)[-1]
+            if COUNT_NAME_RE.match(last) and "time" not in last:
+                return True
+            b = self.facts.binding_before(scope, key, pos)
+            if b is not None and b.kind == "assign" and b.value is not None and isinstance(
+                    b.value, cst.Call | cst.Integer | cst.BinaryOperation):
+                return self.is_count(b.scope, b.value, b.start)
+        return False
+
+
+def _substitute(text: str, subst: dict[str, str]) -> str:
+    for name, value in subst.items():
+        text = re.sub(rf"\b{re.escape(name)}\b", value, text)
+    return text
+
+
+def _is_number(expr: cst.BaseExpression) -> bool:
+    return isinstance(expr, cst.Integer | cst.Float)
+
+
+def same_base_different_slice(a: str, b: str) -> bool:
+    """`prompts` vs `prompts[:4]`: the same prompt list cut differently."""
+    base_a, base_b = a.split("[", 1)[0], b.split("[", 1)[0]
+    return a != b and base_a == base_b
+
+
+def divisions(facts: FileFacts, scope: Scope) -> list[cst.BinaryOperation]:
+    return facts.binary_operations(scope, cst.Divide)

@@ -1,0 +1,251 @@
+"""Warm-up before the first timed region: how many calls, at which shape, synchronised or not.
+
+The warm-up of a timed model is every call of that model (or of a local helper given it) that
+runs before the region opens, in the same function, or, when the model is a parameter, before the
+first call of that function in its caller. Calls are counted on the statement tree: alternatives
+of an `if` count once, a loop over `range(k)` counts k times, a loop of unknown length counts as
+several.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+import libcst as cst
+
+from auditor.analyses import names as N
+from auditor.analyses.batching import Shape, prompt_arg, shape
+from auditor.analyses.facts import CallSite, FileFacts, Pos, Scope
+from auditor.analyses.regions import Region
+from auditor.analyses.sync import synced_between
+
+MANY = 1000  # a loop of unknown length: counts as "several"
+
+
+class WarmupReason(StrEnum):
+    NONE = "none"
+    COMPILE = "compile"
+    SINGLE_CALL = "single-call"
+    BATCH_SHAPE = "batch-shape"
+    NO_SYNC = "no-sync"
+
+
+REASON_TEXT = {
+    WarmupReason.NONE: "no warm-up call of `{model}` before it",
+    WarmupReason.COMPILE: "`{model}` is compiled with `torch.compile` but warmed up {count} time(s)",
+    WarmupReason.SINGLE_CALL: "only {count} warm-up call(s) of `{model}`",
+    WarmupReason.BATCH_SHAPE: "a warm-up at another batch shape ({warm}) than the timed calls"
+    " ({timed})",
+    WarmupReason.NO_SYNC: "no synchronisation between the warm-up and the timer start",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class WarmupVerdict:
+    region: Region
+    model: str
+    count: int
+    reasons: tuple[WarmupReason, ...]
+    warmups: tuple[CallSite, ...]
+    detail: dict[str, str]
+
+    def describe(self) -> str:
+        parts = [
+            REASON_TEXT[r].format(
+                model=self.model,
+                count=self.count,
+                warm=self.detail.get("warm_shape", "?"),
+                timed=self.detail.get("timed_shape", "?"),
+            )
+            for r in self.reasons
+        ]
+        return "; ".join(parts)
+
+
+def first_timed_regions(facts: FileFacts, regions: Sequence[Region]) -> list[Region]:
+    """The first region of each scope that times model work, if it is not inside a loop."""
+    firsts: dict[int, Region] = {}
+    for region in regions:
+        if not any(facts.kind(c).model for c in region.calls()):
+            continue
+        if id(region.scope) not in firsts:
+            firsts[id(region.scope)] = region
+    return [r for r in firsts.values() if not r.loops(facts)]
+
+
+def _count(facts: FileFacts, stmts: Sequence[cst.CSTNode], targets: set[int]) -> int:
+    total = 0
+    for stmt in stmts:
+        if isinstance(stmt, cst.If):
+            other: Sequence[cst.CSTNode] = ()
+            if isinstance(stmt.orelse, cst.If):
+                other = [stmt.orelse]
+            elif isinstance(stmt.orelse, cst.Else):
+                other = list(stmt.orelse.body.body)
+            total += max(_count(facts, list(stmt.body.body), targets),
+                         _count(facts, other, targets))
+        elif isinstance(stmt, cst.For | cst.While):
+            inner = _count(facts, list(stmt.body.body), targets)
+            if inner:
+                total += inner * _iterations(stmt)
+        elif isinstance(stmt, cst.Try):
+            total += _count(facts, list(stmt.body.body), targets)
+        elif isinstance(stmt, cst.With):
+            total += _count(facts, list(stmt.body.body), targets)
+        elif isinstance(stmt, cst.FunctionDef | cst.ClassDef):
+            continue
+        else:
+            total += _calls_in(stmt, targets)
+    return min(total, MANY)
+
+
+def _calls_in(node: cst.CSTNode, targets: set[int]) -> int:
+    count = 0
+
+    class V(cst.CSTVisitor):
+        def visit_Call(self, call: cst.Call) -> None:
+            nonlocal count
+            if id(call) in targets:
+                count += 1
+
+    node.visit(V())
+    return count
+
+
+def _iterations(loop: cst.For | cst.While) -> int:
+    if isinstance(loop, cst.For) and isinstance(loop.iter, cst.Call) and \
+            N.call_name(loop.iter) == "range":
+        args = [a.value for a in loop.iter.args]
+        ints = [N.int_value(a) for a in args]
+        if len(args) == 1 and ints[0] is not None:
+            return ints[0]
+        if len(args) == 2 and ints[0] is not None and ints[1] is not None:
+            return max(ints[1] - ints[0], 0)
+        if len(args) == 1 and isinstance(args[0], cst.Call) and N.call_name(args[0]) in (
+                "min", "max"):
+            literals = [N.int_value(a.value) for a in args[0].args]
+            known = [v for v in literals if v is not None]
+            if known:
+                return max(known)
+    return MANY
+
+
+def _helper_count(facts: FileFacts, call: CallSite) -> int:
+    """A warm-up through a local helper counts the model calls inside it."""
+    func = call.node.func
+    if isinstance(func, cst.Name) and func.value in facts.functions:
+        scope = facts.functions[func.value]
+        targets = {id(c.node) for c in scope.calls if facts.kind(c).work}
+        return max(_count(facts, scope.body, targets), 1)
+    return 1
+
+
+def _statements(scope: Scope) -> Sequence[cst.CSTNode]:
+    return scope.body
+
+
+def _warmups_in(facts: FileFacts, scope: Scope, model: str, before: Pos) -> list[CallSite]:
+    return [
+        c for c in scope.calls
+        if c.end <= before and facts.kind(c).work and facts.kind(c).model == model
+    ]
+
+
+def assess(facts: FileFacts, region: Region) -> WarmupVerdict | None:
+    timed = [c for c in region.calls() if facts.kind(c).model]
+    if not timed:
+        return None
+    model = facts.kind(timed[0]).model or ""
+    timed = [c for c in timed if facts.kind(c).model == model]
+    scope = region.scope
+    warmups = _warmups_in(facts, scope, model, region.content_start)
+    sync_scope, sync_from, sync_to = scope, region.content_start, region.content_start
+    if not warmups and model in scope.params:
+        outer = _warmups_at_caller(facts, scope, model)
+        if outer is None:
+            return None  # the model comes from a caller we cannot see: stay silent
+        warmups, sync_scope, sync_to = outer
+    targets = {id(c.node) for c in warmups}
+    count = _count(facts, _statements(sync_scope), targets) if warmups else 0
+    for c in warmups:
+        if _helper_count(facts, c) > 1:
+            count = max(count, _helper_count(facts, c))
+    reasons: list[WarmupReason] = []
+    detail: dict[str, str] = {"warmup_calls": str(count if count < MANY else "many")}
+    info = facts.model_info(timed[0].scope, timed[0].node.func, timed[0].start) if isinstance(
+        timed[0].node.func, cst.Name | cst.Attribute) else None
+    compiled = bool(info and info.compiled)
+    if not warmups:
+        reasons.append(WarmupReason.NONE)
+    elif compiled and count < 2:
+        reasons.append(WarmupReason.COMPILE)
+    elif count == 1:
+        reasons.append(WarmupReason.SINGLE_CALL)
+    if warmups:
+        mismatch = _shape_mismatch(facts, warmups, timed)
+        if mismatch is not None:
+            reasons.append(WarmupReason.BATCH_SHAPE)
+            detail["warm_shape"], detail["timed_shape"] = mismatch
+        last = max(warmups, key=lambda c: c.end)
+        sync_from = last.end
+        if facts.uses_gpu and facts.kind(last).sync is None and not synced_between(
+            facts, sync_scope.calls, sync_from, sync_to
+        ):
+            reasons.append(WarmupReason.NO_SYNC)
+    if not reasons:
+        return None
+    return WarmupVerdict(region, model, count, tuple(reasons), tuple(warmups), detail)
+
+
+def _shape_mismatch(facts: FileFacts, warmups: list[CallSite], timed: list[CallSite]
+                    ) -> tuple[str, str] | None:
+    """Compare shapes call form by call form (`pipe(...)` with `pipe(...)`)."""
+
+    def shapes(calls: list[CallSite]) -> dict[str, set[Shape]]:
+        out: dict[str, set[Shape]] = {}
+        for c in calls:
+            arg = prompt_arg(facts, c)
+            if arg is None:
+                continue
+            s = shape(facts, c.scope, arg, c.start)
+            if s is not Shape.UNKNOWN:
+                out.setdefault(N.dotted(c.node.func) or "", set()).add(s)
+        return out
+
+    warm, tim = shapes(warmups), shapes(timed)
+    for form, timed_shapes in tim.items():
+        warm_shapes = warm.get(form)
+        if warm_shapes and not (warm_shapes & timed_shapes):
+            label = {Shape.SINGLE: "one prompt per call", Shape.BATCH: "a batch per call"}
+            return (
+                "/".join(sorted(label[s] for s in warm_shapes)),
+                "/".join(sorted(label[s] for s in timed_shapes)),
+            )
+    return None
+
+
+def _warmups_at_caller(facts: FileFacts, scope: Scope, model: str
+                       ) -> tuple[list[CallSite], Scope, Pos] | None:
+    """When the timed model is a parameter, look before the first call of this function."""
+    if scope.parent is None or model not in scope.params:
+        return None
+    index = scope.params.index(model)
+    sites = sorted(facts.calls_to_function(scope.name), key=lambda c: c.start)
+    if not sites:
+        return None
+    site = sites[0]
+    arg = None
+    for i, a in enumerate(a for a in site.node.args if a.keyword is None and not a.star):
+        if i == index:
+            arg = a.value
+    kw = N.keyword(site.node, model)
+    if kw is not None:
+        arg = kw.value
+    if arg is None:
+        return None
+    info = facts.model_info(site.scope, arg, site.start)
+    if info is None:
+        return None
+    return _warmups_in(facts, site.scope, info.name, site.start), site.scope, site.start

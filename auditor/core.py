@@ -1,0 +1,201 @@
+"""Core value types shared by the engine, the rules, the reporters and the verifier.
+
+Everything here is plain data: no libcst nodes, no torch objects, so findings serialise, cache
+and cross process boundaries.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Severity(StrEnum):
+    """How far a flaw can move a reported number."""
+
+    ERROR = "error"  # can move a speedup by 2x or more
+    WARNING = "warning"  # distorts absolute numbers or a ratio by a few percent to tens
+    INFO = "info"
+
+
+class Category(StrEnum):
+    META = "meta"  # BA0xx: the checker's own diagnostics
+    TIMING = "timing"  # BA1xx: how time is read
+    WORKLOAD = "workload"  # BA2xx: what work is timed
+    STATISTICS = "statistics"  # BA3xx: how numbers are combined
+
+
+class Applicability(StrEnum):
+    SAFE = "safe"
+    UNSAFE = "unsafe"
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    line: int  #: 1-based
+    column: int  #: 1-based
+    end_line: int  #: 1-based
+    end_column: int  #: 1-based, exclusive
+
+
+@dataclass(frozen=True, slots=True)
+class Edit:
+    """Replace the text in `span` with `content` (an empty span inserts)."""
+
+    span: Span
+    content: str
+
+
+@dataclass(frozen=True, slots=True)
+class Fix:
+    title: str
+    applicability: Applicability
+    edits: tuple[Edit, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Related:
+    """A second location that explains a finding (the timer start, the other arm)."""
+
+    span: Span
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    code: str
+    name: str
+    path: str  # as given on the command line, with forward slashes
+    span: Span
+    severity: Severity
+    message: str
+    help: str  # the remedy, one line
+    source_line: str = ""  # the first offending line, for reports
+    fix: Fix | None = None
+    related: tuple[Related, ...] = ()
+    # What the verifier should measure, e.g. {"arms": ["base", "speedup"], "cli_steps": 50}
+    evidence: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def line(self) -> int:
+        return self.span.line
+
+    @property
+    def column(self) -> int:
+        return self.span.column
+
+    @property
+    def sort_key(self) -> tuple[str, int, int, str]:
+        return (self.path, self.span.line, self.span.column, self.code)
+
+    def fingerprint(self) -> str:
+        """Stable across unrelated line shifts: rule, file, and the offending line's text."""
+        basis = f"{self.code}\0{self.path}\0{self.source_line.strip()}"
+        return hashlib.sha256(basis.encode()).hexdigest()[:16]
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "code": self.code,
+            "name": self.name,
+            "path": self.path,
+            "line": self.span.line,
+            "column": self.span.column,
+            "end_line": self.span.end_line,
+            "end_column": self.span.end_column,
+            "severity": str(self.severity),
+            "message": self.message,
+            "help": self.help,
+            "source_line": self.source_line,
+            "fingerprint": self.fingerprint(),
+            "fix": None,
+            "related": [
+                {"line": r.span.line, "column": r.span.column, "message": r.message}
+                for r in self.related
+            ],
+            "evidence": dict(self.evidence),
+        }
+        if self.fix is not None:
+            data["fix"] = {
+                "title": self.fix.title,
+                "applicability": str(self.fix.applicability),
+                "edits": [
+                    {
+                        "line": e.span.line,
+                        "column": e.span.column,
+                        "end_line": e.span.end_line,
+                        "end_column": e.span.end_column,
+                        "content": e.content,
+                    }
+                    for e in self.fix.edits
+                ],
+            }
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class FileError:
+    """A file that could not be audited (unreadable, not UTF-8, syntax error)."""
+
+    path: str
+    kind: str  # "parse-error" | "read-error" | "internal-error"
+    message: str
+    line: int | None = None  #: 1-based
+    column: int | None = None  #: 1-based
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "kind": self.kind,
+            "message": self.message,
+            "line": self.line,
+            "column": self.column,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class RuleDocs:
+    what_it_does: str
+    why_is_this_bad: str
+    example: str  # flagged code; the catalogue test checks that it is flagged
+    use_instead: str  # clean code; the catalogue test checks that it is not flagged
+    known_problems: str = ""
+    references: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RuleMeta:
+    code: str
+    name: str  # kebab-case, names the pattern
+    summary: str
+    category: Category
+    severity: Severity
+    message: str  # the template, with {placeholders}
+    fix_title: str  # the remedy shown as help
+    docs: RuleDocs
+    default_enabled: bool = True
+    # Per-rule options a user may set under [tool.benchaudit.rules.<name>], with defaults.
+    options: tuple[tuple[str, Any], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class FileResult:
+    path: str
+    findings: tuple[Finding, ...] = ()
+    error: FileError | None = None
+
+
+@dataclass(slots=True)
+class CheckReport:
+    """The result of one `benchaudit check` run."""
+
+    files: list[FileResult] = field(default_factory=list)
+
+    @property
+    def findings(self) -> list[Finding]:
+        return sorted((f for r in self.files for f in r.findings), key=lambda f: f.sort_key)
+
+    @property
+    def errors(self) -> list[FileError]:
+        return sorted((r.error for r in self.files if r.error), key=lambda e: e.path)

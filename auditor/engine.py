@@ -1,0 +1,308 @@
+"""Parse each file once and run every enabled rule in one batched libcst traversal.
+
+The engine knows nothing about benchmarks: rules declare the analyses they need (visitors that
+run before them in the same traversal) and report plain `Finding`s. A file that cannot be read
+or parsed becomes a `FileError` for that file; the run goes on.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import tokenize
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from auditor.core import (
+    CheckReport,
+    FileError,
+    FileResult,
+    Finding,
+    Fix,
+    Related,
+    RuleMeta,
+    Severity,
+    Span,
+)
+
+SUPPRESSION_RE = re.compile(r"#\s*benchaudit:\s*ignore\[([A-Za-z0-9_,\s-]+)\]")
+UNUSED_SUPPRESSION = "BA001"
+
+
+@dataclass(slots=True)
+class FileContext:
+    """What a rule may know about the file it checks."""
+
+    path: str
+    source: str
+    lines: list[str]
+    options: dict[str, dict[str, Any]] = field(default_factory=dict)  # rule name -> options
+    model_paths: dict[str, str] = field(default_factory=dict)  # --model NAME=PATH
+    analyses: dict[type, Any] = field(default_factory=dict)
+
+    def analysis(self, cls: type) -> Any:
+        return self.analyses[cls]
+
+
+class _Visitor(cst.BatchableCSTVisitor):
+    """Lists its visit/leave methods from the class, without evaluating properties (libcst's
+    default inspects every attribute, which would run analyses before the traversal)."""
+
+    _visitor_names: ClassVar[dict[type, tuple[str, ...]]] = {}
+
+    def get_visitors(self) -> dict[str, Any]:  # type: ignore[override]
+        cls = type(self)
+        names = _Visitor._visitor_names.get(cls)
+        if names is None:
+            names = tuple(
+                n for n in dir(cls)
+                if n.startswith(("visit_", "leave_"))
+                and getattr(cls, n) is not getattr(cst.BatchableCSTVisitor, n, None)
+            )
+            _Visitor._visitor_names[cls] = names
+        return {n: getattr(self, n) for n in names}
+
+
+class Analysis(_Visitor):
+    """A shared analysis: a visitor that runs before the rules in the same traversal."""
+
+    def __init__(self, ctx: FileContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+
+
+class Rule(_Visitor):
+    """A lint rule: a libcst visitor with one `report()` call per finding (as Fixit's LintRule)."""
+
+    META: ClassVar[RuleMeta]
+    ANALYSES: ClassVar[tuple[type[Analysis], ...]] = ()
+    METADATA_DEPENDENCIES = (PositionProvider,)
+
+    def __init__(self, ctx: FileContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.findings: list[Finding] = []
+
+    @property
+    def options(self) -> dict[str, Any]:
+        merged = dict(self.META.options)
+        merged.update(self.ctx.options.get(self.META.name, {}))
+        return merged
+
+    def span_of(self, node: cst.CSTNode) -> Span:
+        rng = self.get_metadata(PositionProvider, node)
+        return Span(rng.start.line, rng.start.column + 1, rng.end.line, rng.end.column + 1)
+
+    def report(
+        self,
+        node: cst.CSTNode,
+        message: str | None = None,
+        *,
+        fix: Fix | None = None,
+        related: Sequence[tuple[cst.CSTNode, str]] = (),
+        evidence: dict[str, str] | None = None,
+        severity: Severity | None = None,
+        **fmt: str,
+    ) -> None:
+        span = self.span_of(node)
+        text = message if message is not None else self.META.message.format(**fmt)
+        line = self.ctx.lines[span.line - 1] if span.line - 1 < len(self.ctx.lines) else ""
+        self.findings.append(
+            Finding(
+                code=self.META.code,
+                name=self.META.name,
+                path=self.ctx.path,
+                span=span,
+                severity=severity or self.META.severity,
+                message=text,
+                help=self.META.fix_title,
+                source_line=line.rstrip("\r\n"),
+                fix=fix,
+                related=tuple(Related(self.span_of(n), m) for n, m in related),
+                evidence=tuple(sorted((evidence or {}).items())),
+            )
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Suppression:
+    line: int  #: 1-based
+    column: int  #: 1-based
+    codes: tuple[str, ...]
+
+
+def find_suppressions(source: str) -> list[Suppression]:
+    if "benchaudit" not in source:
+        return []
+    found: list[Suppression] = []
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+            if tok.type == tokenize.COMMENT:
+                m = SUPPRESSION_RE.search(tok.string)
+                if m:
+                    codes = tuple(c.strip() for c in m.group(1).split(",") if c.strip())
+                    found.append(Suppression(tok.start[0], tok.start[1] + 1, codes))
+    except (tokenize.TokenError, SyntaxError):
+        pass
+    return found
+
+
+def _apply_suppressions(
+    findings: list[Finding], suppressions: list[Suppression], enabled: set[str], path: str,
+    lines: list[str],
+) -> tuple[list[Finding], int]:
+    used: set[tuple[int, str]] = set()
+    by_line: dict[int, set[str]] = {}
+    for s in suppressions:
+        by_line.setdefault(s.line, set()).update(s.codes)
+    kept: list[Finding] = []
+    suppressed = 0
+    for f in findings:
+        hit = None
+        for line in {f.span.line, f.span.end_line}:
+            codes = by_line.get(line, set())
+            if f.code in codes or f.name in codes:
+                hit = (line, f.code if f.code in codes else f.name)
+                break
+        if hit:
+            used.add(hit)
+            suppressed += 1
+        else:
+            kept.append(f)
+    if UNUSED_SUPPRESSION in enabled:
+        for s in suppressions:
+            for c in s.codes:
+                if (s.line, c) in used or c == UNUSED_SUPPRESSION:
+                    continue
+                if c not in enabled and not any(c == name for name in enabled):
+                    continue  # a rule that is off cannot use its suppression
+                text = lines[s.line - 1].rstrip("\r\n") if s.line - 1 < len(lines) else ""
+                kept.append(
+                    Finding(
+                        code=UNUSED_SUPPRESSION,
+                        name="unused-suppression",
+                        path=path,
+                        span=Span(s.line, s.column, s.line, len(text) + 1),
+                        severity=Severity.WARNING,
+                        message=f"Suppression of `{c}` matches no finding on this line",
+                        help="Remove the unused code from the `# benchaudit: ignore[...]` comment",
+                        source_line=text,
+                    )
+                )
+    return kept, suppressed
+
+
+def read_source(path: Path) -> str:
+    """Decode a Python source file as the interpreter would (coding cookie, BOM)."""
+    data = path.read_bytes()
+    if b"\0" in data[:8192]:
+        raise UnicodeDecodeError("utf-8", data[:1], 0, 1, "binary file (NUL byte)")
+    encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    text = data.decode(encoding)
+    return text.removeprefix("\ufeff")
+
+
+@dataclass(frozen=True, slots=True)
+class CheckOptions:
+    rules: tuple[type[Rule], ...]
+    options: dict[str, dict[str, Any]] = field(default_factory=dict)
+    model_paths: dict[str, str] = field(default_factory=dict)
+    # path -> codes/names to ignore for it (already matched from per-file-ignores)
+    extra_ignores: dict[str, frozenset[str]] = field(default_factory=dict)
+
+    @property
+    def enabled_codes(self) -> set[str]:
+        return {r.META.code for r in self.rules} | {UNUSED_SUPPRESSION}
+
+
+def check_source(source: str, path: str, opts: CheckOptions) -> FileResult:
+    """Check one file's text. Never raises for bad input: errors become a `FileError`."""
+    lines = source.splitlines(keepends=True)
+    try:
+        module = cst.parse_module(source)
+    except cst.ParserSyntaxError as exc:
+        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else "invalid syntax"
+        return FileResult(
+            path,
+            error=FileError(path, "parse-error", f"syntax error: {msg}", exc.raw_line,
+                            exc.raw_column + 1),
+        )
+    except RecursionError:
+        return FileResult(path, error=FileError(path, "parse-error",
+                                                "syntax error: expression nested too deeply"))
+    ignored = opts.extra_ignores.get(path, frozenset())
+    rule_classes = [
+        r for r in opts.rules if r.META.code not in ignored and r.META.name not in ignored
+    ]
+    ctx = FileContext(path, source, lines, options=opts.options, model_paths=opts.model_paths)
+    try:
+        findings = _run_rules(module, ctx, rule_classes)
+    except RecursionError:
+        return FileResult(path, error=FileError(path, "internal-error",
+                                                "file is nested too deeply to analyse"))
+    except Exception as exc:  # a rule bug must not end the run
+        if os.environ.get("BENCHAUDIT_DEBUG"):
+            raise
+        return FileResult(
+            path, error=FileError(path, "internal-error", f"{type(exc).__name__}: {exc}")
+        )
+    enabled = {r.META.code for r in rule_classes} | {r.META.name for r in rule_classes}
+    if UNUSED_SUPPRESSION not in ignored:
+        enabled.add(UNUSED_SUPPRESSION)
+    kept, _ = _apply_suppressions(findings, find_suppressions(source), enabled, path, lines)
+    return FileResult(path, findings=tuple(sorted(set(kept), key=lambda f: f.sort_key)))
+
+
+def _run_rules(module: cst.Module, ctx: FileContext, rule_classes: list[type[Rule]]
+               ) -> list[Finding]:
+    if not rule_classes:
+        return []
+    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+    analyses: list[Analysis] = []
+    for rule_cls in rule_classes:
+        for an_cls in rule_cls.ANALYSES:
+            if an_cls not in ctx.analyses:
+                ctx.analyses[an_cls] = an_cls(ctx)
+                analyses.append(ctx.analyses[an_cls])
+    rules = [cls(ctx) for cls in rule_classes]
+    visitors: list[cst.BatchableCSTVisitor] = [*analyses, *rules]
+    wrapper.visit_batched(visitors)
+    return [f for r in rules for f in r.findings]
+
+
+def check_file(path: Path, display: str, opts: CheckOptions) -> FileResult:
+    try:
+        source = read_source(path)
+    except (OSError, UnicodeDecodeError, SyntaxError, LookupError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        return FileResult(display, error=FileError(display, "read-error", f"cannot read: {reason}"))
+    return check_source(source, display, opts)
+
+
+def check_files(files: Iterable[tuple[Path, str]], opts: CheckOptions) -> CheckReport:
+    report = CheckReport()
+    for path, display in files:
+        report.files.append(check_file(path, display, opts))
+    report.files.sort(key=lambda r: r.path)
+    return report
+
+
+def check_paths(
+    paths: Sequence[str],
+    *,
+    model_paths: dict[str, str] | None = None,
+    select: Sequence[str] | None = None,
+) -> CheckReport:
+    """Library entry point: check files and directories with the default rule set."""
+    from auditor.discovery import discover
+    from auditor.registry import select_rules
+
+    rules = select_rules(select=select)
+    opts = CheckOptions(tuple(rules), model_paths=dict(model_paths or {}))
+    return check_files(discover([Path(p) for p in paths]), opts)

@@ -1,0 +1,40 @@
+"""Files shipped inside the package (the JSON schemas) and safe writing of user files."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+
+def load_schema(name: str) -> dict[str, Any]:
+    text = resources.files("auditor.schemas").joinpath(name).read_text(encoding="utf-8")
+    data: dict[str, Any] = json.loads(text)
+    return data
+
+
+def write_atomic(path: Path, text: str, *, mode: int | None = None) -> None:
+    """Write to a temporary file beside `path`, then rename: a reader never sees half a file,
+    and the old content survives any error. Keeps the file's permission bits."""
+    folder = path.parent if str(path.parent) else Path(".")
+    if mode is None:
+        try:
+            mode = path.stat().st_mode & 0o7777
+        except FileNotFoundError:
+            mode = None
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+        if mode is not None:
+            os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise

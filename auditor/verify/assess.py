@@ -1,0 +1,156 @@
+"""From the worker's raw samples to what the report states: per-model summaries, speedups, impacts.
+
+Pure Python. Every number here is a median of per-sample times or a ratio of such medians, with a
+bootstrap interval (see `stats`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from auditor.core import Finding
+from auditor.verify import probes, stats
+from auditor.verify.probes import CANONICAL, ArmData, Impact, Plan
+from auditor.verify.runner import Outcome
+from auditor.verify.stats import Summary, Verdict
+
+
+@dataclass(frozen=True, slots=True)
+class ModelResult:
+    name: str
+    path: str
+    summary: Summary | None
+    samples: tuple[float, ...]
+    host_median_s: float | None
+    cold_first_call_s: float | None
+    steps: int | None
+    steps_source: str | None
+    dtype: str | None
+    load_s: float | None
+    error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    candidate: str
+    baseline: str
+    script_speedup: float
+    script_ci: tuple[float, float]
+    script_first_pass_speedup: float | None
+    canonical_speedup: float
+    canonical_ci: tuple[float, float]
+    discrepancy_pct: float
+    discrepancy_ci_pct: tuple[float, float]
+    verdict: Verdict
+
+
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    models: tuple[ModelResult, ...]
+    comparisons: tuple[Comparison, ...]
+    impacts: tuple[Impact, ...]
+    unpriced: tuple[tuple[Finding, str], ...]  # findings with no impact, and why
+
+
+def arm_data(outcome: Outcome) -> dict[str, ArmData]:
+    return {
+        arm_id: ArmData.from_dict(data)
+        for arm_id, data in outcome.arms.items()
+        if data.get("samples") and not data.get("error")
+    }
+
+
+def _model_result(name: str, path: str, outcome: Outcome, arms: Mapping[str, Any]) -> ModelResult:
+    load = outcome.loads.get(name, {})
+    raw = outcome.arms.get(f"{name}:{CANONICAL}", {})
+    samples = tuple(raw.get("samples") or ())
+    error = outcome.errors.get(name)
+    if error is None and not samples:
+        error = raw.get("error") or "no samples were measured"
+    host = raw.get("host_samples") or []
+    warmup = raw.get("warmup_s") or []
+    return ModelResult(
+        name=name,
+        path=path,
+        summary=Summary.of(samples) if samples and error is None else None,
+        samples=samples if error is None else (),
+        host_median_s=stats.median(host) if host and error is None else None,
+        cold_first_call_s=warmup[0] if warmup and error is None else None,
+        steps=load.get("steps"),
+        steps_source=load.get("steps_source"),
+        dtype=load.get("dtype"),
+        load_s=load.get("load_s"),
+        error=error,
+    )
+
+
+def _first_pass(arm: ArmData, n_batches: int) -> float:
+    return sum(arm.call_s[:n_batches])
+
+
+def _comparison(
+    candidate: str, baseline: str, plan: Plan, arms: Mapping[str, ArmData], n_batches: int
+) -> Comparison | None:
+    script = plan.script_arm_variant
+    needed = [f"{m}:{v}" for m in (baseline, candidate) for v in (CANONICAL, script)]
+    if any(k not in arms for k in needed):
+        return None
+    base_c, cand_c = arms[f"{baseline}:{CANONICAL}"], arms[f"{candidate}:{CANONICAL}"]
+    base_s, cand_s = arms[f"{baseline}:{script}"], arms[f"{candidate}:{script}"]
+    base_sv, cand_sv = base_s.samples, cand_s.samples
+    script_speedup = stats.ratio_of_medians(base_sv, cand_sv)
+    canonical = stats.ratio_of_medians(base_c.samples, cand_c.samples)
+    if script == CANONICAL:  # the script's method is the canonical one: same samples, no gap
+        disc, disc_ci = 1.0, (1.0, 1.0)
+    else:
+        disc = stats.double_ratio(base_sv, cand_sv, base_c.samples, cand_c.samples)
+        disc_ci = stats.double_ratio_ci(base_sv, cand_sv, base_c.samples, cand_c.samples)
+    cand_pass = _first_pass(cand_s, n_batches)
+    return Comparison(
+        candidate=candidate,
+        baseline=baseline,
+        script_speedup=script_speedup,
+        script_ci=stats.ratio_ci(base_sv, cand_sv),
+        script_first_pass_speedup=(
+            _first_pass(base_s, n_batches) / cand_pass if cand_pass > 0 else None
+        ),
+        canonical_speedup=canonical,
+        canonical_ci=stats.ratio_ci(base_c.samples, cand_c.samples),
+        discrepancy_pct=(disc - 1.0) * 100.0,
+        discrepancy_ci_pct=((disc_ci[0] - 1.0) * 100.0, (disc_ci[1] - 1.0) * 100.0),
+        verdict=stats.verdict(disc_ci),
+    )
+
+
+def assess(
+    models: Sequence[tuple[str, str]],
+    baseline: str,
+    plan: Plan,
+    outcome: Outcome,
+    n_batches: int,
+    findings: Sequence[Finding] = (),
+    n_prompts: int = 1,
+) -> Assessment:
+    arms = arm_data(outcome)
+    results = tuple(_model_result(name, path, outcome, arms) for name, path in models)
+    comparisons = []
+    for name, _ in models:
+        if name != baseline:
+            c = _comparison(name, baseline, plan, arms, n_batches)
+            if c is not None:
+                comparisons.append(c)
+    impacts: list[Impact] = []
+    unpriced: list[tuple[Finding, str]] = []
+    probed = {id(f) for f, _ in plan.probed}
+    for finding in findings:
+        if id(finding) not in probed:
+            unpriced.append((finding, "the verifier has no probe for this rule"))
+    for finding, probe_arm in plan.probed:
+        impact = probes.judge(finding, probe_arm, baseline, plan.candidate, arms, n_prompts)
+        if impact is None:
+            unpriced.append((finding, "its probe arms failed or were not measured"))
+        else:
+            impacts.append(impact)
+    return Assessment(results, tuple(comparisons), tuple(impacts), tuple(unpriced))

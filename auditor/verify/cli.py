@@ -1,0 +1,305 @@
+"""`benchaudit verify`: price a benchmark script's static findings on the models it benchmarks.
+
+This module is imported when the `benchaudit` CLI starts, so its top level imports only the
+standard library and typer; torch is imported by the worker process, and here only lazily, to
+check for a CUDA device.
+
+Exit codes: 0 nothing to report, 1 findings present or a model could not be measured, 2 usage
+error (one line on stderr).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+DEFAULT_PROMPTS = (
+    "a photograph of an astronaut riding a horse",
+    "a watercolor painting of a lighthouse at dawn",
+    "a bowl of ramen on a wooden table, studio lighting",
+    "a fox in a snowy forest, highly detailed",
+    "an isometric city at night with neon signs",
+    "a portrait of an old sailor, oil on canvas",
+    "a red vintage car parked by the sea",
+    "a mountain lake reflecting the autumn trees",
+)
+OUTPUT_TYPE = "pil"  # diffusers' default: what a script that passes none gets
+CPU_BUDGET_S, CPU_MIN_SAMPLES = 0.3, 3
+GPU_BUDGET_S, GPU_MIN_SAMPLES = 3.0, 10
+MAX_SAMPLES = 200
+
+
+class UsageError(Exception):
+    pass
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(2)
+
+
+def parse_models(specs: Sequence[str]) -> list[tuple[str, str]]:
+    models: list[tuple[str, str]] = []
+    for spec in specs:
+        name, sep, path = spec.partition("=")
+        name, path = name.strip(), path.strip()
+        if not sep or not name or not path:
+            raise UsageError(f"--model expects NAME=PATH, got {spec!r}")
+        if any(name == n for n, _ in models):
+            raise UsageError(f"--model {name} is given twice")
+        if not Path(path).is_file():
+            raise UsageError(f"model file not found: {path}")
+        models.append((name, path))
+    return models
+
+
+def read_prompts(path: Path | None, batch_size: int) -> list[str]:
+    if path is None:
+        count = 2 * batch_size
+        return [DEFAULT_PROMPTS[i % len(DEFAULT_PROMPTS)] for i in range(count)]
+    if not path.is_file():
+        raise UsageError(f"prompts file not found: {path}")
+    prompts = [line.strip() for line in path.read_text().splitlines() if line.strip()]
+    if not prompts:
+        raise UsageError(f"no prompts in {path}")
+    return prompts
+
+
+def resolve_device(requested: str) -> str:
+    if requested not in ("auto", "cuda", "cpu"):
+        raise UsageError(f"--device must be cuda, cpu or auto, not {requested!r}")
+    if importlib.util.find_spec("torch") is None:
+        raise UsageError("the runtime verifier needs torch: pip install 'benchaudit[runtime]'")
+    if requested == "cpu":
+        return "cpu"
+    import torch  # deferred: startup of the `benchaudit` CLI must stay fast
+
+    available = bool(torch.cuda.is_available())
+    if requested == "cuda" and not available:
+        raise UsageError("--device cuda was asked but no CUDA device is available")
+    return "cuda" if available else "cpu"
+
+
+def static_check(script: Path, models: list[tuple[str, str]]) -> tuple[Any, list[str]]:
+    from auditor.core import CheckReport
+
+    try:
+        from auditor.engine import check_paths
+
+        return check_paths([str(script)], model_paths=dict(models)), []
+    except ImportError as exc:
+        return CheckReport(), [f"the static checker is not available ({exc}): no findings"]
+
+
+@dataclass(slots=True)
+class Progress:
+    """What is being measured and how long is left, on stderr.
+
+    On a TTY one line is rewritten in place; elsewhere (a CI log) a line is printed per model load,
+    per phase, and at most every 5 seconds while measuring.
+    """
+
+    enabled: bool
+    tty: bool
+    last_key: str = ""
+    last_print: float = 0.0
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        if not self.enabled:
+            return
+        kind = event.get("ev")
+        if kind == "load_start":
+            self._show(f"load {event.get('model')}", f"loading {event.get('model')}")
+        elif kind == "call":
+            eta = event.get("eta_s")
+            left = f", ~{eta:.0f} s left" if isinstance(eta, int | float) else ""
+            phase = "warming up" if event.get("phase") == "warmup" else "measuring"
+            self._show(str(event.get("phase")),
+                       f"{phase}: {event.get('arm')} call {event.get('index')}{left}")
+
+    def _show(self, key: str, line: str) -> None:
+        now = time.monotonic()
+        if self.tty:
+            sys.stderr.write(f"\r\x1b[2K[verify] {line}")
+            sys.stderr.flush()
+        elif key != self.last_key or now - self.last_print >= 5.0:
+            sys.stderr.write(f"[verify] {line}\n")
+            self.last_print = now
+        self.last_key = key
+
+    def close(self) -> None:
+        if self.enabled and self.tty and self.last_key:
+            sys.stderr.write("\r\x1b[2K")
+            sys.stderr.flush()
+
+
+def _environment(
+    outcome_env: dict[str, Any] | None, device: str, loads: dict[str, dict[str, Any]],
+    harness: dict[str, Any],
+) -> dict[str, Any]:
+    env: dict[str, Any] = dict(outcome_env or {"device": device, "device_name": None,
+                                               "torch": None, "threads": None})
+    dtypes = sorted({str(v["dtype"]) for v in loads.values() if v.get("dtype")})
+    env["dtype"] = ", ".join(dtypes) or None
+    env["timer"] = "cuda-events" if env.get("device") == "cuda" else "host-clock"
+    env.update(harness)
+    return env
+
+
+def _notes(env: dict[str, Any], plan: Any, findings: Sequence[Any]) -> list[str]:
+    notes: list[str] = []
+    if env.get("device") == "cpu":
+        notes.append(
+            f"no CUDA device: measured on the CPU with {env.get('threads')} torch thread(s) "
+            f"(torch's default thread count can make a small pipeline tens of times slower on a "
+            f"small shared machine); CPU timings illustrate the method, they do not predict GPU "
+            f"speedups"
+        )
+    else:
+        notes.append(
+            "timed with CUDA events after a synchronisation; the host clock after a second "
+            "synchronisation is kept as a cross-check (host_clock_median_s)"
+        )
+    notes.append(
+        "all models run in one worker process with their arms interleaved call by call; the "
+        "first model's cold call also pays process-wide initialisation"
+    )
+    script = plan.script
+    parts = [
+        "one call per prompt" if script.per_prompt else "one batched call per batch",
+        f"{script.steps} steps on every model" if script.steps else "each model's steps",
+        "host clock without synchronisation" if not script.synchronize else "synchronised timer",
+        "canonical warm-up" if script.warmup_calls is None
+        else f"{script.warmup_calls} warm-up call(s)",
+    ]
+    notes.append("the script's method, as reproduced: " + ", ".join(parts))
+    if not findings:
+        notes.append("no static findings: the script's method is the canonical one")
+    return notes
+
+
+def verify(
+    script: Annotated[Path, typer.Argument(help="The benchmark script to audit.")],
+    model: Annotated[
+        list[str] | None,
+        typer.Option("--model", "-m", help="NAME=PATH of a model module (repeatable)."),
+    ] = None,
+    baseline: Annotated[str, typer.Option(help="The model the others are compared with.")] = (
+        "base"
+    ),
+    prompts: Annotated[
+        Path | None, typer.Option(help="A file of prompts, one per line.")
+    ] = None,
+    batch_size: Annotated[int, typer.Option(min=1, help="Prompts per batched call.")] = 3,
+    steps: Annotated[
+        int | None,
+        typer.Option(min=1, help="One step count for every model, overriding declared ones."),
+    ] = None,
+    device: Annotated[str, typer.Option(help="cuda, cpu or auto.")] = "auto",
+    threads: Annotated[
+        int | None, typer.Option(min=1, help="torch threads in the worker (CPU default 1).")
+    ] = None,
+    budget: Annotated[
+        float | None,
+        typer.Option(min=0.0, help="Seconds of timed calls per arm (CPU 0.3, GPU 3)."),
+    ] = None,
+    min_samples: Annotated[
+        int | None, typer.Option(min=2, help="Minimum timed calls per arm (CPU 3, GPU 10).")
+    ] = None,
+    timeout: Annotated[
+        float,
+        typer.Option(min=1.0, help="Seconds a model may take to load or run one call."),
+    ] = 300.0,
+    format: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the report here.")
+    ] = None,
+    progress: Annotated[
+        bool | None, typer.Option("--progress/--no-progress", help="Default: on a TTY.")
+    ] = None,
+) -> None:
+    """Re-time the models a benchmark script compares and price each static finding."""
+    from auditor.verify import assess as assess_mod
+    from auditor.verify import probes, report, runner
+
+    try:
+        if format not in ("text", "json"):
+            raise UsageError(f"--format must be text or json, not {format!r}")
+        if not script.is_file():
+            raise UsageError(f"script not found: {script}")
+        models = parse_models(model or [])
+        if not models:
+            raise UsageError("give at least one --model NAME=PATH")
+        if baseline not in {n for n, _ in models}:
+            raise UsageError(f"--baseline {baseline} is not one of the --model names")
+        prompt_list = read_prompts(prompts, batch_size)
+        resolved = resolve_device(device)
+    except UsageError as exc:
+        raise _fail(str(exc)) from None
+
+    check, notes = static_check(script, models)
+    findings = check.findings
+    n_batches = -(-len(prompt_list) // batch_size)
+    plan = probes.plan([n for n, _ in models], baseline, findings, n_batches)
+    cpu = resolved == "cpu"
+    harness = {
+        "batch_size": batch_size,
+        "prompts": len(prompt_list),
+        "output_type": OUTPUT_TYPE,
+        "seed": 0,
+        "budget_s": budget if budget is not None else (CPU_BUDGET_S if cpu else GPU_BUDGET_S),
+        "min_samples": min_samples or (CPU_MIN_SAMPLES if cpu else GPU_MIN_SAMPLES),
+        "max_samples": MAX_SAMPLES,
+        "timeout_s": timeout,
+    }
+    job = {
+        "models": [{"name": n, "path": p} for n, p in models],
+        "device": resolved,
+        "threads": threads,
+        "prompts": prompt_list,
+        "steps_override": steps,
+        "arms": [a.to_dict() for a in plan.arms],
+        **{k: harness[k] for k in ("batch_size", "output_type", "seed", "budget_s",
+                                   "min_samples", "max_samples")},
+    }
+    show = Progress(
+        enabled=progress if progress is not None else sys.stderr.isatty(),
+        tty=sys.stderr.isatty(),
+    )
+    try:
+        outcome = runner.run_supervised(job, timeout, show)
+    finally:
+        show.close()
+    if outcome.fatal:
+        notes.append(f"the worker failed before measuring: {outcome.fatal}")
+
+    assessment = assess_mod.assess(
+        models, baseline, plan, outcome, n_batches, findings, len(prompt_list)
+    )
+    env = _environment(outcome.env, resolved, outcome.loads, harness)
+    notes = _notes(env, plan, findings) + notes
+    for finding, why in assessment.unpriced:
+        notes.append(f"{finding.code} [{finding.name}] line {finding.line} not priced: {why}")
+    payload = report.build_payload(
+        findings, check.errors, len(check.files), env, assessment, notes
+    )
+    report.validate(payload)
+    text = (
+        json.dumps(payload, indent=2) + "\n"
+        if format == "json"
+        else report.render_text(payload, str(script))
+    )
+    if output is not None:
+        report.write_atomic(output, text)
+    else:
+        sys.stdout.write(text)
+    failed = any(m.error for m in assessment.models)
+    raise typer.Exit(1 if findings or failed or check.errors else 0)

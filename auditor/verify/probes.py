@@ -1,0 +1,465 @@
+"""Probes: one question per static finding, asked of the same models, inputs and process.
+
+A probe turns a finding into a *variant* of the canonical harness that reproduces the script's
+flaw and nothing else (`apply`), so the cost of that flaw alone is the difference between the
+variant and the canonical arm. Folding every finding's `apply` over the canonical variant gives
+the script's own method, which prices all the flaws together (the "script speedup").
+
+Each probe runs on the baseline and on the first candidate, so it answers two questions:
+
+- does the flaw move *absolute* numbers (the baseline's per-sample time, variant / canonical)?
+- does it move the *ratio* (the candidate's speedup under the variant / its canonical speedup)?
+
+A per-prompt loop, for instance, makes every arm slower per sample but leaves a step-count
+speedup where it was; forcing one CLI step count on both arms moves both the times and the ratio.
+
+Some flaws need no arm of their own: a weak warm-up is priced from the canonical arm's warm-up
+trace (the first call after the script's number of warm-up calls, against steady state), and
+unit mixing from the per-call and per-sample views of the canonical samples.
+
+This module is pure Python: it plans arms for the worker and judges what comes back.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from auditor.core import Finding
+from auditor.verify import stats
+from auditor.verify.stats import Verdict
+
+CANONICAL = "canonical"
+SCRIPT = "script"
+DEFAULT_CLI_STEPS = 50
+
+
+@dataclass(frozen=True, slots=True)
+class Variant:
+    """How an arm runs a model. `steps=None` is the model's own step count."""
+
+    name: str
+    per_prompt: bool = False
+    steps: int | None = None
+    synchronize: bool = True
+    warmup_calls: int | None = None  # None: the canonical warm-up
+
+
+@dataclass(frozen=True, slots=True)
+class ArmSpec:
+    id: str
+    model: str
+    variant: str
+    per_prompt: bool
+    steps: int | None
+    synchronize: bool
+    warmup_calls: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "model": self.model,
+            "variant": self.variant,
+            "per_prompt": self.per_prompt,
+            "steps": self.steps,
+            "synchronize": self.synchronize,
+            "warmup_calls": self.warmup_calls,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ArmData:
+    """What the worker measured for one arm (per-sample seconds unless named otherwise)."""
+
+    samples: Sequence[float]
+    call_s: Sequence[float]
+    warmup_s: Sequence[float]
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ArmData:
+        return cls(data["samples"], data["call_s"], data["warmup_s"])
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    role: str  # "baseline" or "candidate"
+    n_prompts: int
+
+
+@dataclass(frozen=True, slots=True)
+class Effect:
+    """variant / canonical, with its interval and verdict."""
+
+    value: float
+    ci: tuple[float, float]
+    verdict: Verdict
+
+    @classmethod
+    def of_ratio(cls, num: Sequence[float], den: Sequence[float]) -> Effect:
+        ci = stats.ratio_ci(num, den)
+        return cls(stats.ratio_of_medians(num, den), ci, stats.verdict(ci))
+
+    @classmethod
+    def of_speedups(
+        cls,
+        base_v: Sequence[float],
+        cand_v: Sequence[float],
+        base_c: Sequence[float],
+        cand_c: Sequence[float],
+    ) -> Effect:
+        ci = stats.double_ratio_ci(base_v, cand_v, base_c, cand_c)
+        value = stats.double_ratio(base_v, cand_v, base_c, cand_c)
+        return cls(value, ci, stats.verdict(ci))
+
+
+@dataclass(frozen=True, slots=True)
+class Impact:
+    finding: Finding
+    probe: str
+    script_value_s: float
+    canonical_value_s: float
+    absolute: Effect | None  # on the baseline's per-sample time; None where units differ
+    candidate_absolute: Effect | None
+    ratio: Effect | None  # on the candidate's speedup; None without a candidate
+    moves: str
+    verdict: Verdict
+    explanation: str
+    candidate: str | None
+
+
+class Probe:
+    """Base class: a rule name, how the flaw changes a variant, and what to compare."""
+
+    rule: str = ""
+    title: str = ""
+    needs_arm: bool = True
+
+    def apply(self, variant: Variant, finding: Finding) -> Variant:
+        raise NotImplementedError
+
+    def probe_samples(
+        self, canonical: ArmData, probe: ArmData | None, finding: Finding, ctx: Context
+    ) -> tuple[Sequence[float], Sequence[float]]:
+        """(variant samples, canonical samples) for the model in `ctx.role`."""
+        assert probe is not None
+        return probe.samples, canonical.samples
+
+    def explain(self, absolute: Effect | None, ratio: Effect | None, finding: Finding) -> str:
+        raise NotImplementedError
+
+
+def _times(effect: Effect | None) -> str:
+    if effect is None:
+        return "n/a"
+    low, high = effect.ci
+    return f"{effect.value:.2f}x [{low:.2f}, {high:.2f}]"
+
+
+class PerPromptProbe(Probe):
+    rule = "per-prompt-loop"
+    title = "per-prompt calls vs one batched call"
+
+    def apply(self, variant: Variant, finding: Finding) -> Variant:
+        return replace(variant, per_prompt=True)
+
+    def explain(self, absolute: Effect | None, ratio: Effect | None, finding: Finding) -> str:
+        return (
+            f"calling the pipeline once per prompt instead of once per batch changes the "
+            f"baseline's per-sample time by {_times(absolute)} and the speedup by {_times(ratio)}"
+        )
+
+
+class UnsyncedProbe(Probe):
+    rule = "unsynchronized-timer"
+    title = "host clock without synchronisation vs synchronised timing"
+
+    def apply(self, variant: Variant, finding: Finding) -> Variant:
+        return replace(variant, synchronize=False)
+
+    def explain(self, absolute: Effect | None, ratio: Effect | None, finding: Finding) -> str:
+        text = (
+            f"reading the host clock without synchronising changes the baseline's per-sample "
+            f"time by {_times(absolute)} and the speedup by {_times(ratio)}"
+        )
+        if absolute is not None and absolute.verdict is Verdict.NOT_MATERIAL:
+            text += (
+                "; the call synchronises internally (a full pipeline call that returns images "
+                "copies them to the host), so this script's numbers are not moved, though the "
+                "timer would be wrong for asynchronous output"
+            )
+        return text
+
+
+class CliStepsProbe(Probe):
+    rule = "inconsistent-step-source"
+    title = "the CLI step count on every arm vs each model's declared steps"
+
+    @staticmethod
+    def cli_steps(finding: Finding) -> int:
+        raw = dict(finding.evidence).get("cli_steps", "")
+        return int(raw) if raw.isdigit() and int(raw) > 0 else DEFAULT_CLI_STEPS
+
+    def apply(self, variant: Variant, finding: Finding) -> Variant:
+        return replace(variant, steps=self.cli_steps(finding))
+
+    def explain(self, absolute: Effect | None, ratio: Effect | None, finding: Finding) -> str:
+        return (
+            f"running every model at the CLI's {self.cli_steps(finding)} steps instead of the "
+            f"steps each model declares changes the baseline's per-sample time by "
+            f"{_times(absolute)} and the speedup by {_times(ratio)}: a step reduction is "
+            f"hidden when both arms are forced to one count"
+        )
+
+
+class WeakWarmupProbe(Probe):
+    rule = "weak-warmup"
+    title = "first call after the script's warm-up vs steady state"
+    needs_arm = False
+
+    @staticmethod
+    def script_warmup(finding: Finding) -> int:
+        evidence = dict(finding.evidence)
+        raw = evidence.get("warmup_calls", "")
+        if raw.isdigit():
+            return int(raw)
+        return 0 if evidence.get("reason") == "none" else 1
+
+    def apply(self, variant: Variant, finding: Finding) -> Variant:
+        return replace(variant, warmup_calls=self.script_warmup(finding))
+
+    def probe_samples(
+        self, canonical: ArmData, probe: ArmData | None, finding: Finding, ctx: Context
+    ) -> tuple[Sequence[float], Sequence[float]]:
+        w = self.script_warmup(finding)
+        after = list(canonical.warmup_s[w : w + 2]) or list(canonical.samples[:1])
+        return after, canonical.samples
+
+    def explain(self, absolute: Effect | None, ratio: Effect | None, finding: Finding) -> str:
+        w = self.script_warmup(finding)
+        reason = dict(finding.evidence).get("reason", "")
+        text = (
+            f"after {w} warm-up call(s) the next call's per-sample time is {_times(absolute)} "
+            f"of steady state, and the speedup read from such calls is {_times(ratio)} of the "
+            f"steady one; in a script that times n batches, the excess is spread over all n"
+        )
+        if reason in ("batch-shape", "no-sync", "compile"):
+            text += f" (the script's warm-up also has the `{reason}` problem, not reproduced here)"
+        return text
+
+
+_UNIT_RE = re.compile(r"is (a [a-z-]+ time|a throughput|a total over)")
+_UNIT_WORDS = {
+    "a per-sample time": "per-sample",
+    "a per-call time": "per-call",
+    "a total time": "total",
+    "a total over": "total",
+    "a throughput": "throughput",
+}
+
+
+class UnitMixingProbe(Probe):
+    """Re-expresses each side of the script's ratio in the unit the script gave it.
+
+    The units come from the finding's evidence (`left_unit`, `right_unit`: per-sample, per-call,
+    total or throughput, or the rule's phrases for them), else from its message.
+    """
+
+    rule = "ratio-unit-mixing"
+    title = "the script's ratio in its mixed units vs the ratio of per-sample medians"
+    needs_arm = False
+
+    @staticmethod
+    def units(finding: Finding) -> tuple[str, str]:
+        evidence = dict(finding.evidence)
+        found = [evidence.get("left_unit", ""), evidence.get("right_unit", "")]
+        if not all(found):
+            found = _UNIT_RE.findall(finding.message)[:2]
+        words = [_UNIT_WORDS.get(u, u.removeprefix("a ").removesuffix(" time")) for u in found]
+        return (words[0], words[1]) if len(words) == 2 else ("per-sample", "per-sample")
+
+    def apply(self, variant: Variant, finding: Finding) -> Variant:
+        return variant  # priced on its own; the script's speedup below keeps consistent units
+
+    def probe_samples(
+        self, canonical: ArmData, probe: ArmData | None, finding: Finding, ctx: Context
+    ) -> tuple[Sequence[float], Sequence[float]]:
+        unit = self.units(finding)[0 if ctx.role == "baseline" else 1]
+        per_sample = list(canonical.samples)
+        if unit == "total":
+            return [x * ctx.n_prompts for x in per_sample], per_sample
+        if unit == "per-call":
+            return list(canonical.call_s), per_sample
+        if unit == "throughput":
+            return [1.0 / x for x in per_sample if x > 0], per_sample
+        return per_sample, per_sample
+
+    def explain(self, absolute: Effect | None, ratio: Effect | None, finding: Finding) -> str:
+        left, right = self.units(finding)
+        return (
+            f"the script divides {left} by {right}; expressed that way the ratio is "
+            f"{_times(ratio)} of the unit-consistent ratio of per-sample medians"
+        )
+
+
+PROBES: dict[str, Probe] = {
+    p.rule: p
+    for p in (PerPromptProbe(), UnsyncedProbe(), CliStepsProbe(), WeakWarmupProbe(),
+              UnitMixingProbe())
+}
+
+
+def probe_for(finding: Finding) -> Probe | None:
+    return PROBES.get(finding.name)
+
+
+def script_variant(findings: Sequence[Finding]) -> Variant:
+    variant = Variant(SCRIPT)
+    for finding in findings:
+        probe = probe_for(finding)
+        if probe is not None:
+            variant = probe.apply(variant, finding)
+    return variant
+
+
+def canonical_warmup(n_batches: int, findings: Sequence[Finding]) -> int:
+    """At least min(3, n_batches) calls, and two past the script's warm-up to price it."""
+    calls = max(min(3, n_batches), 1)
+    for finding in findings:
+        if finding.name == WeakWarmupProbe.rule:
+            calls = max(calls, WeakWarmupProbe.script_warmup(finding) + 2)
+    return calls
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    arms: tuple[ArmSpec, ...]
+    script: Variant
+    script_arm_variant: str  # "script", or "canonical" when the script's method is canonical
+    probed: tuple[tuple[Finding, str], ...]  # (finding, probe arm variant name or "")
+    candidate: str | None
+
+
+def _arm(model: str, variant: Variant, full_warmup: int) -> ArmSpec:
+    warmup = full_warmup if variant.warmup_calls is None else variant.warmup_calls
+    return ArmSpec(
+        id=f"{model}:{variant.name}",
+        model=model,
+        variant=variant.name,
+        per_prompt=variant.per_prompt,
+        steps=variant.steps,
+        synchronize=variant.synchronize,
+        warmup_calls=warmup,
+    )
+
+
+def _measures_same(a: Variant, b: Variant) -> bool:
+    return (a.per_prompt, a.steps, a.synchronize, a.warmup_calls) == (
+        b.per_prompt,
+        b.steps,
+        b.synchronize,
+        b.warmup_calls,
+    )
+
+
+def plan(
+    models: Sequence[str], baseline: str, findings: Sequence[Finding], n_batches: int
+) -> Plan:
+    """Arms for every model (canonical, script) and for the baseline + first candidate (probes)."""
+    full = canonical_warmup(n_batches, findings)
+    canonical = Variant(CANONICAL)
+    script = script_variant(findings)
+    script_name = CANONICAL if _measures_same(script, canonical) else SCRIPT
+    arms: dict[str, ArmSpec] = {}
+    for model in models:
+        arms.setdefault(f"{model}:{CANONICAL}", _arm(model, canonical, full))
+    if script_name == SCRIPT:
+        for model in models:
+            arms.setdefault(f"{model}:{SCRIPT}", _arm(model, script, full))
+    candidates = [m for m in models if m != baseline]
+    candidate = candidates[0] if candidates else None
+    probed: list[tuple[Finding, str]] = []
+    for finding in findings:
+        probe = probe_for(finding)
+        if probe is None:
+            continue
+        name = ""
+        if probe.needs_arm:
+            variant = probe.apply(Variant(f"probe-{probe.rule}"), finding)
+            name = variant.name
+            for model in (baseline, candidate):
+                if model is not None:
+                    arms.setdefault(f"{model}:{name}", _arm(model, variant, full))
+        probed.append((finding, name))
+    return Plan(tuple(arms.values()), script, script_name, tuple(probed), candidate)
+
+
+def _moves(absolute: Effect | None, cand_abs: Effect | None, ratio: Effect | None) -> str:
+    def moved(e: Effect | None) -> bool:
+        return e is not None and e.verdict is Verdict.CONFIRMED
+
+    abs_moved = moved(absolute) or moved(cand_abs)
+    if abs_moved and moved(ratio):
+        return "both"
+    if abs_moved:
+        return "absolute"
+    if moved(ratio):
+        return "ratio"
+    return "neither"
+
+
+def _overall(effects: Sequence[Effect | None]) -> Verdict:
+    verdicts = [e.verdict for e in effects if e is not None]
+    if Verdict.CONFIRMED in verdicts:
+        return Verdict.CONFIRMED
+    if verdicts and all(v is Verdict.NOT_MATERIAL for v in verdicts):
+        return Verdict.NOT_MATERIAL
+    return Verdict.INCONCLUSIVE
+
+
+def judge(
+    finding: Finding,
+    probe_arm: str,
+    baseline: str,
+    candidate: str | None,
+    arms: Mapping[str, ArmData],
+    n_prompts: int = 1,
+) -> Impact | None:
+    """Price one finding from measured arms; None when its arms did not survive."""
+    probe = probe_for(finding)
+    base_c = arms.get(f"{baseline}:{CANONICAL}")
+    if probe is None or base_c is None or not base_c.samples:
+        return None
+    base_p_arm = arms.get(f"{baseline}:{probe_arm}") if probe_arm else None
+    if probe.needs_arm and (base_p_arm is None or not base_p_arm.samples):
+        return None
+    base_v, base_ref = probe.probe_samples(
+        base_c, base_p_arm, finding, Context("baseline", n_prompts)
+    )
+    units_differ = isinstance(probe, UnitMixingProbe)
+    absolute = None if units_differ else Effect.of_ratio(base_v, base_ref)
+    cand_abs = ratio = None
+    cand_c = arms.get(f"{candidate}:{CANONICAL}") if candidate else None
+    cand_p_arm = arms.get(f"{candidate}:{probe_arm}") if candidate and probe_arm else None
+    usable = cand_c is not None and cand_c.samples and (not probe.needs_arm or cand_p_arm)
+    if usable and cand_c is not None:
+        cand_v, cand_ref = probe.probe_samples(
+            cand_c, cand_p_arm, finding, Context("candidate", n_prompts)
+        )
+        if cand_v:
+            cand_abs = None if units_differ else Effect.of_ratio(cand_v, cand_ref)
+            ratio = Effect.of_speedups(base_v, cand_v, base_ref, cand_ref)
+    return Impact(
+        finding=finding,
+        probe=probe.title,
+        script_value_s=stats.median(base_v),
+        canonical_value_s=stats.median(base_ref),
+        absolute=absolute,
+        candidate_absolute=cand_abs,
+        ratio=ratio,
+        moves=_moves(absolute, cand_abs, ratio),
+        verdict=_overall([absolute, cand_abs, ratio]),
+        explanation=probe.explain(absolute, ratio, finding),
+        candidate=candidate if ratio is not None else None,
+    )

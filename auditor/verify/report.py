@@ -1,0 +1,273 @@
+"""The verify report: one JSON payload (validated against schemas/report.schema.json) and its text.
+
+The text is rendered from the payload, so the two never disagree.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from collections import Counter
+from collections.abc import Sequence
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import auditor
+from auditor.core import FileError, Finding
+from auditor.verify.assess import Assessment, Comparison, ModelResult
+from auditor.verify.probes import Effect, Impact
+
+
+def _num(x: float | None) -> float | None:
+    return None if x is None or not math.isfinite(x) else x
+
+
+def _pair(ci: tuple[float, float] | None) -> list[float | None] | None:
+    return None if ci is None else [_num(ci[0]), _num(ci[1])]
+
+
+def model_dict(m: ModelResult) -> dict[str, Any]:
+    s = m.summary
+    return {
+        "name": m.name,
+        "path": m.path,
+        "per_sample_median_s": s.median if s else None,
+        "ci_low_s": s.ci_low if s else None,
+        "ci_high_s": s.ci_high if s else None,
+        "iqr_s": s.iqr if s else None,
+        "samples": list(m.samples),
+        "host_clock_median_s": m.host_median_s,
+        "cold_first_call_s": m.cold_first_call_s,
+        "steps": m.steps,
+        "steps_source": m.steps_source,
+        "dtype": m.dtype,
+        "load_s": m.load_s,
+        "error": m.error,
+    }
+
+
+def comparison_dict(c: Comparison) -> dict[str, Any]:
+    return {
+        "candidate": c.candidate,
+        "baseline": c.baseline,
+        "script_speedup": _num(c.script_speedup),
+        "script_ci": _pair(c.script_ci),
+        "script_first_pass_speedup": _num(c.script_first_pass_speedup),
+        "canonical_speedup": _num(c.canonical_speedup),
+        "canonical_ci": _pair(c.canonical_ci),
+        "discrepancy_pct": _num(c.discrepancy_pct),
+        "discrepancy_ci_pct": _pair(c.discrepancy_ci_pct),
+        "verdict": str(c.verdict),
+    }
+
+
+def _effect(e: Effect | None) -> tuple[float | None, list[float | None] | None, str | None]:
+    if e is None:
+        return None, None, None
+    return _num(e.value), _pair(e.ci), str(e.verdict)
+
+
+def impact_dict(i: Impact) -> dict[str, Any]:
+    ratio, ratio_ci, ratio_verdict = _effect(i.absolute)
+    cand, cand_ci, _ = _effect(i.candidate_absolute)
+    speed, speed_ci, speed_verdict = _effect(i.ratio)
+    return {
+        "code": i.finding.code,
+        "name": i.finding.name,
+        "path": i.finding.path,
+        "line": i.finding.line,
+        "fingerprint": i.finding.fingerprint(),
+        "probe": i.probe,
+        "script_value_s": _num(i.script_value_s),
+        "canonical_value_s": _num(i.canonical_value_s),
+        "ratio": ratio,
+        "ratio_ci": ratio_ci,
+        "ratio_verdict": ratio_verdict,
+        "candidate_ratio": cand,
+        "candidate_ratio_ci": cand_ci,
+        "candidate": i.candidate,
+        "speedup_effect": speed,
+        "speedup_effect_ci": speed_ci,
+        "speedup_effect_verdict": speed_verdict,
+        "moves": i.moves,
+        "verdict": str(i.verdict),
+        "explanation": i.explanation,
+    }
+
+
+def build_payload(
+    findings: Sequence[Finding],
+    errors: Sequence[FileError],
+    files: int,
+    environment: dict[str, Any],
+    assessment: Assessment,
+    notes: Sequence[str],
+) -> dict[str, Any]:
+    by_code = Counter(f.code for f in findings)
+    return {
+        "tool": "benchaudit",
+        "version": auditor.__version__,
+        "schema_version": 1,
+        "kind": "verify",
+        "findings": [f.to_dict() for f in findings],
+        "errors": [e.to_dict() for e in errors],
+        "summary": {
+            "files": files,
+            "findings": len(findings),
+            "errors": len(errors),
+            "by_code": dict(sorted(by_code.items())),
+        },
+        "environment": environment,
+        "models": [model_dict(m) for m in assessment.models],
+        "comparisons": [comparison_dict(c) for c in assessment.comparisons],
+        "impacts": [impact_dict(i) for i in assessment.impacts],
+        "notes": list(notes),
+    }
+
+
+@cache
+def report_schema() -> dict[str, Any]:
+    try:
+        text = resources.files("auditor.schemas").joinpath("report.schema.json").read_text()
+    except (ModuleNotFoundError, FileNotFoundError):  # a source checkout without the mapping
+        text = (Path(__file__).resolve().parents[2] / "schemas" / "report.schema.json").read_text()
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+def validate(payload: dict[str, Any]) -> None:
+    import jsonschema  # deferred: only a run that writes a report needs it
+
+    jsonschema.validate(payload, report_schema())
+
+
+def write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+# -- text -------------------------------------------------------------------------------------
+
+
+def _s(x: float | None) -> str:
+    if x is None:
+        return "n/a"
+    if x >= 1.0:
+        return f"{x:.3f} s"
+    if x >= 1e-3:
+        return f"{x * 1e3:.1f} ms"
+    return f"{x * 1e6:.0f} us"
+
+
+def _x(x: float | None, ci: Sequence[float | None] | None = None) -> str:
+    if x is None:
+        return "n/a"
+    text = f"{x:.2f}x"
+    if ci and ci[0] is not None and ci[1] is not None:
+        text += f" [{ci[0]:.2f}, {ci[1]:.2f}]"
+    return text
+
+
+def _environment_line(env: dict[str, Any]) -> str:
+    parts = [f"{env.get('device')} ({env.get('device_name')})"]
+    if env.get("driver"):
+        parts.append(f"driver {env['driver']}")
+    if env.get("cuda"):
+        parts.append(f"CUDA {env['cuda']}")
+    versions = ", ".join(
+        f"{k} {env[k]}" for k in ("torch", "diffusers", "transformers") if env.get(k)
+    )
+    parts.append(versions)
+    parts.append(f"{env.get('threads')} CPU thread(s)")
+    if env.get("device") == "cuda":
+        parts.append(
+            f"tf32 matmul={env.get('tf32_matmul')} cudnn={env.get('tf32_cudnn')}, "
+            f"cudnn.benchmark={env.get('cudnn_benchmark')}"
+        )
+    return "; ".join(parts)
+
+
+def render_text(payload: dict[str, Any], script: str) -> str:
+    env = payload["environment"]
+    out: list[str] = [f"benchaudit verify {script}", f"environment: {_environment_line(env)}"]
+    out.append(
+        f"harness: batch {env.get('batch_size')}, {env.get('prompts')} prompts, output_type="
+        f"{env.get('output_type')}, {env.get('timer')}, per-arm budget {env.get('budget_s')} s, "
+        f"min {env.get('min_samples')} samples, 95% bootstrap intervals"
+    )
+    for note in payload["notes"]:
+        out.append(f"note: {note}")
+
+    findings = payload["findings"]
+    out.append("")
+    out.append(f"static findings ({len(findings)})")
+    for f in findings:
+        out.append(f"  {f['path']}:{f['line']}:{f['column']}: {f['code']} [{f['name']}] "
+                   f"{f['message']}")
+    for e in payload["errors"]:
+        out.append(f"  {e['path']}: {e['kind']}: {e['message']}")
+
+    out.append("")
+    out.append("models (canonical harness; per-sample time, median [95% CI])")
+    for m in payload["models"]:
+        if m["error"]:
+            out.append(f"  {m['name']:<10} error: {m['error']}")
+            continue
+        out.append(
+            f"  {m['name']:<10} {m['steps']} steps ({m['steps_source']}, {m['dtype']})  "
+            f"{_s(m['per_sample_median_s'])} [{_s(m['ci_low_s'])}, {_s(m['ci_high_s'])}]  "
+            f"IQR {_s(m['iqr_s'])}  n={len(m['samples'])}  cold first call "
+            f"{_s(m['cold_first_call_s'])}/sample"
+        )
+
+    if payload["comparisons"]:
+        out.append("")
+        out.append("speedups (baseline time / candidate time)")
+        for c in payload["comparisons"]:
+            first = c["script_first_pass_speedup"]
+            out.append(
+                f"  {c['candidate']} vs {c['baseline']}: script's method "
+                f"{_x(c['script_speedup'], c['script_ci'])}"
+                + (f" (one pass as the script reads it: {first:.2f}x)" if first else "")
+                + f"; canonical {_x(c['canonical_speedup'], c['canonical_ci'])}"
+            )
+            lo, hi = c["discrepancy_ci_pct"] or (None, None)
+            interval = f" [{lo:+.1f}%, {hi:+.1f}%]" if lo is not None and hi is not None else ""
+            out.append(
+                f"      discrepancy {c['discrepancy_pct']:+.1f}%{interval}: {c['verdict']}"
+            )
+
+    if payload["impacts"]:
+        out.append("")
+        out.append("finding impacts (variant / canonical; 1.00x = no effect)")
+        for i in payload["impacts"]:
+            out.append(f"  {i['code']} [{i['name']}] line {i['line']}: {i['probe']}")
+            if i["ratio"] is not None:
+                out.append(
+                    f"      absolute: baseline per-sample {_s(i['script_value_s'])} vs "
+                    f"{_s(i['canonical_value_s'])} = {_x(i['ratio'], i['ratio_ci'])}"
+                    + (
+                        f"; {i['candidate']} {_x(i['candidate_ratio'], i['candidate_ratio_ci'])}"
+                        if i["candidate_ratio"] is not None
+                        else ""
+                    )
+                )
+            if i["speedup_effect"] is not None:
+                out.append(
+                    f"      ratio: {i['candidate']}'s speedup under the flaw / canonical = "
+                    f"{_x(i['speedup_effect'], i['speedup_effect_ci'])}"
+                )
+            out.append(f"      moves: {i['moves']}; verdict: {i['verdict']}")
+            out.append(f"      {i['explanation']}")
+    return "\n".join(out) + "\n"

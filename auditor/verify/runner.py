@@ -1,0 +1,178 @@
+"""The supervisor: runs the worker process, watches it, and keeps one bad model from ending the run.
+
+Stdlib only (the `benchaudit` process never imports torch). The worker reports on a dedicated pipe
+(see `worker.py`); its stdout and stderr go to a log whose tail is quoted in error messages.
+
+Failure handling, per model:
+
+- fails to import, raises while loading or while running, runs out of GPU memory: the worker
+  catches it, reports a `model_error` and goes on with the other models;
+- hangs: no event for `timeout` seconds (each load and each call must finish within it); the
+  supervisor kills the worker's process group and blames the model named by the last event;
+- crashes the interpreter (`os._exit`, a segfault): the pipe closes without `done`; the model named
+  by the last event is blamed.
+
+After a hang or crash, a fresh worker reruns the job without the blamed model, so the remaining
+models are measured together in one process as usual.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import selectors
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ProgressFn = Callable[[dict[str, Any]], None]
+
+
+@dataclass(slots=True)
+class Outcome:
+    env: dict[str, Any] | None = None
+    loads: dict[str, dict[str, Any]] = field(default_factory=dict)  # load_ok events by model
+    errors: dict[str, str] = field(default_factory=dict)  # model -> message
+    arms: dict[str, dict[str, Any]] = field(default_factory=dict)
+    fatal: str | None = None
+
+
+@dataclass(slots=True)
+class _Attempt:
+    completed: bool = False
+    blame: str | None = None
+    blame_phase: str = ""
+    failure: str = ""
+
+
+def _tail(path: Path, lines: int = 3) -> str:
+    try:
+        text = path.read_text(errors="replace").strip().splitlines()
+    except OSError:
+        return ""
+    return " | ".join(line.strip() for line in text[-lines:] if line.strip())
+
+
+def _kill(proc: subprocess.Popen[bytes]) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        proc.kill()
+    proc.wait()
+
+
+def _handle(event: dict[str, Any], out: Outcome, attempt: _Attempt) -> None:
+    kind = event.get("ev")
+    model = event.get("model")
+    if kind == "env":
+        out.env = {k: v for k, v in event.items() if k != "ev"}
+    elif kind == "load_start":
+        attempt.blame, attempt.blame_phase = model, "loading"
+    elif kind == "call":
+        attempt.blame, attempt.blame_phase = model, "running"
+    elif kind == "load_ok" and isinstance(model, str):
+        out.loads[model] = {k: v for k, v in event.items() if k not in ("ev", "model")}
+    elif kind == "model_error" and isinstance(model, str):
+        out.errors.setdefault(model, str(event.get("error")))
+        out.loads.pop(model, None)
+    elif kind == "result":
+        out.arms.update(event.get("arms", {}))
+    elif kind == "fatal":
+        out.fatal = str(event.get("error"))
+    elif kind == "done":
+        attempt.completed = True
+
+
+def _run_once(
+    job: dict[str, Any], timeout: float, out: Outcome, progress: ProgressFn | None
+) -> _Attempt:
+    attempt = _Attempt()
+    with tempfile.TemporaryDirectory(prefix="benchaudit-verify-") as tmp:
+        spec = Path(tmp) / "job.json"
+        spec.write_text(json.dumps(job))
+        log = Path(tmp) / "worker.log"
+        read_fd, write_fd = os.pipe()
+        with log.open("wb") as log_file:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "auditor.verify.worker", str(spec), str(write_fd)],
+                pass_fds=(write_fd,),
+                stdin=subprocess.DEVNULL,
+                stdout=log_file,
+                stderr=log_file,
+                start_new_session=True,  # so a hang can be killed with everything it started
+                env={**os.environ, "PYTHONUNBUFFERED": "1", "TQDM_DISABLE": "1"},
+            )
+        os.close(write_fd)
+        buffer = b""
+        deadline = time.monotonic() + timeout
+        with selectors.DefaultSelector() as selector, os.fdopen(read_fd, "rb", 0) as reader:
+            selector.register(reader, selectors.EVENT_READ)
+            eof = False
+            while not eof and not attempt.completed:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    _kill(proc)
+                    attempt.failure = f"timed out: no progress for {timeout:g} s"
+                    return attempt
+                if not selector.select(timeout=min(left, 1.0)):
+                    continue
+                chunk = reader.read(65536)
+                if not chunk:
+                    eof = True
+                buffer += chunk
+                *lines, buffer = buffer.split(b"\n")
+                for line in lines:
+                    try:
+                        event = json.loads(line)
+                    except ValueError:
+                        continue
+                    deadline = time.monotonic() + timeout
+                    _handle(event, out, attempt)
+                    if progress is not None:
+                        progress(event)
+        try:
+            code = proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            _kill(proc)
+            code = proc.returncode
+        if not attempt.completed:
+            detail = _tail(log)
+            how = f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
+            attempt.failure = f"the worker process died ({how})" + (
+                f": {detail}" if detail else ""
+            )
+    return attempt
+
+
+def run_supervised(
+    job: dict[str, Any], timeout: float, progress: ProgressFn | None = None
+) -> Outcome:
+    """Run `job` (see worker.py) to completion, retrying without each model that kills a worker."""
+    out = Outcome()
+    models: list[dict[str, str]] = list(job["models"])
+    while True:
+        live = {m["name"] for m in models}
+        attempt_job = {
+            **job,
+            "models": models,
+            "arms": [a for a in job["arms"] if a["model"] in live],
+        }
+        out.arms.clear()
+        attempt = _run_once(attempt_job, timeout, out, progress)
+        if attempt.completed or out.fatal:
+            return out
+        if attempt.blame is None or attempt.blame not in live:
+            for name in live:
+                out.errors.setdefault(name, attempt.failure)
+            return out
+        out.errors[attempt.blame] = f"{attempt.failure} while {attempt.blame_phase} this model"
+        out.loads.pop(attempt.blame, None)
+        models = [m for m in models if m["name"] != attempt.blame and m["name"] not in out.errors]
+        if not models:
+            return out

@@ -1,0 +1,252 @@
+"""The worker process: imports user model modules and measures them (`python -m auditor.verify.worker`).
+
+Invoked as `python -m auditor.verify.worker SPEC.json FD`. It reads the job from SPEC.json and
+writes one JSON object per line to file descriptor FD, a pipe that only the supervisor reads, so a
+model that prints to stdout (or closes it) cannot confuse the protocol; the supervisor sends the
+worker's stdout and stderr to a log.
+
+Events, in order: `env`; per model `load_start` then `load_ok` or `model_error`; per timed or
+warm-up call `call` (which arm, which phase, seconds left): this doubles as the heartbeat the
+supervisor's timeout watches and tells it which model to blame if the process dies or hangs;
+`model_error` when a call raises (an out-of-memory error included: the model's memory is freed and
+the others go on); finally `result` with every arm's samples, then `done`.
+
+All models of one run share this process, and their arms are interleaved call by call (see
+`timing.measure`): the arms then see the same CUDA context, clocks, allocator and thermal state,
+and drift is shared instead of landing on whichever model ran last. Alternating between one
+process per model would need a lock-step protocol and would keep several CUDA contexts competing
+for one GPU. The cost is that one model that crashes the interpreter takes the process down; the
+supervisor then blames that model (from the last `load_start`/`call` event), and starts a fresh
+worker without it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import importlib.metadata
+import json
+import os
+import platform
+import subprocess
+import sys
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TextIO
+
+import torch
+
+from auditor.verify import models as model_modules
+from auditor.verify.timing import Arm, Budget, Clock, measure
+
+
+class CudaEventTimer:
+    def start(self) -> object:
+        start = torch.cuda.Event(enable_timing=True)
+        end = torch.cuda.Event(enable_timing=True)
+        start.record()
+        return (start, end)
+
+    def stop(self, token: object) -> None:
+        token[1].record()  # type: ignore[index]
+
+    def elapsed_s(self, token: object) -> float:
+        start, end = token  # type: ignore[misc]
+        return float(start.elapsed_time(end)) / 1000.0
+
+
+def resolve_device(requested: str) -> str:
+    if requested == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return requested
+
+
+def _version(dist: str) -> str | None:
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def _driver() -> str | None:
+    try:
+        out = subprocess.run(
+            ["nvidia-smi", "--query-gpu=driver_version", "--format=csv,noheader"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip().splitlines()[0] if out.returncode == 0 and out.stdout else None
+
+
+def _cpu_name() -> str:
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.machine()
+
+
+def environment(device: str) -> dict[str, Any]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        tf32_matmul = bool(torch.backends.cuda.matmul.allow_tf32)
+        tf32_cudnn = bool(torch.backends.cudnn.allow_tf32)
+    cuda = device.startswith("cuda")
+    return {
+        "device": device,
+        "device_name": torch.cuda.get_device_name() if cuda else _cpu_name(),
+        "driver": _driver() if cuda else None,
+        "cuda": torch.version.cuda if cuda else None,
+        "cudnn": torch.backends.cudnn.version() if cuda else None,
+        "torch": torch.__version__,
+        "diffusers": _version("diffusers"),
+        "transformers": _version("transformers"),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "threads": torch.get_num_threads(),
+        "cpu_count": os.cpu_count(),
+        "tf32_matmul": tf32_matmul,
+        "tf32_cudnn": tf32_cudnn,
+        "cudnn_benchmark": bool(torch.backends.cudnn.benchmark),
+        "cudnn_deterministic": bool(torch.backends.cudnn.deterministic),
+    }
+
+
+class Emitter:
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+
+    def __call__(self, event: str, **data: Any) -> None:
+        self.stream.write(json.dumps({"ev": event, **data}) + "\n")
+        self.stream.flush()
+
+
+class Hooks:
+    def __init__(self, emit: Emitter, loaded: dict[str, model_modules.LoadedModel]) -> None:
+        self.emit = emit
+        self.loaded = loaded
+
+    def before_call(self, arm: Arm, phase: str, index: int, eta_s: float | None) -> None:
+        self.emit("call", arm=arm.id, model=arm.id.split(":", 1)[0], phase=phase, index=index,
+                  eta_s=eta_s)
+
+    def failed(self, arm: Arm, exc: BaseException) -> bool:
+        model = arm.id.split(":", 1)[0]
+        oom = isinstance(exc, torch.cuda.OutOfMemoryError) or "out of memory" in str(exc)
+        prefix = "out of GPU memory while running" if oom else "raised while running"
+        self.emit("model_error", model=model, error=f"{prefix} arm {arm.id}: "
+                  f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
+        self.loaded.pop(model, None)
+        gc.collect()
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+        return True
+
+
+def _arm(
+    spec: dict[str, Any], model: model_modules.LoadedModel, job: dict[str, Any]
+) -> Arm:
+    prompts: list[str] = job["prompts"]
+    size: int = job["batch_size"]
+    batches = [prompts[i : i + size] for i in range(0, len(prompts), size)]
+    steps = spec["steps"] or job["steps"][model.name]
+    seed: int = job["seed"]
+    output_type: str = job["output_type"]
+    adapter = model.adapter
+
+    def run(i: int) -> object:
+        batch = batches[i % len(batches)]
+        if spec["per_prompt"]:
+            out = None
+            for j, prompt in enumerate(batch):
+                out = adapter([prompt], steps=steps, seed=seed + j, output_type=output_type)
+            return out
+        return adapter(batch, steps=steps, seed=seed, output_type=output_type)
+
+    def items(i: int) -> int:
+        return len(batches[i % len(batches)])
+
+    return Arm(spec["id"], run, items, spec["warmup_calls"], spec["synchronize"])
+
+
+def _resolve_steps(model: model_modules.LoadedModel, override: int | None) -> tuple[int, str]:
+    if override is not None:
+        return override, "override"
+    if model.declared_steps is not None:
+        return model.declared_steps, "declared"
+    return model_modules.DEFAULT_STEPS, "default"
+
+
+def run_job(job: dict[str, Any], emit: Emitter) -> None:
+    device = resolve_device(job["device"])
+    if device == "cpu":
+        torch.set_num_threads(job.get("threads") or 1)
+    elif job.get("threads"):
+        torch.set_num_threads(job["threads"])
+    emit("env", **environment(device))
+
+    loaded: dict[str, model_modules.LoadedModel] = {}
+    job["steps"] = {}
+    for entry in job["models"]:
+        name = entry["name"]
+        emit("load_start", model=name)
+        try:
+            model = model_modules.load(name, entry["path"], device)
+        except BaseException as exc:  # SystemExit from user code, too
+            if isinstance(exc, KeyboardInterrupt):
+                raise
+            emit("model_error", model=name,
+                 error=f"failed to load: {type(exc).__name__}: {_first_line(exc)}")
+            gc.collect()
+            continue
+        steps, source = _resolve_steps(model, job.get("steps_override"))
+        job["steps"][name] = steps
+        loaded[name] = model
+        emit("load_ok", model=name, steps=steps, steps_source=source, dtype=model.dtype,
+             load_s=model.load_s, inference_fn=model.uses_inference_fn)
+
+    arms = [_arm(a, loaded[a["model"]], job) for a in job["arms"] if a["model"] in loaded]
+    clock = Clock()
+    if device.startswith("cuda"):
+        clock = Clock(sync=torch.cuda.synchronize, device_timer=CudaEventTimer())
+    budget = Budget(job["budget_s"], job["min_samples"], job["max_samples"])
+    results = measure(arms, clock, budget, Hooks(emit, loaded))
+    emit("result", arms={
+        k: {
+            "samples": r.samples,
+            "host_samples": r.host_samples,
+            "call_s": r.call_s,
+            "warmup_s": r.warmup_s,
+            "error": r.error,
+        }
+        for k, r in results.items()
+    })
+    emit("done")
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else repr(exc)
+
+
+def main(argv: list[str] | None = None, run: Callable[..., None] = run_job) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    spec_path, fd = args[0], int(args[1])
+    with os.fdopen(fd, "w", buffering=1) as stream:
+        emit = Emitter(stream)
+        job = json.loads(Path(spec_path).read_text())
+        try:
+            run(job, emit)
+        except Exception as exc:
+            emit("fatal", error=f"{type(exc).__name__}: {_first_line(exc)}")
+            return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

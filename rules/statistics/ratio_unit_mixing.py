@@ -1,0 +1,92 @@
+"""BA301 ratio-unit-mixing: a speedup whose operands have different units."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from auditor.analyses import names as N
+from auditor.analyses.base import FactsRule
+from auditor.analyses.units import TIME_UNITS, Unit, UnitAnalysis, same_base_different_slice
+from auditor.core import Category, RuleDocs, RuleMeta, Severity
+
+
+class RatioUnitMixing(FactsRule):
+    META = RuleMeta(
+        code="BA301",
+        name="ratio-unit-mixing",
+        summary="A ratio divides time values of different units or workloads",
+        category=Category.STATISTICS,
+        severity=Severity.ERROR,
+        message="`{left}` is {left_unit} but `{right}` is {right_unit}, so the ratio mixes "
+        "units",
+        fix_title="Divide like by like: per-sample by per-sample, or totals over the same samples",
+        docs=RuleDocs(
+            what_it_does="Tracks the unit of time values through assignments, accumulation, "
+            "lists of samples and the returns of local functions: a total over a workload, a "
+            "per-call time (a mean or median of per-call samples), a per-sample time (divided "
+            "by a count) or a throughput (a count divided by a time). It reports a division "
+            "whose two operands are time values of different units, or totals over different "
+            "cuts of the same prompt list.",
+            why_is_this_bad="A per-sample time over a total is off by the sample count; two "
+            "totals over 12 and 4 prompts are off by 3x. The resulting speedup is a unit "
+            "conversion, not a measurement.",
+            example=(
+                "import time\nimport torch\n\n"
+                "def bench(model, x):\n"
+                "    for _ in range(3):\n        model(x)\n"
+                "    torch.cuda.synchronize()\n"
+                "    t0 = time.perf_counter()\n"
+                "    model(x)\n"
+                "    torch.cuda.synchronize()\n"
+                "    return time.perf_counter() - t0\n\n"
+                "base_model = torch.nn.Linear(8, 8).cuda()\n"
+                "fast_model = torch.nn.Linear(8, 8).cuda().half()\n"
+                "samples = torch.randn(16, 8, device=\"cuda\")\n"
+                "base_per_sample = bench(base_model, samples) / len(samples)\n"
+                "speedup = base_per_sample / bench(fast_model, samples)\n"
+            ),
+            use_instead=(
+                "import time\nimport torch\n\n"
+                "def bench(model, x):\n"
+                "    for _ in range(3):\n        model(x)\n"
+                "    torch.cuda.synchronize()\n"
+                "    t0 = time.perf_counter()\n"
+                "    model(x)\n"
+                "    torch.cuda.synchronize()\n"
+                "    return time.perf_counter() - t0\n\n"
+                "base_model = torch.nn.Linear(8, 8).cuda()\n"
+                "fast_model = torch.nn.Linear(8, 8).cuda().half()\n"
+                "samples = torch.randn(16, 8, device=\"cuda\")\n"
+                "speedup = bench(base_model, samples) / bench(fast_model, samples)\n"
+            ),
+            known_problems="Units are followed within one file. Totals over differently named "
+            "lists are not compared (their lengths are unknown statically); only different "
+            "cuts of one list are.",
+            references=("https://pytorch.org/docs/stable/benchmark_utils.html",),
+        ),
+    )
+
+    def check(self) -> None:
+        facts = self.facts
+        units = UnitAnalysis(facts, self.regions)
+        for scope in facts.scopes:
+            for div in facts.binary_operations(scope, cst.Divide):
+                pos, _ = facts.pos(div)
+                left = units.quantity(scope, div.left, pos)
+                right = units.quantity(scope, div.right, pos)
+                if left is None or right is None:
+                    continue
+                if left.unit not in TIME_UNITS or right.unit not in TIME_UNITS:
+                    continue
+                ltext, rtext = N.code(div.left), N.code(div.right)
+                if left.unit != right.unit:
+                    self.report(div, left=ltext, right=rtext, left_unit=str(left.unit),
+                                right_unit=str(right.unit))
+                elif left.unit is Unit.TOTAL and left.workload and right.workload and \
+                        same_base_different_slice(left.workload, right.workload):
+                    self.report(
+                        div,
+                        message=f"`{ltext}` is a total over `{left.workload}` but `{rtext}` is "
+                        f"a total over `{right.workload}`, so the ratio compares different "
+                        "sample counts",
+                    )

@@ -1,0 +1,77 @@
+"""BA102 weak-warmup: the first timed region is not preceded by a warm-up at its configuration."""
+
+from __future__ import annotations
+
+from auditor.analyses.base import FactsRule
+from auditor.analyses.warmup import assess, first_timed_regions
+from auditor.core import Category, RuleDocs, RuleMeta, Severity
+
+
+class WeakWarmup(FactsRule):
+    META = RuleMeta(
+        code="BA102",
+        name="weak-warmup",
+        summary="The first timed region is not preceded by a synchronised warm-up at the timed "
+        "configuration",
+        category=Category.TIMING,
+        severity=Severity.WARNING,
+        message="The first timed region of `{model}` starts after {reasons}, so its time "
+        "includes one-time start-up costs",
+        fix_title="Warm up with several calls at the timed batch shape, then "
+        "`torch.cuda.synchronize()` before starting the timer",
+        docs=RuleDocs(
+            what_it_does="Looks at the first timed region of each function (or of the script) "
+            "and at the calls of the timed model that run before it. It reports a missing "
+            "warm-up, a single warm-up call, a warm-up at another batch shape than the timed "
+            "calls (one prompt vs a batch), a warm-up not followed by a synchronisation before "
+            "the timer starts, and a `torch.compile`d model warmed up fewer than two times.",
+            why_is_this_bad="The first calls pay for CUDA context creation, cuDNN/cuBLAS "
+            "autotuning, allocator growth and compilation. On an H100 a cold first call of a "
+            "bf16 transformer took 26x a warm one. Autotuning and compiled graphs are "
+            "shape-specific, so a warm-up at another batch shape leaves the timed shape cold, "
+            "and an unsynchronised warm-up lets its queued work leak into the timed region.",
+            example=(
+                "import time\nimport torch\nfrom diffusers import DiffusionPipeline\n\n"
+                "pipe = DiffusionPipeline.from_pretrained(\"sd\").to(\"cuda\")\n"
+                "prompts = [\"a cat\", \"a dog\", \"a fox\"]\n"
+                "t0 = time.perf_counter()\n"
+                "images = pipe(prompts).images\n"
+                "elapsed = time.perf_counter() - t0\n"
+            ),
+            use_instead=(
+                "import time\nimport torch\nfrom diffusers import DiffusionPipeline\n\n"
+                "pipe = DiffusionPipeline.from_pretrained(\"sd\").to(\"cuda\")\n"
+                "prompts = [\"a cat\", \"a dog\", \"a fox\"]\n"
+                "for _ in range(3):\n    pipe(prompts)\n"
+                "torch.cuda.synchronize()\n"
+                "t0 = time.perf_counter()\n"
+                "images = pipe(prompts).images\n"
+                "elapsed = time.perf_counter() - t0\n"
+            ),
+            known_problems="Only the first timed region of each function is checked, and a "
+            "region inside a loop is left alone (its first iteration may be discarded). When "
+            "the timed model is a parameter, the warm-up is looked for before the first call of "
+            "the function in this file; with no such call the rule stays silent.",
+            references=(
+                "https://pytorch.org/docs/stable/benchmark_utils.html",
+                "https://pytorch.org/docs/stable/torch.compiler_faq.html",
+            ),
+        ),
+    )
+
+    def check(self) -> None:
+        for region in first_timed_regions(self.facts, self.regions):
+            verdict = assess(self.facts, region)
+            if verdict is None:
+                continue
+            self.report(
+                region.start_node,
+                model=verdict.model,
+                reasons=verdict.describe(),
+                related=[(c.node, "warm-up call") for c in verdict.warmups[:3]],
+                evidence={
+                    "reason": str(verdict.reasons[0]),
+                    "reasons": ",".join(str(r) for r in verdict.reasons),
+                    **verdict.detail,
+                },
+            )

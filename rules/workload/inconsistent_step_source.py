@@ -1,0 +1,150 @@
+"""BA202 inconsistent-step-source: compared arms take `num_inference_steps` from different places."""
+
+from __future__ import annotations
+
+from auditor.analyses import names as N
+from auditor.analyses.base import FactsRule
+from auditor.analyses.facts import CallSite
+from auditor.analyses.steps import StepKind, StepSource, declared_steps, step_sources
+from auditor.core import Category, RuleDocs, RuleMeta, Severity
+
+
+class InconsistentStepSource(FactsRule):
+    META = RuleMeta(
+        code="BA202",
+        name="inconsistent-step-source",
+        summary="Compared runs get `num_inference_steps` from different sources or values",
+        category=Category.WORKLOAD,
+        severity=Severity.ERROR,
+        message="`num_inference_steps` comes from {source} here{contrast}, so the compared arms "
+        "may not run the step counts their models declare",
+        fix_title="Read each model's declared step count (`getattr(module, "
+        "\"num_inference_steps\", default)`) or pass one shared value to every arm",
+        docs=RuleDocs(
+            what_it_does="Follows the `num_inference_steps` of every timed pipeline call to its "
+            "source: a literal, a command-line option, the model module's declaration, or the "
+            "pipeline's default when the keyword is omitted. It reports a command-line default "
+            "used beside other sources (one branch passing steps, another leaving them to the "
+            "model), and a command-line default applied to model modules loaded at run time, "
+            "which may declare their own step count. With `--model NAME=PATH`, the message says "
+            "which step count each module declares.",
+            why_is_this_bad="The step count is the workload: diffusion time is nearly linear "
+            "in it. Forcing one CLI default on both arms of an H100 comparison hid a 20-to-10 "
+            "step reduction entirely (1.0x instead of 1.85x).",
+            example=(
+                "import argparse, importlib, time\nimport torch\n\n"
+                "parser = argparse.ArgumentParser()\n"
+                "parser.add_argument(\"--model\")\n"
+                "parser.add_argument(\"--steps\", type=int, default=50)\n"
+                "args = parser.parse_args()\n"
+                "module = importlib.import_module(args.model)\n"
+                "pipe = module.load_model().to(\"cuda\")\n"
+                "prompts = [\"a cat\", \"a dog\"]\n"
+                "for _ in range(3):\n    pipe(prompts, num_inference_steps=args.steps)\n"
+                "t0 = time.perf_counter()\n"
+                "pipe(prompts, num_inference_steps=args.steps)\n"
+                "elapsed = time.perf_counter() - t0\n"
+            ),
+            use_instead=(
+                "import argparse, importlib, time\nimport torch\n\n"
+                "parser = argparse.ArgumentParser()\n"
+                "parser.add_argument(\"--model\")\n"
+                "parser.add_argument(\"--steps\", type=int, default=50)\n"
+                "args = parser.parse_args()\n"
+                "module = importlib.import_module(args.model)\n"
+                "steps = getattr(module, \"num_inference_steps\", args.steps)\n"
+                "pipe = module.load_model().to(\"cuda\")\n"
+                "prompts = [\"a cat\", \"a dog\"]\n"
+                "for _ in range(3):\n    pipe(prompts, num_inference_steps=steps)\n"
+                "t0 = time.perf_counter()\n"
+                "pipe(prompts, num_inference_steps=steps)\n"
+                "elapsed = time.perf_counter() - t0\n"
+            ),
+            known_problems="Two different literals in two arms are not flagged: that is usually "
+            "the speed-up being measured. Step counts set through a config object or a "
+            "function the rule cannot follow are treated as unknown and not flagged.",
+            references=("https://huggingface.co/docs/diffusers/using-diffusers/schedulers",),
+        ),
+    )
+
+    def check(self) -> None:
+        facts = self.facts
+        arms: list[tuple[CallSite, list[StepSource]]] = []
+        seen: set[int] = set()
+        for region in self.regions:
+            for call in facts.reachable_calls(region.calls()):
+                kind = facts.kind(call)
+                if id(call) in seen or not kind.model or not (kind.pipeline_call or kind.opaque):
+                    continue
+                seen.add(id(call))
+                if not _is_diffusion_call(facts, call):
+                    continue
+                arms.append((call, step_sources(facts, call)))
+        others = list(dict.fromkeys(
+            s for _, sources in arms for s in sources
+            if s.kind not in (StepKind.CLI, StepKind.UNKNOWN)
+        ))
+        for call, sources in arms:
+            cli = next((s for s in sources if s.kind is StepKind.CLI), None)
+            if cli is None:
+                continue
+            info = facts.model_info(call.scope, call.node.func, call.start) \
+                if kind_has_target(call) else None
+            dynamic = bool(info and info.dynamic) or _module_in_scope(facts, call)
+            if not others and not dynamic:
+                continue
+            contrast = ""
+            if others:
+                contrast = " while other timed calls use " + " and ".join(
+                    s.describe() for s in others
+                )
+            if dynamic:
+                contrast += self._declared_note(cli)
+            self.report(
+                call.node,
+                source=cli.describe(),
+                contrast=contrast,
+                evidence={"cli_steps": cli.value or "", "cli_option": cli.option or "",
+                          **self._declared_evidence()},
+            )
+
+    def _declared_note(self, cli: StepSource) -> str:
+        declared = self._declared()
+        if not declared:
+            return (" for model modules loaded at run time, which may declare their own "
+                    "`num_inference_steps`")
+        parts = ", ".join(f"{name} declares {value}" for name, value in declared.items())
+        return (f" for model modules loaded at run time ({parts}), so every arm runs "
+                f"{cli.value} steps")
+
+    def _declared(self) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for name, path in sorted(self.ctx.model_paths.items()):
+            value = declared_steps(path)
+            out[name] = str(value) if value is not None else "nothing"
+        return out
+
+    def _declared_evidence(self) -> dict[str, str]:
+        return {f"declared_{k}": v for k, v in self._declared().items()}
+
+
+def kind_has_target(call: CallSite) -> bool:
+    import libcst as cst
+
+    return isinstance(call.node.func, cst.Name | cst.Attribute)
+
+
+def _module_in_scope(facts: object, call: CallSite) -> bool:
+    """`module.inference(pipe, ...)` or a pipeline built by a module loaded at run time."""
+    from auditor.analyses.facts import FileFacts
+
+    assert isinstance(facts, FileFacts)
+    return facts.kind(call).opaque or any(
+        (info := facts.model_info(call.scope, a.value, call.start)) is not None and info.dynamic
+        for a in call.node.args
+    )
+
+
+def _is_diffusion_call(facts: object, call: CallSite) -> bool:
+    """Only calls that take (or could take) a step count: pipelines and module hooks."""
+    return N.keyword(call.node, N.STEP_KWARG) is not None or facts.kind(call).opaque  # type: ignore[attr-defined]

@@ -1,0 +1,88 @@
+"""BA201 per-prompt-loop: a timed loop calls the pipeline once per prompt instead of per batch."""
+
+from __future__ import annotations
+
+from auditor.analyses import names as N
+from auditor.analyses.base import FactsRule
+from auditor.analyses.batching import per_prompt_loop
+from auditor.core import Category, RuleDocs, RuleMeta, Severity
+
+
+class PerPromptLoop(FactsRule):
+    META = RuleMeta(
+        code="BA201",
+        name="per-prompt-loop",
+        summary="A pipeline or model is called once per prompt inside a timed region",
+        category=Category.WORKLOAD,
+        severity=Severity.ERROR,
+        message="`{call}` is called once per prompt of `{prompts}` inside a timed region, so the "
+        "time pays a full call per sample and none of the batching a benchmark claims",
+        fix_title="Pass the whole batch in one call, e.g. `pipe(batch_prompts, ...)`",
+        docs=RuleDocs(
+            what_it_does="Finds a pipeline or model call inside a timed region (or a loop that "
+            "contains the timed region) that receives one prompt per iteration of a `for` "
+            "loop, `while` loop or comprehension over a list of prompts. Chunked loops "
+            "(`for i in range(0, n, bs): pipe(prompts[i:i + bs])`) and loops over prebuilt "
+            "batches are not flagged.",
+            why_is_this_bad="A batch in one call shares kernel launches, weight reads and "
+            "Python overhead across its samples. Looping over prompts times batch size 1 while "
+            "reporting a batch. On an H100 (SD-1.5 shape, fp16, 512x512) the per-prompt loop "
+            "made every arm 2.6x (batch 3) to 3.6x (batch 8) slower per sample.",
+            example=(
+                "import time\nimport torch\nfrom diffusers import DiffusionPipeline\n\n"
+                "pipe = DiffusionPipeline.from_pretrained(\"sd\").to(\"cuda\")\n"
+                "prompts = [\"a cat\", \"a dog\", \"a fox\"]\n"
+                "for _ in range(3):\n    pipe(prompts)\n"
+                "torch.cuda.synchronize()\n"
+                "t0 = time.perf_counter()\n"
+                "for prompt in prompts:\n    pipe(prompt)\n"
+                "elapsed = time.perf_counter() - t0\n"
+            ),
+            use_instead=(
+                "import time\nimport torch\nfrom diffusers import DiffusionPipeline\n\n"
+                "pipe = DiffusionPipeline.from_pretrained(\"sd\").to(\"cuda\")\n"
+                "prompts = [\"a cat\", \"a dog\", \"a fox\"]\n"
+                "for _ in range(3):\n    pipe(prompts)\n"
+                "torch.cuda.synchronize()\n"
+                "t0 = time.perf_counter()\n"
+                "pipe(prompts)\n"
+                "elapsed = time.perf_counter() - t0\n"
+            ),
+            known_problems="A loop over a list the rule cannot identify as prompts (a parameter "
+            "with a neutral name, the result of an unknown function) is not flagged. A "
+            "benchmark that means to measure batch size 1 should time one prompt per call "
+            "without claiming a batch size.",
+            references=("https://huggingface.co/docs/diffusers/optimization/fp16",),
+        ),
+    )
+
+    def check(self) -> None:
+        facts = self.facts
+        timed_calls: dict[int, object] = {}
+        for region in self.regions:
+            for call in region.calls():
+                if facts.kind(call).model:
+                    timed_calls.setdefault(id(call), call)
+        for call in timed_calls.values():
+            loop = per_prompt_loop(facts, call)  # type: ignore[arg-type]
+            if loop is None:
+                continue
+            iterable = _iterable_text(loop)
+            self.report(
+                call.node,  # type: ignore[attr-defined]
+                call=N.code(call.node.func) + "(...)",  # type: ignore[attr-defined]
+                prompts=iterable,
+                related=[(loop, "the loop over prompts")],
+            )
+
+
+def _iterable_text(loop: object) -> str:
+    import libcst as cst
+
+    if isinstance(loop, cst.For):
+        return N.code(loop.iter)
+    if isinstance(loop, cst.ListComp | cst.SetComp | cst.GeneratorExp | cst.DictComp):
+        return N.code(loop.for_in.iter)
+    if isinstance(loop, cst.While):
+        return N.code(loop.test)
+    return "prompts"

@@ -1,0 +1,1 @@
+"""JSON Schemas of benchaudit's public contracts (shipped as auditor.schemas)."""
