@@ -61,8 +61,12 @@ def version_callback(value: bool) -> None:
 def root(
     version: Annotated[
         bool,
-        typer.Option("--version", callback=version_callback, is_eager=True,
-                     help="Print the version and exit."),
+        typer.Option(
+            "--version",
+            callback=version_callback,
+            is_eager=True,
+            help="Print the version and exit.",
+        ),
     ] = False,
 ) -> None:
     """Find and price methodology flaws in GPU inference benchmark scripts."""
@@ -71,30 +75,52 @@ def root(
 @app.command()
 def check(
     paths: Annotated[list[Path], typer.Argument(help="Files or directories to check.")],
-    select: Annotated[list[str] | None, typer.Option(
-        "--select", help="Rules to run (code, prefix such as BA1, name, or ALL).")] = None,
+    select: Annotated[
+        list[str] | None,
+        typer.Option("--select", help="Rules to run (code, prefix such as BA1, name, or ALL)."),
+    ] = None,
     ignore: Annotated[list[str] | None, typer.Option("--ignore", help="Rules to skip.")] = None,
-    extend_select: Annotated[list[str] | None, typer.Option(
-        "--extend-select", help="Rules to run in addition to the selection.")] = None,
-    output_format: Annotated[CheckFormat, typer.Option(
-        "--format", "-f", help="Output format.")] = CheckFormat.text,
-    output: Annotated[Path | None, typer.Option(
-        "--output", "-o", help="Write the report to this file (atomically) instead of stdout.")
+    extend_select: Annotated[
+        list[str] | None,
+        typer.Option("--extend-select", help="Rules to run in addition to the selection."),
     ] = None,
-    model: Annotated[list[str] | None, typer.Option(
-        "--model", help="NAME=PATH of a model module the script loads; its declared "
-        "`num_inference_steps` is read (never run) for step-source messages.")] = None,
-    config: Annotated[Path | None, typer.Option(
-        "--config", help="pyproject.toml (or a TOML file of the [tool.benchaudit] table).")
+    output_format: Annotated[
+        CheckFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = CheckFormat.text,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output", "-o", help="Write the report to this file (atomically) instead of stdout."
+        ),
     ] = None,
-    isolated: Annotated[bool, typer.Option(
-        "--isolated", help="Ignore configuration files.")] = False,
-    statistics: Annotated[bool, typer.Option(
-        "--statistics", help="Print counts per rule.")] = False,
-    exit_zero: Annotated[bool, typer.Option(
-        "--exit-zero", help="Exit 0 even when there are findings.")] = False,
-    no_source: Annotated[bool, typer.Option(
-        "--no-source", help="Text format: omit the source line and help under each finding.")
+    model: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--model",
+            help="NAME=PATH of a model module the script loads; its declared "
+            "`num_inference_steps` is read (never run) for step-source messages.",
+        ),
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config", help="pyproject.toml (or a TOML file of the [tool.benchaudit] table)."
+        ),
+    ] = None,
+    isolated: Annotated[
+        bool, typer.Option("--isolated", help="Ignore configuration files.")
+    ] = False,
+    statistics: Annotated[
+        bool, typer.Option("--statistics", help="Print counts per rule.")
+    ] = False,
+    exit_zero: Annotated[
+        bool, typer.Option("--exit-zero", help="Exit 0 even when there are findings.")
+    ] = False,
+    no_source: Annotated[
+        bool,
+        typer.Option(
+            "--no-source", help="Text format: omit the source line and help under each finding."
+        ),
     ] = False,
 ) -> None:
     """Check benchmark scripts for methodology flaws (static: never imports or runs them)."""
@@ -140,8 +166,7 @@ def check(
         from auditor.reporters.text import render_check, use_color
 
         color = output is None and use_color(sys.stdout.isatty())
-        text = render_check(report, color=color, show_source=not no_source,
-                            statistics=statistics)
+        text = render_check(report, color=color, show_source=not no_source, statistics=statistics)
     emit(text, output)
     if any(e.kind == "read-error" for e in report.errors):
         raise typer.Exit(2)

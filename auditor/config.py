@@ -93,8 +93,11 @@ def _validate(table: dict[str, Any], path: Path) -> None:
     if not errors:
         return
     err = errors[0]
-    where = "[tool.benchaudit" + "".join(
-        f".{p}" if isinstance(p, str) else f"[{p}]" for p in err.absolute_path) + "]"
+    where = (
+        "[tool.benchaudit"
+        + "".join(f".{p}" if isinstance(p, str) else f"[{p}]" for p in err.absolute_path)
+        + "]"
+    )
     if err.validator == "additionalProperties":
         known = set(err.schema.get("properties", {}))
         extra = sorted(set(err.instance) - known)

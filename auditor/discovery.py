@@ -8,8 +8,24 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 SKIP_DIRS = frozenset(
-    {".git", ".hg", ".svn", "__pycache__", ".venv", "venv", ".tox", ".nox", "node_modules",
-     ".mypy_cache", ".ruff_cache", ".pytest_cache", "build", "dist", ".eggs", "site-packages"}
+    {
+        ".git",
+        ".hg",
+        ".svn",
+        "__pycache__",
+        ".venv",
+        "venv",
+        ".tox",
+        ".nox",
+        "node_modules",
+        ".mypy_cache",
+        ".ruff_cache",
+        ".pytest_cache",
+        "build",
+        "dist",
+        ".eggs",
+        "site-packages",
+    }
 )
 SOURCE_SUFFIXES = (".py",)
 
@@ -47,8 +63,10 @@ def discover(paths: Sequence[Path], exclude: Sequence[str] = ()) -> Iterator[tup
         if path.is_dir():
             for root, dirs, files in os.walk(path, followlinks=False):
                 dirs[:] = sorted(
-                    d for d in dirs
-                    if d not in SKIP_DIRS and not d.startswith(".")
+                    d
+                    for d in dirs
+                    if d not in SKIP_DIRS
+                    and not d.startswith(".")
                     and not _excluded(display_path(Path(root) / d), exclude)
                 )
                 for name in sorted(files):

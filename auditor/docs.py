@@ -14,7 +14,8 @@ def rule_markdown(meta: RuleMeta) -> str:
         f"# {meta.name} ({meta.code})\n",
         f"{meta.summary}.\n",
         f"Category: {meta.category}. Severity: {meta.severity}."
-        + ("" if meta.default_enabled else " Off by default.") + "\n",
+        + ("" if meta.default_enabled else " Off by default.")
+        + "\n",
         "## What it does\n",
         d.what_it_does + "\n",
         "## Why is this bad?\n",
@@ -27,8 +28,9 @@ def rule_markdown(meta: RuleMeta) -> str:
     ]
     if meta.options:
         parts.append("## Options\n")
-        parts.append("".join(
-            f"- `{k.replace('_', '-')}` (default `{v!r}`)\n" for k, v in meta.options))
+        parts.append(
+            "".join(f"- `{k.replace('_', '-')}` (default `{v!r}`)\n" for k, v in meta.options)
+        )
     if d.known_problems:
         parts += ["## Known problems\n", d.known_problems + "\n"]
     if d.references:
@@ -46,10 +48,11 @@ def catalogue_markdown() -> str:
         "| Code | Name | Severity | Summary |",
         "|---|---|---|---|",
     ]
-    rows = [f"| {m.code} | [{m.name}](#{m.name}-{m.code.lower()}) | {m.severity} | {m.summary} |"
-            for m in metas]
-    body = [rule_markdown(m).replace("# ", "## ", 1).replace("\n## ", "\n### ")
-            for m in metas]
+    rows = [
+        f"| {m.code} | [{m.name}](#{m.name}-{m.code.lower()}) | {m.severity} | {m.summary} |"
+        for m in metas
+    ]
+    body = [rule_markdown(m).replace("# ", "## ", 1).replace("\n## ", "\n### ") for m in metas]
     return "\n".join(head + rows) + "\n\n" + "\n".join(body)
 
 

@@ -56,12 +56,13 @@ class _Visitor(cst.BatchableCSTVisitor):
 
     _visitor_names: ClassVar[dict[type, tuple[str, ...]]] = {}
 
-    def get_visitors(self) -> dict[str, Any]:  # type: ignore[override]
+    def get_visitors(self) -> dict[str, Any]:
         cls = type(self)
         names = _Visitor._visitor_names.get(cls)
         if names is None:
             names = tuple(
-                n for n in dir(cls)
+                n
+                for n in dir(cls)
                 if n.startswith(("visit_", "leave_"))
                 and getattr(cls, n) is not getattr(cst.BatchableCSTVisitor, n, None)
             )
@@ -154,7 +155,10 @@ def find_suppressions(source: str) -> list[Suppression]:
 
 
 def _apply_suppressions(
-    findings: list[Finding], suppressions: list[Suppression], enabled: set[str], path: str,
+    findings: list[Finding],
+    suppressions: list[Suppression],
+    enabled: set[str],
+    path: str,
     lines: list[str],
 ) -> tuple[list[Finding], int]:
     used: set[tuple[int, str]] = set()
@@ -227,15 +231,11 @@ def check_source(source: str, path: str, opts: CheckOptions) -> FileResult:
     try:
         module = cst.parse_module(source)
     except cst.ParserSyntaxError as exc:
-        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else "invalid syntax"
-        return FileResult(
-            path,
-            error=FileError(path, "parse-error", f"syntax error: {msg}", exc.raw_line,
-                            exc.raw_column + 1),
-        )
+        return FileResult(path, error=_syntax_error(path, source, exc))
     except RecursionError:
-        return FileResult(path, error=FileError(path, "parse-error",
-                                                "syntax error: expression nested too deeply"))
+        return FileResult(
+            path, error=FileError(path, "parse-error", "syntax error: expression nested too deeply")
+        )
     ignored = opts.extra_ignores.get(path, frozenset())
     rule_classes = [
         r for r in opts.rules if r.META.code not in ignored and r.META.name not in ignored
@@ -244,8 +244,9 @@ def check_source(source: str, path: str, opts: CheckOptions) -> FileResult:
     try:
         findings = _run_rules(module, ctx, rule_classes)
     except RecursionError:
-        return FileResult(path, error=FileError(path, "internal-error",
-                                                "file is nested too deeply to analyse"))
+        return FileResult(
+            path, error=FileError(path, "internal-error", "file is nested too deeply to analyse")
+        )
     except Exception as exc:  # a rule bug must not end the run
         if os.environ.get("BENCHAUDIT_DEBUG"):
             raise
@@ -259,8 +260,30 @@ def check_source(source: str, path: str, opts: CheckOptions) -> FileResult:
     return FileResult(path, findings=tuple(sorted(set(kept), key=lambda f: f.sort_key)))
 
 
-def _run_rules(module: cst.Module, ctx: FileContext, rule_classes: list[type[Rule]]
-               ) -> list[Finding]:
+def _syntax_error(path: str, source: str, exc: cst.ParserSyntaxError) -> FileError:
+    """Word the error as CPython does (its location is the one users know), falling back to
+    libcst's when CPython accepts what libcst cannot parse."""
+    import ast
+
+    try:
+        ast.parse(source)
+    except SyntaxError as err:
+        return FileError(path, "parse-error", f"syntax error: {err.msg}", err.lineno, err.offset)
+    except (ValueError, RecursionError, MemoryError):
+        pass
+    first = str(exc).strip().splitlines()
+    return FileError(
+        path,
+        "parse-error",
+        f"syntax error: {first[0] if first else 'invalid'}",
+        exc.raw_line,
+        exc.raw_column + 1,
+    )
+
+
+def _run_rules(
+    module: cst.Module, ctx: FileContext, rule_classes: list[type[Rule]]
+) -> list[Finding]:
     if not rule_classes:
         return []
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True)

@@ -22,10 +22,10 @@ class Facts(Analysis):
         self.collector = FactsCollector()
         self._regions: list[Region] | None = None
 
-    def get_visitors(self):  # type: ignore[no-untyped-def]
+    def get_visitors(self):
         return self.collector.get_visitors()
 
-    def resolve(self, wrapper):  # type: ignore[no-untyped-def]
+    def resolve(self, wrapper):
         return self.collector.resolve(wrapper)
 
     @property

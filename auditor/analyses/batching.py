@@ -53,8 +53,9 @@ def _names_in(expr: cst.CSTNode) -> set[str]:
     return found
 
 
-def is_prompt_list(facts: FileFacts, scope: Scope, expr: cst.BaseExpression, pos: Pos,
-                   depth: int = 0) -> bool | None:
+def is_prompt_list(
+    facts: FileFacts, scope: Scope, expr: cst.BaseExpression, pos: Pos, depth: int = 0
+) -> bool | None:
     """True for a list of single prompts, False for a list of batches, None when unknown."""
     if depth > 6:
         return None
@@ -64,8 +65,9 @@ def is_prompt_list(facts: FileFacts, scope: Scope, expr: cst.BaseExpression, pos
             return is_prompt_list(facts, scope, expr.args[0].value, pos, depth + 1)
         if fname in ("splitlines", "readlines") or "prompt" in fname.lower():
             return True
-        if fname in ("load", "loads") and any(q.startswith("json.") for q in facts.qnames_of(
-                expr.func)):
+        if fname in ("load", "loads") and any(
+            q.startswith("json.") for q in facts.qnames_of(expr.func)
+        ):
             return True
         return None
     if isinstance(expr, cst.List | cst.Tuple):
@@ -79,7 +81,7 @@ def is_prompt_list(facts: FileFacts, scope: Scope, expr: cst.BaseExpression, pos
         if isinstance(expr.elt, cst.Subscript) and _is_slice(expr.elt):
             return False  # chunking: a list of batches
         if isinstance(expr.elt, cst.Call | cst.SimpleString | cst.FormattedString):
-            fname = N.call_name(expr.elt) if isinstance(expr.elt, cst.Call) else "str"
+            fname = (N.call_name(expr.elt) if isinstance(expr.elt, cst.Call) else "str") or ""
             if fname in ("strip", "rstrip", "format", "str", "lower"):
                 return True
         return is_prompt_list(facts, scope, expr.for_in.iter, pos, depth + 1)
@@ -113,8 +115,9 @@ def _is_slice(expr: cst.Subscript) -> bool:
     return len(expr.slice) == 1 and isinstance(expr.slice[0].slice, cst.Slice)
 
 
-def shape(facts: FileFacts, scope: Scope, expr: cst.BaseExpression, pos: Pos,
-          depth: int = 0) -> Shape:
+def shape(
+    facts: FileFacts, scope: Scope, expr: cst.BaseExpression, pos: Pos, depth: int = 0
+) -> Shape:
     """How many prompts a call argument holds: one, a batch, or unknown."""
     if depth > 6:
         return Shape.UNKNOWN
@@ -127,16 +130,21 @@ def shape(facts: FileFacts, scope: Scope, expr: cst.BaseExpression, pos: Pos,
             return Shape.BATCH  # `[prompt] * batch_size`
     if isinstance(expr, cst.Subscript):
         if _is_slice(expr):
-            return Shape.BATCH if is_prompt_list(facts, scope, expr.value, pos) is not False \
+            return (
+                Shape.BATCH
+                if is_prompt_list(facts, scope, expr.value, pos) is not False
                 else Shape.UNKNOWN
+            )
         if is_prompt_list(facts, scope, expr.value, pos):
             return Shape.SINGLE
         return Shape.UNKNOWN
     if isinstance(expr, cst.Call):
         fname = N.call_name(expr) or ""
-        if N.TOKENIZER_NAME_RE.search(fname) or N.TOKENIZER_NAME_RE.search(
-            N.dotted(expr.func) or ""
-        ) or fname == "to":
+        if (
+            N.TOKENIZER_NAME_RE.search(fname)
+            or N.TOKENIZER_NAME_RE.search(N.dotted(expr.func) or "")
+            or fname == "to"
+        ):
             inner = expr.args[0].value if expr.args and fname != "to" else None
             if fname == "to" and isinstance(expr.func, cst.Attribute):
                 inner = expr.func.value
@@ -166,8 +174,14 @@ def shape(facts: FileFacts, scope: Scope, expr: cst.BaseExpression, pos: Pos,
     return Shape.UNKNOWN
 
 
-def _depends_on(facts: FileFacts, scope: Scope, expr: cst.BaseExpression, pos: Pos,
-                names: set[str], depth: int = 0) -> bool:
+def _depends_on(
+    facts: FileFacts,
+    scope: Scope,
+    expr: cst.BaseExpression,
+    pos: Pos,
+    names: set[str],
+    depth: int = 0,
+) -> bool:
     """Does `expr` use one of `names`, directly or through assignments in the scope?"""
     used = _names_in(expr)
     if used & names:
@@ -182,7 +196,9 @@ def _depends_on(facts: FileFacts, scope: Scope, expr: cst.BaseExpression, pos: P
     return False
 
 
-def _loop_target_and_iter(loop: cst.CSTNode) -> tuple[cst.BaseExpression, cst.BaseExpression] | None:
+def _loop_target_and_iter(
+    loop: cst.CSTNode,
+) -> tuple[cst.BaseExpression, cst.BaseExpression] | None:
     if isinstance(loop, cst.For):
         return loop.target, loop.iter
     if isinstance(loop, cst.ListComp | cst.SetComp | cst.GeneratorExp | cst.DictComp):
@@ -199,8 +215,11 @@ def per_prompt_loop(facts: FileFacts, call: CallSite) -> cst.CSTNode | None:
         pair = _loop_target_and_iter(loop)
         if pair is not None:
             target, iterable = pair
-            if isinstance(target, cst.Tuple) and isinstance(iterable, cst.Call) and \
-                    N.call_name(iterable) == "enumerate":
+            if (
+                isinstance(target, cst.Tuple)
+                and isinstance(iterable, cst.Call)
+                and N.call_name(iterable) == "enumerate"
+            ):
                 # for i, p in enumerate(prompts)
                 target = target.elements[-1].value
                 iterable = iterable.args[0].value if iterable.args else iterable
@@ -224,8 +243,9 @@ def _loop_start(facts: FileFacts, loop: cst.CSTNode) -> Pos:
     return facts.pos(loop)[0]
 
 
-def _indexes_prompt_list(facts: FileFacts, call: CallSite, arg: cst.BaseExpression,
-                         index_names: set[str]) -> bool:
+def _indexes_prompt_list(
+    facts: FileFacts, call: CallSite, arg: cst.BaseExpression, index_names: set[str]
+) -> bool:
     """`pipe(prompts[i])` where `i` is the loop index (possibly through an assignment)."""
     expr = arg
     if isinstance(arg, cst.Name):

@@ -63,11 +63,10 @@ class Scope:
     decorators: set[str] = field(default_factory=set)
 
     @property
-    def body(self) -> list[cst.BaseStatement] | list[cst.BaseSmallStatement]:
+    def body(self) -> list[cst.CSTNode]:
         if isinstance(self.node, cst.Module):
             return list(self.node.body)
-        body = self.node.body
-        return list(body.body) if isinstance(body, cst.IndentedBlock) else list(body.body)
+        return list(self.node.body.body)
 
     def calls_between(self, start: Pos, end: Pos) -> list[CallSite]:
         return [c for c in self.calls if c.start >= start and c.end <= end]
@@ -219,18 +218,23 @@ class FileFacts:
         return False
 
     def _nodes_at(self, binding: Binding) -> list[cst.CSTNode]:
-        return [n for n, rng in ((n, self.positions.get(n)) for n in self._stmt_index(binding))
-                if rng is not None]
+        return [
+            n
+            for n, rng in ((n, self.positions.get(n)) for n in self._stmt_index(binding))
+            if rng is not None
+        ]
 
     def _stmt_index(self, binding: Binding) -> list[cst.CSTNode]:
         key = (binding.start, binding.end)
         if not self._stmt_by_pos:
             for node, rng in self.positions.items():
-                if isinstance(node, cst.BaseSmallStatement | cst.BaseCompoundStatement |
-                              cst.WithItem | cst.Param):
+                if isinstance(
+                    node,
+                    cst.BaseSmallStatement | cst.BaseCompoundStatement | cst.WithItem | cst.Param,
+                ):
                     self._stmt_by_pos.setdefault(_pos(rng), node)
-        node = self._stmt_by_pos.get(key)
-        return [node] if node is not None else []
+        found = self._stmt_by_pos.get(key)
+        return [found] if found is not None else []
 
     def branches(self, node: cst.CSTNode, scope: Scope) -> frozenset[tuple[int, str]]:
         """The `if` branches that must be taken for `node` to run: (If id, side) pairs."""
@@ -244,8 +248,9 @@ class FileFacts:
             child = anc
         return frozenset(out)
 
-    def resolve(self, scope: Scope, expr: cst.BaseExpression, pos: Pos, depth: int = 0
-                ) -> tuple[cst.BaseExpression, Scope, Pos]:
+    def resolve(
+        self, scope: Scope, expr: cst.BaseExpression, pos: Pos, depth: int = 0
+    ) -> tuple[cst.BaseExpression, Scope, Pos]:
         """Follow plain `name = value` assignments to the expression that produced a value."""
         while depth < 8:
             depth += 1
@@ -271,8 +276,9 @@ class FileFacts:
             self._model_memo[memo_key] = info
         return info
 
-    def _model_info(self, scope: Scope, expr: cst.BaseExpression, pos: Pos, depth: int
-                    ) -> ModelInfo | None:
+    def _model_info(
+        self, scope: Scope, expr: cst.BaseExpression, pos: Pos, depth: int
+    ) -> ModelInfo | None:
         if depth > 6:
             return None
         if isinstance(expr, cst.Name | cst.Attribute | cst.Subscript):
@@ -288,17 +294,21 @@ class FileFacts:
             if isinstance(expr, cst.Attribute) and self.is_dynamic_module(scope, expr.value, pos):
                 # `module.pipe`: a pipeline object a model module defines
                 if N.MODEL_NAME_RE.match(last):
-                    return ModelInfo(last, pipeline=True, compiled=False, dynamic=True,
-                                     generator=False)
+                    return ModelInfo(
+                        last, pipeline=True, compiled=False, dynamic=True, generator=False
+                    )
             if b is not None and b.kind == "param":
                 passed = self._param_model(b.scope, key, depth)
                 if passed is not None:
                     return replace(passed, name=key)
-            if (b is None or b.kind in ("param", "for", "comp", "assign")) and N.MODEL_NAME_RE.match(
-                last
-            ):
-                if b is not None and b.kind == "assign" and b.value is not None and not isinstance(
-                    b.value, cst.Call | cst.Subscript | cst.Attribute | cst.Name
+            if (
+                b is None or b.kind in ("param", "for", "comp", "assign")
+            ) and N.MODEL_NAME_RE.match(last):
+                if (
+                    b is not None
+                    and b.kind == "assign"
+                    and b.value is not None
+                    and not isinstance(b.value, cst.Call | cst.Subscript | cst.Attribute | cst.Name)
                 ):
                     return None  # `model = "sd15"`: a name, not a model
                 return ModelInfo(
@@ -317,12 +327,20 @@ class FileFacts:
                 inner = self._model_info(scope, expr.args[0].value, pos, depth + 1)
                 base = inner or ModelInfo("model", False, False, False, False)
                 return ModelInfo(base.name, base.pipeline, True, base.dynamic, base.generator)
-            if isinstance(func, cst.Attribute) and fname in ("to", "cuda", "half", "eval",
-                                                             "bfloat16", "float", "compile"):
+            if isinstance(func, cst.Attribute) and fname in (
+                "to",
+                "cuda",
+                "half",
+                "eval",
+                "bfloat16",
+                "float",
+                "compile",
+            ):
                 inner = self._model_info(scope, func.value, pos, depth + 1)
                 if inner is not None and fname == "compile":
-                    return ModelInfo(inner.name, inner.pipeline, True, inner.dynamic,
-                                     inner.generator)
+                    return ModelInfo(
+                        inner.name, inner.pipeline, True, inner.dynamic, inner.generator
+                    )
                 return inner
             lib = any(q.startswith(("diffusers", "transformers", "optimum", "vllm")) for q in qn)
             if fname in N.MODEL_FACTORY_NAMES or (lib and fname[:1].isupper()):
@@ -333,8 +351,9 @@ class FileFacts:
                     scope, func.value, pos
                 )
                 generator = "ForCausalLM" in text or "Seq2Seq" in text or "transformers" in text
-                return ModelInfo(owner or fname, pipeline or dynamic, False, dynamic,
-                                 generator and not pipeline)
+                return ModelInfo(
+                    owner or fname, pipeline or dynamic, False, dynamic, generator and not pipeline
+                )
             if isinstance(func, cst.Name) and func.value in self.functions:
                 return self.summary(func.value).returns_model
         return None
@@ -378,7 +397,7 @@ class FileFacts:
         return out
 
     def is_dynamic_module(self, scope: Scope, expr: cst.BaseExpression, pos: Pos) -> bool:
-        value, vscope, vpos = self.resolve(scope, expr, pos)
+        value, _, _ = self.resolve(scope, expr, pos)
         if isinstance(value, cst.Call):
             qn = self.qnames_of(value.func)
             if qn & N.DYNAMIC_IMPORTS:
@@ -406,8 +425,13 @@ class FileFacts:
                 return True
             if isinstance(value.func, cst.Name) and value.func.value in self.functions:
                 return self.summary(value.func.value).returns_cli_args
-        if isinstance(expr, cst.Name) and expr.value in ("args", "opts", "cfg", "config",
-                                                         "options"):
+        if isinstance(expr, cst.Name) and expr.value in (
+            "args",
+            "opts",
+            "cfg",
+            "config",
+            "options",
+        ):
             return bool(self.argparse_defaults) and value is expr
         return False
 
@@ -614,8 +638,14 @@ class FactsCollector(cst.BatchableCSTVisitor):
     def _cur(self) -> Scope:
         return self._scopes[-1]
 
-    def _bind(self, target: cst.BaseExpression, value: cst.BaseExpression | None, kind: str,
-              node: cst.CSTNode, loop: cst.CSTNode | None = None) -> None:
+    def _bind(
+        self,
+        target: cst.BaseExpression,
+        value: cst.BaseExpression | None,
+        kind: str,
+        node: cst.CSTNode,
+        loop: cst.CSTNode | None = None,
+    ) -> None:
         if isinstance(target, cst.Tuple | cst.List):
             for el in target.elements:
                 # Tuple unpacking: the element's value is unknown, but the name is bound.
@@ -668,8 +698,9 @@ class FactsCollector(cst.BatchableCSTVisitor):
     def leave_While(self, original_node: cst.While) -> None:
         self._loops[-1].pop()
 
-    def _visit_comp(self, node: cst.ListComp | cst.SetComp | cst.GeneratorExp | cst.DictComp
-                    ) -> None:
+    def _visit_comp(
+        self, node: cst.ListComp | cst.SetComp | cst.GeneratorExp | cst.DictComp
+    ) -> None:
         comp: cst.CompFor | None = node.for_in
         while comp is not None:
             self._bind(comp.target, comp.iter, "comp", node, loop=node)
@@ -722,8 +753,15 @@ class FactsCollector(cst.BatchableCSTVisitor):
                 if key is not None:
                     start, end = self._pos(node)
                     self._cur().bindings.append(
-                        Binding(key.split(".")[0] if alias.asname is None else key, None,
-                                "import", start, end, self._cur()))
+                        Binding(
+                            key.split(".")[0] if alias.asname is None else key,
+                            None,
+                            "import",
+                            start,
+                            end,
+                            self._cur(),
+                        )
+                    )
 
     def visit_WithItem(self, node: cst.WithItem) -> None:
         if node.asname is not None:

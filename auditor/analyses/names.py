@@ -44,7 +44,9 @@ HOST_COPY_METHODS: frozenset[str] = frozenset({"cpu", "item", "numpy", "tolist"}
 #: Method names that, called on any object, synchronise (events and streams).
 SYNC_METHODS: frozenset[str] = frozenset({"synchronize"})
 
-CUDA_EVENT_CLASSES: frozenset[str] = frozenset({"torch.cuda.Event", "torch.Event", "torch.cuda.streams.Event"})
+CUDA_EVENT_CLASSES: frozenset[str] = frozenset(
+    {"torch.cuda.Event", "torch.Event", "torch.cuda.streams.Event"}
+)
 
 COMPILE_FUNCS: frozenset[str] = frozenset({"torch.compile"})
 

@@ -63,8 +63,9 @@ def find_regions(facts: FileFacts) -> list[Region]:
     return regions
 
 
-def _timer_call(facts: FileFacts, scope: Scope, expr: cst.BaseExpression, pos: Pos
-                ) -> CallSite | None:
+def _timer_call(
+    facts: FileFacts, scope: Scope, expr: cst.BaseExpression, pos: Pos
+) -> CallSite | None:
     """The timer read that `expr` is, or that the name `expr` was last assigned from."""
     if isinstance(expr, cst.Name):
         b = facts.binding_before(scope, expr.value, pos)

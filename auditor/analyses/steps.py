@@ -57,8 +57,9 @@ def step_sources(facts: FileFacts, call: CallSite) -> list[StepSource]:
     return _classify(facts, call.scope, arg.value, call.start, 0)
 
 
-def _classify(facts: FileFacts, scope: Scope, expr: cst.BaseExpression, pos: Pos,
-              depth: int) -> list[StepSource]:
+def _classify(
+    facts: FileFacts, scope: Scope, expr: cst.BaseExpression, pos: Pos, depth: int
+) -> list[StepSource]:
     if depth > 6:
         return [StepSource(StepKind.UNKNOWN)]
     value = N.int_value(expr)
@@ -69,23 +70,34 @@ def _classify(facts: FileFacts, scope: Scope, expr: cst.BaseExpression, pos: Pos
         if attr == N.STEP_KWARG:
             return [StepSource(StepKind.DECLARED)]
         if attr in facts.argparse_defaults and isinstance(expr.value, cst.Name):
-            return [StepSource(StepKind.CLI, facts.argparse_defaults[attr],
-                               facts.argparse_options.get(attr, attr))]
+            return [
+                StepSource(
+                    StepKind.CLI,
+                    facts.argparse_defaults[attr],
+                    facts.argparse_options.get(attr, attr),
+                )
+            ]
         return [StepSource(StepKind.UNKNOWN)]
     if isinstance(expr, cst.Call):
-        if N.call_name(expr) == "getattr" and len(expr.args) >= 2 and \
-                N.string_value(expr.args[1].value) == N.STEP_KWARG:
+        if (
+            N.call_name(expr) == "getattr"
+            and len(expr.args) >= 2
+            and N.string_value(expr.args[1].value) == N.STEP_KWARG
+        ):
             return [StepSource(StepKind.DECLARED)]
         if N.call_name(expr) == "int" and expr.args:
             return _classify(facts, scope, expr.args[0].value, pos, depth + 1)
         return [StepSource(StepKind.UNKNOWN)]
     if isinstance(expr, cst.BooleanOperation | cst.IfExp):
-        parts = [expr.left, expr.right] if isinstance(expr, cst.BooleanOperation) else [
-            expr.body, expr.orelse]
-        found = [s for p in parts for s in _classify(facts, scope, p, pos, depth + 1)]
-        if any(s.kind is StepKind.DECLARED for s in found):
+        parts = (
+            [expr.left, expr.right]
+            if isinstance(expr, cst.BooleanOperation)
+            else [expr.body, expr.orelse]
+        )
+        alternatives = [s for p in parts for s in _classify(facts, scope, p, pos, depth + 1)]
+        if any(s.kind is StepKind.DECLARED for s in alternatives):
             return [StepSource(StepKind.DECLARED)]
-        return found
+        return alternatives
     if isinstance(expr, cst.Name):
         found: list[StepSource] = []
         for b in facts.reaching_bindings(scope, expr.value, pos):
@@ -102,8 +114,7 @@ def _classify(facts: FileFacts, scope: Scope, expr: cst.BaseExpression, pos: Pos
     return [StepSource(StepKind.UNKNOWN)]
 
 
-def _from_call_sites(facts: FileFacts, scope: Scope, param: str, depth: int
-                     ) -> list[StepSource]:
+def _from_call_sites(facts: FileFacts, scope: Scope, param: str, depth: int) -> list[StepSource]:
     if param not in scope.params or scope.parent is None:
         return [StepSource(StepKind.UNKNOWN)]
     index = scope.params.index(param)
@@ -118,8 +129,9 @@ def _from_call_sites(facts: FileFacts, scope: Scope, param: str, depth: int
             if index < len(positional):
                 arg = positional[index].value
         if arg is None:
-            default = next((b.value for b in scope.bindings
-                            if b.kind == "param" and b.target == param), None)
+            default = next(
+                (b.value for b in scope.bindings if b.kind == "param" and b.target == param), None
+            )
             if default is None:
                 continue
             found += _classify(facts, scope, default, (0, 0), depth + 1)

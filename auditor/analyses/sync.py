@@ -22,9 +22,7 @@ class SyncVerdict:
 
 
 def synced_between(facts: FileFacts, calls: list[CallSite], after: Pos, before: Pos) -> bool:
-    return any(
-        facts.kind(c).sync is not None and c.end > after and c.end <= before for c in calls
-    )
+    return any(facts.kind(c).sync is not None and c.end > after and c.end <= before for c in calls)
 
 
 def region_sync(facts: FileFacts, region: Region) -> SyncVerdict:

@@ -49,8 +49,14 @@ class UnitAnalysis:
         self.by_end = {id(r.end_node): r for r in regions}
 
     # ------------------------------------------------------------------ quantities
-    def quantity(self, scope: Scope, expr: cst.BaseExpression, pos: Pos, depth: int = 0,
-                 subst: dict[str, str] | None = None) -> Quantity | None:
+    def quantity(
+        self,
+        scope: Scope,
+        expr: cst.BaseExpression,
+        pos: Pos,
+        depth: int = 0,
+        subst: dict[str, str] | None = None,
+    ) -> Quantity | None:
         if depth > 8:
             return None
         subst = subst or {}
@@ -62,8 +68,9 @@ class UnitAnalysis:
             return self._call(scope, expr, pos, depth, subst)
         return None
 
-    def _binary(self, scope: Scope, expr: cst.BinaryOperation, pos: Pos, depth: int,
-                subst: dict[str, str]) -> Quantity | None:
+    def _binary(
+        self, scope: Scope, expr: cst.BinaryOperation, pos: Pos, depth: int, subst: dict[str, str]
+    ) -> Quantity | None:
         op = expr.operator
         if isinstance(op, cst.Subtract):
             region = self.by_end.get(id(self._timer_node(scope, expr.left, pos)))
@@ -73,11 +80,17 @@ class UnitAnalysis:
         left = self.quantity(scope, expr.left, pos, depth + 1, subst)
         right = self.quantity(scope, expr.right, pos, depth + 1, subst)
         if isinstance(op, cst.Divide):
-            if left is not None and left.unit in (Unit.TOTAL, Unit.PER_CALL) and \
-                    self.is_count(scope, expr.right, pos):
+            if (
+                left is not None
+                and left.unit in (Unit.TOTAL, Unit.PER_CALL)
+                and self.is_count(scope, expr.right, pos)
+            ):
                 return Quantity(Unit.PER_SAMPLE)
-            if right is not None and right.unit in (Unit.TOTAL, Unit.PER_CALL) and \
-                    self.is_count(scope, expr.left, pos):
+            if (
+                right is not None
+                and right.unit in (Unit.TOTAL, Unit.PER_CALL)
+                and self.is_count(scope, expr.left, pos)
+            ):
                 return Quantity(Unit.THROUGHPUT)
             return None
         if isinstance(op, cst.Multiply):
@@ -87,27 +100,39 @@ class UnitAnalysis:
             if right is not None and _is_number(expr.left):
                 return right
             return None
-        if isinstance(op, cst.Add) and left is not None and right is not None and \
-                left.unit == right.unit == Unit.TOTAL:
+        if (
+            isinstance(op, cst.Add)
+            and left is not None
+            and right is not None
+            and left.unit == right.unit == Unit.TOTAL
+        ):
             return Quantity(Unit.TOTAL)
         return None
 
-    def _named(self, scope: Scope, expr: cst.BaseExpression, pos: Pos, depth: int,
-               subst: dict[str, str]) -> Quantity | None:
+    def _named(
+        self, scope: Scope, expr: cst.BaseExpression, pos: Pos, depth: int, subst: dict[str, str]
+    ) -> Quantity | None:
         key = N.dotted(expr)
         if key is None:
             return None
         sub_key = None
-        if isinstance(expr, cst.Subscript) and len(expr.slice) == 1 and isinstance(
-                expr.slice[0].slice, cst.Index):
+        if (
+            isinstance(expr, cst.Subscript)
+            and len(expr.slice) == 1
+            and isinstance(expr.slice[0].slice, cst.Index)
+        ):
             sub_key = N.string_value(expr.slice[0].slice.value)
         candidates = [
-            b for b in scope.bindings
+            b
+            for b in scope.bindings
             if b.target == key and b.end <= pos and (sub_key is None or b.key == sub_key)
         ]
         if not candidates and scope.parent is not None:
-            candidates = [b for b in scope.parent.bindings
-                          if b.target == key and (sub_key is None or b.key == sub_key)]
+            candidates = [
+                b
+                for b in scope.parent.bindings
+                if b.target == key and (sub_key is None or b.key == sub_key)
+            ]
         if not candidates:
             if isinstance(expr, cst.Name) and self._appended_samples(scope, key, pos):
                 return Quantity(Unit.SAMPLES)
@@ -121,8 +146,11 @@ class UnitAnalysis:
                 return Quantity(Unit.TOTAL, inner.workload)
             return inner
         if b.kind == "assign":
-            if isinstance(b.value, cst.List) and not b.value.elements and \
-                    self._appended_samples(b.scope, key, pos):
+            if (
+                isinstance(b.value, cst.List)
+                and not b.value.elements
+                and self._appended_samples(b.scope, key, pos)
+            ):
                 return Quantity(Unit.SAMPLES)
             return self.quantity(b.scope, b.value, b.start, depth + 1, subst)
         return None
@@ -138,15 +166,20 @@ class UnitAnalysis:
     def _appended_samples(self, scope: Scope, name: str, pos: Pos) -> bool:
         for c in scope.calls:
             func = c.node.func
-            if isinstance(func, cst.Attribute) and func.attr.value == "append" and \
-                    N.dotted(func.value) == name and c.node.args:
+            if (
+                isinstance(func, cst.Attribute)
+                and func.attr.value == "append"
+                and N.dotted(func.value) == name
+                and c.node.args
+            ):
                 q = self.quantity(scope, c.node.args[0].value, c.start, 1)
                 if q is not None and q.unit in (Unit.TOTAL, Unit.PER_CALL):
                     return True
         return False
 
-    def _call(self, scope: Scope, expr: cst.Call, pos: Pos, depth: int,
-              subst: dict[str, str]) -> Quantity | None:
+    def _call(
+        self, scope: Scope, expr: cst.Call, pos: Pos, depth: int, subst: dict[str, str]
+    ) -> Quantity | None:
         fname = N.call_name(expr) or ""
         region = self.by_end.get(id(expr))
         if region is not None:  # start.elapsed_time(end)
@@ -166,8 +199,11 @@ class UnitAnalysis:
             positional = [a for a in expr.args if a.keyword is None and not a.star]
             for i, p in enumerate(callee.params):
                 arg = N.keyword(expr, p)
-                value = arg.value if arg is not None else (
-                    positional[i].value if i < len(positional) else None)
+                value = (
+                    arg.value
+                    if arg is not None
+                    else (positional[i].value if i < len(positional) else None)
+                )
                 if value is not None:
                     mapping[p] = N.code(value)
             for ret in callee.returns:
@@ -202,8 +238,12 @@ class UnitAnalysis:
             if COUNT_NAME_RE.match(last) and "time" not in last:
                 return True
             b = self.facts.binding_before(scope, key, pos)
-            if b is not None and b.kind == "assign" and b.value is not None and isinstance(
-                    b.value, cst.Call | cst.Integer | cst.BinaryOperation):
+            if (
+                b is not None
+                and b.kind == "assign"
+                and b.value is not None
+                and isinstance(b.value, cst.Call | cst.Integer | cst.BinaryOperation)
+            ):
                 return self.is_count(b.scope, b.value, b.start)
         return False
 

@@ -34,7 +34,8 @@ class WarmupReason(StrEnum):
 
 REASON_TEXT = {
     WarmupReason.NONE: "no warm-up call of `{model}` before it",
-    WarmupReason.COMPILE: "`{model}` is compiled with `torch.compile` but warmed up {count} time(s)",
+    WarmupReason.COMPILE: "`{model}` is compiled with `torch.compile` but warmed up "
+    "{count} time(s)",
     WarmupReason.SINGLE_CALL: "only {count} warm-up call(s) of `{model}`",
     WarmupReason.BATCH_SHAPE: "a warm-up at another batch shape ({warm}) than the timed calls"
     " ({timed})",
@@ -84,8 +85,9 @@ def _count(facts: FileFacts, stmts: Sequence[cst.CSTNode], targets: set[int]) ->
                 other = [stmt.orelse]
             elif isinstance(stmt.orelse, cst.Else):
                 other = list(stmt.orelse.body.body)
-            total += max(_count(facts, list(stmt.body.body), targets),
-                         _count(facts, other, targets))
+            total += max(
+                _count(facts, list(stmt.body.body), targets), _count(facts, other, targets)
+            )
         elif isinstance(stmt, cst.For | cst.While):
             inner = _count(facts, list(stmt.body.body), targets)
             if inner:
@@ -115,16 +117,22 @@ def _calls_in(node: cst.CSTNode, targets: set[int]) -> int:
 
 
 def _iterations(loop: cst.For | cst.While) -> int:
-    if isinstance(loop, cst.For) and isinstance(loop.iter, cst.Call) and \
-            N.call_name(loop.iter) == "range":
+    if (
+        isinstance(loop, cst.For)
+        and isinstance(loop.iter, cst.Call)
+        and N.call_name(loop.iter) == "range"
+    ):
         args = [a.value for a in loop.iter.args]
         ints = [N.int_value(a) for a in args]
         if len(args) == 1 and ints[0] is not None:
             return ints[0]
         if len(args) == 2 and ints[0] is not None and ints[1] is not None:
             return max(ints[1] - ints[0], 0)
-        if len(args) == 1 and isinstance(args[0], cst.Call) and N.call_name(args[0]) in (
-                "min", "max"):
+        if (
+            len(args) == 1
+            and isinstance(args[0], cst.Call)
+            and N.call_name(args[0]) in ("min", "max")
+        ):
             literals = [N.int_value(a.value) for a in args[0].args]
             known = [v for v in literals if v is not None]
             if known:
@@ -148,7 +156,8 @@ def _statements(scope: Scope) -> Sequence[cst.CSTNode]:
 
 def _warmups_in(facts: FileFacts, scope: Scope, model: str, before: Pos) -> list[CallSite]:
     return [
-        c for c in scope.calls
+        c
+        for c in scope.calls
         if c.end <= before and facts.kind(c).work and facts.kind(c).model == model
     ]
 
@@ -174,8 +183,11 @@ def assess(facts: FileFacts, region: Region) -> WarmupVerdict | None:
             count = max(count, _helper_count(facts, c))
     reasons: list[WarmupReason] = []
     detail: dict[str, str] = {"warmup_calls": str(count if count < MANY else "many")}
-    info = facts.model_info(timed[0].scope, timed[0].node.func, timed[0].start) if isinstance(
-        timed[0].node.func, cst.Name | cst.Attribute) else None
+    info = (
+        facts.model_info(timed[0].scope, timed[0].node.func, timed[0].start)
+        if isinstance(timed[0].node.func, cst.Name | cst.Attribute)
+        else None
+    )
     compiled = bool(info and info.compiled)
     if not warmups:
         reasons.append(WarmupReason.NONE)
@@ -190,8 +202,10 @@ def assess(facts: FileFacts, region: Region) -> WarmupVerdict | None:
             detail["warm_shape"], detail["timed_shape"] = mismatch
         last = max(warmups, key=lambda c: c.end)
         sync_from = last.end
-        if facts.uses_gpu and facts.kind(last).sync is None and not synced_between(
-            facts, sync_scope.calls, sync_from, sync_to
+        if (
+            facts.uses_gpu
+            and facts.kind(last).sync is None
+            and not synced_between(facts, sync_scope.calls, sync_from, sync_to)
         ):
             reasons.append(WarmupReason.NO_SYNC)
     if not reasons:
@@ -199,8 +213,9 @@ def assess(facts: FileFacts, region: Region) -> WarmupVerdict | None:
     return WarmupVerdict(region, model, count, tuple(reasons), tuple(warmups), detail)
 
 
-def _shape_mismatch(facts: FileFacts, warmups: list[CallSite], timed: list[CallSite]
-                    ) -> tuple[str, str] | None:
+def _shape_mismatch(
+    facts: FileFacts, warmups: list[CallSite], timed: list[CallSite]
+) -> tuple[str, str] | None:
     """Compare shapes call form by call form (`pipe(...)` with `pipe(...)`)."""
 
     def shapes(calls: list[CallSite]) -> dict[str, set[Shape]]:
@@ -226,8 +241,9 @@ def _shape_mismatch(facts: FileFacts, warmups: list[CallSite], timed: list[CallS
     return None
 
 
-def _warmups_at_caller(facts: FileFacts, scope: Scope, model: str
-                       ) -> tuple[list[CallSite], Scope, Pos] | None:
+def _warmups_at_caller(
+    facts: FileFacts, scope: Scope, model: str
+) -> tuple[list[CallSite], Scope, Pos] | None:
     """When the timed model is a parameter, look before the first call of this function."""
     if scope.parent is None or model not in scope.params:
         return None

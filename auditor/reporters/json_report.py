@@ -9,8 +9,9 @@ from auditor import __version__
 from auditor.core import CheckReport, RuleMeta
 
 
-def build_check_payload(report: CheckReport, rules: list[RuleMeta] | None = None,
-                        kind: str = "check") -> dict[str, Any]:
+def build_check_payload(
+    report: CheckReport, rules: list[RuleMeta] | None = None, kind: str = "check"
+) -> dict[str, Any]:
     findings = report.findings
     payload: dict[str, Any] = {
         "tool": "benchaudit",

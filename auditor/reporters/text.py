@@ -51,8 +51,11 @@ def render_finding(f: Finding, style: Style, show_source: bool = True) -> str:
         pad = " " * len(gutter)
         src = f.source_line.expandtabs(4)
         start = max(f.span.column - 1, 0)
-        width = (f.span.end_column - f.span.column) if f.span.end_line == f.span.line else (
-            len(src.rstrip()) - start)
+        width = (
+            (f.span.end_column - f.span.column)
+            if f.span.end_line == f.span.line
+            else (len(src.rstrip()) - start)
+        )
         width = max(1, min(width, max(len(src.rstrip()) - start, 1)))
         lines.append(f"{pad} {style.cyan('|')}")
         lines.append(f"{style.cyan(gutter)} {style.cyan('|')} {src}")
@@ -63,8 +66,9 @@ def render_finding(f: Finding, style: Style, show_source: bool = True) -> str:
     return "\n".join(lines)
 
 
-def render_check(report: CheckReport, *, color: bool = False, show_source: bool = True,
-                 statistics: bool = False) -> str:
+def render_check(
+    report: CheckReport, *, color: bool = False, show_source: bool = True, statistics: bool = False
+) -> str:
     style = Style(color)
     out: list[str] = []
     for err in report.errors:
@@ -92,8 +96,11 @@ def summary_line(report: CheckReport) -> str:
     nfiles = len(report.files)
     files = f"{nfiles} file" + ("" if nfiles == 1 else "s")
     errors = report.errors
-    err = f", {len(errors)} file" + (" " if len(errors) == 1 else "s ") + "not checked" \
-        if errors else ""
+    err = (
+        f", {len(errors)} file" + (" " if len(errors) == 1 else "s ") + "not checked"
+        if errors
+        else ""
+    )
     if not findings:
         return f"No findings in {files}{err}."
     by_code = Counter(f.code for f in findings)

@@ -29,9 +29,7 @@ class UnusedSuppression(Rule):
                 "elapsed = time.perf_counter() - t0  # benchaudit: ignore[BA101]\n"
             ),
             use_instead=(
-                "import time\n"
-                "t0 = time.perf_counter()\n"
-                "elapsed = time.perf_counter() - t0\n"
+                "import time\nt0 = time.perf_counter()\nelapsed = time.perf_counter() - t0\n"
             ),
             known_problems="Only codes of enabled rules are checked: a suppression for a rule "
             "that is switched off is left alone.",

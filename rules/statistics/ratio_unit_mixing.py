@@ -17,8 +17,7 @@ class RatioUnitMixing(FactsRule):
         summary="A ratio divides time values of different units or workloads",
         category=Category.STATISTICS,
         severity=Severity.ERROR,
-        message="`{left}` is {left_unit} but `{right}` is {right_unit}, so the ratio mixes "
-        "units",
+        message="`{left}` is {left_unit} but `{right}` is {right_unit}, so the ratio mixes units",
         fix_title="Divide like by like: per-sample by per-sample, or totals over the same samples",
         docs=RuleDocs(
             what_it_does="Tracks the unit of time values through assignments, accumulation, "
@@ -41,7 +40,7 @@ class RatioUnitMixing(FactsRule):
                 "    return time.perf_counter() - t0\n\n"
                 "base_model = torch.nn.Linear(8, 8).cuda()\n"
                 "fast_model = torch.nn.Linear(8, 8).cuda().half()\n"
-                "samples = torch.randn(16, 8, device=\"cuda\")\n"
+                'samples = torch.randn(16, 8, device="cuda")\n'
                 "base_per_sample = bench(base_model, samples) / len(samples)\n"
                 "speedup = base_per_sample / bench(fast_model, samples)\n"
             ),
@@ -56,7 +55,7 @@ class RatioUnitMixing(FactsRule):
                 "    return time.perf_counter() - t0\n\n"
                 "base_model = torch.nn.Linear(8, 8).cuda()\n"
                 "fast_model = torch.nn.Linear(8, 8).cuda().half()\n"
-                "samples = torch.randn(16, 8, device=\"cuda\")\n"
+                'samples = torch.randn(16, 8, device="cuda")\n'
                 "speedup = bench(base_model, samples) / bench(fast_model, samples)\n"
             ),
             known_problems="Units are followed within one file. Totals over differently named "
@@ -80,10 +79,19 @@ class RatioUnitMixing(FactsRule):
                     continue
                 ltext, rtext = N.code(div.left), N.code(div.right)
                 if left.unit != right.unit:
-                    self.report(div, left=ltext, right=rtext, left_unit=str(left.unit),
-                                right_unit=str(right.unit))
-                elif left.unit is Unit.TOTAL and left.workload and right.workload and \
-                        same_base_different_slice(left.workload, right.workload):
+                    self.report(
+                        div,
+                        left=ltext,
+                        right=rtext,
+                        left_unit=str(left.unit),
+                        right_unit=str(right.unit),
+                    )
+                elif (
+                    left.unit is Unit.TOTAL
+                    and left.workload
+                    and right.workload
+                    and same_base_different_slice(left.workload, right.workload)
+                ):
                     self.report(
                         div,
                         message=f"`{ltext}` is a total over `{left.workload}` but `{rtext}` is "

@@ -33,7 +33,7 @@ class UnsynchronizedTimer(FactsRule):
             example=(
                 "import time\nimport torch\n\n"
                 "model = torch.nn.Linear(4096, 4096).cuda()\n"
-                "x = torch.randn(64, 4096, device=\"cuda\")\n"
+                'x = torch.randn(64, 4096, device="cuda")\n'
                 "for _ in range(3):\n    model(x)\ntorch.cuda.synchronize()\n"
                 "t0 = time.perf_counter()\n"
                 "y = model(x)\n"
@@ -42,7 +42,7 @@ class UnsynchronizedTimer(FactsRule):
             use_instead=(
                 "import time\nimport torch\n\n"
                 "model = torch.nn.Linear(4096, 4096).cuda()\n"
-                "x = torch.randn(64, 4096, device=\"cuda\")\n"
+                'x = torch.randn(64, 4096, device="cuda")\n'
                 "for _ in range(3):\n    model(x)\ntorch.cuda.synchronize()\n"
                 "t0 = time.perf_counter()\n"
                 "y = model(x)\n"
@@ -50,7 +50,7 @@ class UnsynchronizedTimer(FactsRule):
                 "elapsed = time.perf_counter() - t0\n"
             ),
             known_problems="The rule cannot see inside libraries: a whole diffusers pipeline "
-            "call with `output_type=\"latent\"` synchronised internally on an H100 (timing "
+            'call with `output_type="latent"` synchronised internally on an H100 (timing '
             "unchanged), yet is flagged. `benchaudit verify` measures whether it mattered. "
             "Scripts that never mention CUDA are treated as CPU-only and not checked.",
             references=(
@@ -86,12 +86,15 @@ class UnsynchronizedTimer(FactsRule):
             work_text = _short(N.code(verdict.work.node.func)) + "(...)"
             self.report(
                 region.end_node,
-                timer=_short(N.code(region.end_node.func))  # type: ignore[attr-defined]
-                if isinstance(region.end_node, cst.Call) else region.timer,
+                timer=_short(N.code(region.end_node.func))
+                if isinstance(region.end_node, cst.Call)
+                else region.timer,
                 work=work_text,
                 fix=self._fix(region.end_node),
-                related=[(region.start_node, "the timed region starts here"),
-                         (verdict.work.node, "device work queued here")],
+                related=[
+                    (region.start_node, "the timed region starts here"),
+                    (verdict.work.node, "device work queued here"),
+                ],
             )
 
     def _fix(self, end_read: cst.CSTNode) -> Fix | None:
@@ -111,8 +114,7 @@ class UnsynchronizedTimer(FactsRule):
         return Fix(
             title=self.META.fix_title,
             applicability=Applicability.SAFE,
-            edits=(Edit(Span(span.line, 1, span.line, 1),
-                        f"{indent}torch.cuda.synchronize()\n"),),
+            edits=(Edit(Span(span.line, 1, span.line, 1), f"{indent}torch.cuda.synchronize()\n"),),
         )
 
 

@@ -32,16 +32,16 @@ class WeakWarmup(FactsRule):
             "and an unsynchronised warm-up lets its queued work leak into the timed region.",
             example=(
                 "import time\nimport torch\nfrom diffusers import DiffusionPipeline\n\n"
-                "pipe = DiffusionPipeline.from_pretrained(\"sd\").to(\"cuda\")\n"
-                "prompts = [\"a cat\", \"a dog\", \"a fox\"]\n"
+                'pipe = DiffusionPipeline.from_pretrained("sd").to("cuda")\n'
+                'prompts = ["a cat", "a dog", "a fox"]\n'
                 "t0 = time.perf_counter()\n"
                 "images = pipe(prompts).images\n"
                 "elapsed = time.perf_counter() - t0\n"
             ),
             use_instead=(
                 "import time\nimport torch\nfrom diffusers import DiffusionPipeline\n\n"
-                "pipe = DiffusionPipeline.from_pretrained(\"sd\").to(\"cuda\")\n"
-                "prompts = [\"a cat\", \"a dog\", \"a fox\"]\n"
+                'pipe = DiffusionPipeline.from_pretrained("sd").to("cuda")\n'
+                'prompts = ["a cat", "a dog", "a fox"]\n'
                 "for _ in range(3):\n    pipe(prompts)\n"
                 "torch.cuda.synchronize()\n"
                 "t0 = time.perf_counter()\n"

@@ -1,4 +1,4 @@
-"""BA202 inconsistent-step-source: compared arms take `num_inference_steps` from different places."""
+"""BA202 inconsistent-step-source: compared arms take their step count from different places."""
 
 from __future__ import annotations
 
@@ -16,10 +16,10 @@ class InconsistentStepSource(FactsRule):
         summary="Compared runs get `num_inference_steps` from different sources or values",
         category=Category.WORKLOAD,
         severity=Severity.ERROR,
-        message="`num_inference_steps` comes from {source} here{contrast}, so the compared arms "
+        message="`num_inference_steps` comes from {source} here, {context}, so the compared arms "
         "may not run the step counts their models declare",
         fix_title="Read each model's declared step count (`getattr(module, "
-        "\"num_inference_steps\", default)`) or pass one shared value to every arm",
+        '"num_inference_steps", default)`) or pass one shared value to every arm',
         docs=RuleDocs(
             what_it_does="Follows the `num_inference_steps` of every timed pipeline call to its "
             "source: a literal, a command-line option, the model module's declaration, or the "
@@ -34,12 +34,12 @@ class InconsistentStepSource(FactsRule):
             example=(
                 "import argparse, importlib, time\nimport torch\n\n"
                 "parser = argparse.ArgumentParser()\n"
-                "parser.add_argument(\"--model\")\n"
-                "parser.add_argument(\"--steps\", type=int, default=50)\n"
+                'parser.add_argument("--model")\n'
+                'parser.add_argument("--steps", type=int, default=50)\n'
                 "args = parser.parse_args()\n"
                 "module = importlib.import_module(args.model)\n"
-                "pipe = module.load_model().to(\"cuda\")\n"
-                "prompts = [\"a cat\", \"a dog\"]\n"
+                'pipe = module.load_model().to("cuda")\n'
+                'prompts = ["a cat", "a dog"]\n'
                 "for _ in range(3):\n    pipe(prompts, num_inference_steps=args.steps)\n"
                 "t0 = time.perf_counter()\n"
                 "pipe(prompts, num_inference_steps=args.steps)\n"
@@ -48,13 +48,13 @@ class InconsistentStepSource(FactsRule):
             use_instead=(
                 "import argparse, importlib, time\nimport torch\n\n"
                 "parser = argparse.ArgumentParser()\n"
-                "parser.add_argument(\"--model\")\n"
-                "parser.add_argument(\"--steps\", type=int, default=50)\n"
+                'parser.add_argument("--model")\n'
+                'parser.add_argument("--steps", type=int, default=50)\n'
                 "args = parser.parse_args()\n"
                 "module = importlib.import_module(args.model)\n"
-                "steps = getattr(module, \"num_inference_steps\", args.steps)\n"
-                "pipe = module.load_model().to(\"cuda\")\n"
-                "prompts = [\"a cat\", \"a dog\"]\n"
+                'steps = getattr(module, "num_inference_steps", args.steps)\n'
+                'pipe = module.load_model().to("cuda")\n'
+                'prompts = ["a cat", "a dog"]\n'
                 "for _ in range(3):\n    pipe(prompts, num_inference_steps=steps)\n"
                 "t0 = time.perf_counter()\n"
                 "pipe(prompts, num_inference_steps=steps)\n"
@@ -80,42 +80,50 @@ class InconsistentStepSource(FactsRule):
                 if not _is_diffusion_call(facts, call):
                     continue
                 arms.append((call, step_sources(facts, call)))
-        others = list(dict.fromkeys(
-            s for _, sources in arms for s in sources
-            if s.kind not in (StepKind.CLI, StepKind.UNKNOWN)
-        ))
+        others = list(
+            dict.fromkeys(
+                s
+                for _, sources in arms
+                for s in sources
+                if s.kind not in (StepKind.CLI, StepKind.UNKNOWN)
+            )
+        )
         for call, sources in arms:
             cli = next((s for s in sources if s.kind is StepKind.CLI), None)
             if cli is None:
                 continue
-            info = facts.model_info(call.scope, call.node.func, call.start) \
-                if kind_has_target(call) else None
+            info = (
+                facts.model_info(call.scope, call.node.func, call.start)
+                if kind_has_target(call)
+                else None
+            )
             dynamic = bool(info and info.dynamic) or _module_in_scope(facts, call)
             if not others and not dynamic:
                 continue
-            contrast = ""
+            parts = [f"`num_inference_steps` comes from {cli.describe()} here"]
             if others:
-                contrast = " while other timed calls use " + " and ".join(
-                    s.describe() for s in others
-                )
-            if dynamic:
-                contrast += self._declared_note(cli)
+                parts.append("while other timed calls use " + " and ".join(
+                    o.describe() for o in others))
+            declared = self._declared() if dynamic else {}
+            if dynamic and declared:
+                listed = ", ".join(f"{name} declares {value}" for name, value in declared.items())
+                parts.append(f"for model modules loaded at run time ({listed}), so every arm "
+                             f"runs {cli.value} steps instead of its declared count")
+            elif dynamic:
+                parts.append("for model modules loaded at run time, which may declare their own "
+                             "`num_inference_steps`, so the arms may not run their declared "
+                             "step counts")
+            else:
+                parts.append("so the compared arms run step counts from different places")
             self.report(
                 call.node,
-                source=cli.describe(),
-                contrast=contrast,
-                evidence={"cli_steps": cli.value or "", "cli_option": cli.option or "",
-                          **self._declared_evidence()},
+                message=", ".join(parts),
+                evidence={
+                    "cli_steps": cli.value or "",
+                    "cli_option": cli.option or "",
+                    **self._declared_evidence(),
+                },
             )
-
-    def _declared_note(self, cli: StepSource) -> str:
-        declared = self._declared()
-        if not declared:
-            return (" for model modules loaded at run time, which may declare their own "
-                    "`num_inference_steps`")
-        parts = ", ".join(f"{name} declares {value}" for name, value in declared.items())
-        return (f" for model modules loaded at run time ({parts}), so every arm runs "
-                f"{cli.value} steps")
 
     def _declared(self) -> dict[str, str]:
         out: dict[str, str] = {}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from auditor.analyses import names as N
 from auditor.analyses.base import FactsRule
 from auditor.analyses.batching import per_prompt_loop
+from auditor.analyses.facts import CallSite
 from auditor.core import Category, RuleDocs, RuleMeta, Severity
 
 
@@ -30,8 +31,8 @@ class PerPromptLoop(FactsRule):
             "made every arm 2.6x (batch 3) to 3.6x (batch 8) slower per sample.",
             example=(
                 "import time\nimport torch\nfrom diffusers import DiffusionPipeline\n\n"
-                "pipe = DiffusionPipeline.from_pretrained(\"sd\").to(\"cuda\")\n"
-                "prompts = [\"a cat\", \"a dog\", \"a fox\"]\n"
+                'pipe = DiffusionPipeline.from_pretrained("sd").to("cuda")\n'
+                'prompts = ["a cat", "a dog", "a fox"]\n'
                 "for _ in range(3):\n    pipe(prompts)\n"
                 "torch.cuda.synchronize()\n"
                 "t0 = time.perf_counter()\n"
@@ -40,8 +41,8 @@ class PerPromptLoop(FactsRule):
             ),
             use_instead=(
                 "import time\nimport torch\nfrom diffusers import DiffusionPipeline\n\n"
-                "pipe = DiffusionPipeline.from_pretrained(\"sd\").to(\"cuda\")\n"
-                "prompts = [\"a cat\", \"a dog\", \"a fox\"]\n"
+                'pipe = DiffusionPipeline.from_pretrained("sd").to("cuda")\n'
+                'prompts = ["a cat", "a dog", "a fox"]\n'
                 "for _ in range(3):\n    pipe(prompts)\n"
                 "torch.cuda.synchronize()\n"
                 "t0 = time.perf_counter()\n"
@@ -58,19 +59,19 @@ class PerPromptLoop(FactsRule):
 
     def check(self) -> None:
         facts = self.facts
-        timed_calls: dict[int, object] = {}
+        timed_calls: dict[int, CallSite] = {}
         for region in self.regions:
             for call in region.calls():
                 if facts.kind(call).model:
                     timed_calls.setdefault(id(call), call)
         for call in timed_calls.values():
-            loop = per_prompt_loop(facts, call)  # type: ignore[arg-type]
+            loop = per_prompt_loop(facts, call)
             if loop is None:
                 continue
             iterable = _iterable_text(loop)
             self.report(
-                call.node,  # type: ignore[attr-defined]
-                call=N.code(call.node.func) + "(...)",  # type: ignore[attr-defined]
+                call.node,
+                call=N.code(call.node.func) + "(...)",
                 prompts=iterable,
                 related=[(loop, "the loop over prompts")],
             )

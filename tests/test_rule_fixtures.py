@@ -1,0 +1,39 @@
+"""Every rule fixture yields exactly the (line, code) pairs its `# expect:` comments name."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fixture_expectations import FIXTURES, expected, rule_fixture_files
+
+from auditor.engine import check_paths
+from auditor.registry import all_rules
+
+FILES = rule_fixture_files()
+
+
+@pytest.mark.parametrize("path", FILES, ids=[str(p.relative_to(FIXTURES)) for p in FILES])
+def test_fixture_findings_match_expectations(path: Path) -> None:
+    report = check_paths([str(path)])
+    assert report.errors == []
+    got = {(f.line, f.code) for f in report.findings}
+    assert got == expected(path)
+
+
+def test_every_rule_has_flagged_and_clean_fixtures() -> None:
+    for rule in all_rules():
+        if rule.META.code == "BA001":
+            continue
+        folder = FIXTURES / "rules" / rule.META.name
+        files = sorted(folder.glob("*.py"))
+        flagged = [p for p in files if any(code == rule.META.code for _, code in expected(p))]
+        clean = [p for p in files if p.name.startswith("clean_") and not expected(p)]
+        assert flagged, f"{rule.META.name} has no flagged fixture"
+        assert clean, f"{rule.META.name} has no clean fixture"
+
+
+def test_clean_fixtures_have_no_expectations() -> None:
+    for path in FILES:
+        if path.name.startswith("clean_"):
+            assert not expected(path), path
