@@ -33,11 +33,10 @@ class WarmupReason(StrEnum):
 
 
 REASON_TEXT = {
-    WarmupReason.NONE: "no warm-up call of `{model}` before it",
-    WarmupReason.COMPILE: "`{model}` is compiled with `torch.compile` but warmed up "
-    "{count} time(s)",
-    WarmupReason.SINGLE_CALL: "only {count} warm-up call(s) of `{model}`",
-    WarmupReason.BATCH_SHAPE: "a warm-up at another batch shape ({warm}) than the timed calls"
+    WarmupReason.NONE: "no warm-up before it",
+    WarmupReason.COMPILE: "a model compiled with `torch.compile` warmed up only {count} time(s)",
+    WarmupReason.SINGLE_CALL: "only {count} warm-up call(s) before it",
+    WarmupReason.BATCH_SHAPE: "a warm-up at another batch shape ({warm}) than its timed calls"
     " ({timed})",
     WarmupReason.NO_SYNC: "no synchronisation between the warm-up and the timer start",
 }

@@ -15,8 +15,8 @@ class WeakWarmup(FactsRule):
         "configuration",
         category=Category.TIMING,
         severity=Severity.WARNING,
-        message="The first timed region of `{model}` starts after {reasons}, so its time "
-        "includes one-time start-up costs",
+        message="The first timed region of `{model}` has {reasons}, so its time includes "
+        "one-time start-up costs",
         fix_title="Warm up with several calls at the timed batch shape, then "
         "`torch.cuda.synchronize()` before starting the timer",
         docs=RuleDocs(
