@@ -37,6 +37,9 @@ GPU_BUDGET_S, GPU_MIN_SAMPLES = 3.0, 10
 MAX_SAMPLES = 200
 
 
+REPORT_FORMATS = ("text", "json", "sarif", "markdown", "github", "html")
+
+
 class UsageError(Exception):
     pass
 
@@ -122,8 +125,10 @@ class Progress:
             eta = event.get("eta_s")
             left = f", ~{eta:.0f} s left" if isinstance(eta, int | float) else ""
             phase = "warming up" if event.get("phase") == "warmup" else "measuring"
-            self._show(str(event.get("phase")),
-                       f"{phase}: {event.get('arm')} call {event.get('index')}{left}")
+            self._show(
+                str(event.get("phase")),
+                f"{phase}: {event.get('arm')} call {event.get('index')}{left}",
+            )
 
     def _show(self, key: str, line: str) -> None:
         now = time.monotonic()
@@ -142,11 +147,14 @@ class Progress:
 
 
 def _environment(
-    outcome_env: dict[str, Any] | None, device: str, loads: dict[str, dict[str, Any]],
+    outcome_env: dict[str, Any] | None,
+    device: str,
+    loads: dict[str, dict[str, Any]],
     harness: dict[str, Any],
 ) -> dict[str, Any]:
-    env: dict[str, Any] = dict(outcome_env or {"device": device, "device_name": None,
-                                               "torch": None, "threads": None})
+    env: dict[str, Any] = dict(
+        outcome_env or {"device": device, "device_name": None, "torch": None, "threads": None}
+    )
     dtypes = sorted({str(v["dtype"]) for v in loads.values() if v.get("dtype")})
     env["dtype"] = ", ".join(dtypes) or None
     env["timer"] = "cuda-events" if env.get("device") == "cuda" else "host-clock"
@@ -177,7 +185,8 @@ def _notes(env: dict[str, Any], plan: Any, findings: Sequence[Any]) -> list[str]
         "one call per prompt" if script.per_prompt else "one batched call per batch",
         f"{script.steps} steps on every model" if script.steps else "each model's steps",
         "host clock without synchronisation" if not script.synchronize else "synchronised timer",
-        "canonical warm-up" if script.warmup_calls is None
+        "canonical warm-up"
+        if script.warmup_calls is None
         else f"{script.warmup_calls} warm-up call(s)",
     ]
     notes.append("the script's method, as reproduced: " + ", ".join(parts))
@@ -195,9 +204,7 @@ def verify(
     baseline: Annotated[str, typer.Option(help="The model the others are compared with.")] = (
         "base"
     ),
-    prompts: Annotated[
-        Path | None, typer.Option(help="A file of prompts, one per line.")
-    ] = None,
+    prompts: Annotated[Path | None, typer.Option(help="A file of prompts, one per line.")] = None,
     batch_size: Annotated[int, typer.Option(min=1, help="Prompts per batched call.")] = 3,
     steps: Annotated[
         int | None,
@@ -218,12 +225,20 @@ def verify(
         float,
         typer.Option(min=1.0, help="Seconds a model may take to load or run one call."),
     ] = 300.0,
-    format: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
+    format: Annotated[
+        str, typer.Option("--format", help="text, json, sarif, markdown, github or html.")
+    ] = "text",
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write the report here.")
     ] = None,
     progress: Annotated[
         bool | None, typer.Option("--progress/--no-progress", help="Default: on a TTY.")
+    ] = None,
+    chart: Annotated[
+        Path | None,
+        typer.Option(
+            "--chart", metavar="PATH.png", help="Also draw the speedup chart as a PNG (matplotlib)."
+        ),
     ] = None,
 ) -> None:
     """Re-time the models a benchmark script compares and price each static finding."""
@@ -231,8 +246,8 @@ def verify(
     from auditor.verify import probes, report, runner
 
     try:
-        if format not in ("text", "json"):
-            raise UsageError(f"--format must be text or json, not {format!r}")
+        if format not in REPORT_FORMATS:
+            raise UsageError(f"--format must be one of {', '.join(REPORT_FORMATS)}, not {format!r}")
         if not script.is_file():
             raise UsageError(f"script not found: {script}")
         models = parse_models(model or [])
@@ -267,8 +282,10 @@ def verify(
         "prompts": prompt_list,
         "steps_override": steps,
         "arms": [a.to_dict() for a in plan.arms],
-        **{k: harness[k] for k in ("batch_size", "output_type", "seed", "budget_s",
-                                   "min_samples", "max_samples")},
+        **{
+            k: harness[k]
+            for k in ("batch_size", "output_type", "seed", "budget_s", "min_samples", "max_samples")
+        },
     }
     show = Progress(
         enabled=progress if progress is not None else sys.stderr.isatty(),
@@ -288,18 +305,28 @@ def verify(
     notes = _notes(env, plan, findings) + notes
     for finding, why in assessment.unpriced:
         notes.append(f"{finding.code} [{finding.name}] line {finding.line} not priced: {why}")
-    payload = report.build_payload(
-        findings, check.errors, len(check.files), env, assessment, notes
-    )
+    payload = report.build_payload(findings, check.errors, len(check.files), env, assessment, notes)
     report.validate(payload)
-    text = (
-        json.dumps(payload, indent=2) + "\n"
-        if format == "json"
-        else report.render_text(payload, str(script))
-    )
+    if format in ("text", "json"):
+        text = (
+            json.dumps(payload, indent=2) + "\n"
+            if format == "json"
+            else report.render_text(payload, str(script))
+        )
+    else:
+        from auditor.review import render_payload  # the review formats, from the same payload
+
+        text = render_payload(payload, format)
     if output is not None:
         report.write_atomic(output, text)
     else:
         sys.stdout.write(text)
+    if chart is not None:
+        from auditor.reporters.chart import ChartError, write_speedup_png
+
+        try:
+            write_speedup_png(payload, chart)
+        except (ChartError, OSError) as exc:
+            raise _fail(str(exc)) from None
     failed = any(m.error for m in assessment.models)
     raise typer.Exit(1 if findings or failed or check.errors else 0)

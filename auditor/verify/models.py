@@ -53,8 +53,9 @@ class ModelModuleError(Exception):
 
 
 class Adapter(Protocol):
-    def __call__(self, prompts: list[str], *, steps: int, seed: int, output_type: str) -> object:
-        ...
+    def __call__(
+        self, prompts: list[str], *, steps: int, seed: int, output_type: str
+    ) -> object: ...
 
 
 @dataclass(slots=True)

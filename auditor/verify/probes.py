@@ -305,8 +305,13 @@ class UnitMixingProbe(Probe):
 
 PROBES: dict[str, Probe] = {
     p.rule: p
-    for p in (PerPromptProbe(), UnsyncedProbe(), CliStepsProbe(), WeakWarmupProbe(),
-              UnitMixingProbe())
+    for p in (
+        PerPromptProbe(),
+        UnsyncedProbe(),
+        CliStepsProbe(),
+        WeakWarmupProbe(),
+        UnitMixingProbe(),
+    )
 }
 
 
@@ -363,9 +368,7 @@ def _measures_same(a: Variant, b: Variant) -> bool:
     )
 
 
-def plan(
-    models: Sequence[str], baseline: str, findings: Sequence[Finding], n_batches: int
-) -> Plan:
+def plan(models: Sequence[str], baseline: str, findings: Sequence[Finding], n_batches: int) -> Plan:
     """Arms for every model (canonical, script) and for the baseline + first candidate (probes)."""
     full = canonical_warmup(n_batches, findings)
     canonical = Variant(CANONICAL)
@@ -388,9 +391,8 @@ def plan(
         if probe.needs_arm:
             variant = probe.apply(Variant(f"probe-{probe.rule}"), finding)
             name = variant.name
-            for model in (baseline, candidate):
-                if model is not None:
-                    arms.setdefault(f"{model}:{name}", _arm(model, variant, full))
+            for model in [m for m in (baseline, candidate) if m is not None]:
+                arms.setdefault(f"{model}:{name}", _arm(model, variant, full))
         probed.append((finding, name))
     return Plan(tuple(arms.values()), script, script_name, tuple(probed), candidate)
 

@@ -213,8 +213,9 @@ def render_text(payload: dict[str, Any], script: str) -> str:
     out.append("")
     out.append(f"static findings ({len(findings)})")
     for f in findings:
-        out.append(f"  {f['path']}:{f['line']}:{f['column']}: {f['code']} [{f['name']}] "
-                   f"{f['message']}")
+        out.append(
+            f"  {f['path']}:{f['line']}:{f['column']}: {f['code']} [{f['name']}] {f['message']}"
+        )
     for e in payload["errors"]:
         out.append(f"  {e['path']}: {e['kind']}: {e['message']}")
 
@@ -244,9 +245,7 @@ def render_text(payload: dict[str, Any], script: str) -> str:
             )
             lo, hi = c["discrepancy_ci_pct"] or (None, None)
             interval = f" [{lo:+.1f}%, {hi:+.1f}%]" if lo is not None and hi is not None else ""
-            out.append(
-                f"      discrepancy {c['discrepancy_pct']:+.1f}%{interval}: {c['verdict']}"
-            )
+            out.append(f"      discrepancy {c['discrepancy_pct']:+.1f}%{interval}: {c['verdict']}")
 
     if payload["impacts"]:
         out.append("")

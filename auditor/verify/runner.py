@@ -144,9 +144,7 @@ def _run_once(
         if not attempt.completed:
             detail = _tail(log)
             how = f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
-            attempt.failure = f"the worker process died ({how})" + (
-                f": {detail}" if detail else ""
-            )
+            attempt.failure = f"the worker process died ({how})" + (f": {detail}" if detail else "")
     return attempt
 
 

@@ -71,9 +71,7 @@ def bootstrap(
     if any(not g for g in groups):
         raise ValueError("bootstrap needs at least one sample in every group")
     rng = random.Random(seed)
-    draws = sorted(
-        statistic([_resample_median(rng, g) for g in groups]) for _ in range(resamples)
-    )
+    draws = sorted(statistic([_resample_median(rng, g) for g in groups]) for _ in range(resamples))
     alpha = (1.0 - confidence) / 2.0
     return quantile(draws, alpha), quantile(draws, 1.0 - alpha)
 

@@ -82,7 +82,7 @@ def make_scheduler(kind: str = "ddim") -> Any:
 def _assemble(
     unet: Any, vae: Any, text_encoder: Any, scheduler: str, device: str, dtype: torch.dtype
 ) -> Any:
-    pipe = StableDiffusionPipeline(
+    pipe: Any = StableDiffusionPipeline(
         vae=vae,
         text_encoder=text_encoder,
         tokenizer=tiny_tokenizer(),

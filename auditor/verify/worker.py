@@ -1,4 +1,4 @@
-"""The worker process: imports user model modules and measures them (`python -m auditor.verify.worker`).
+"""The worker process (`python -m auditor.verify.worker`): imports model modules, measures them.
 
 Invoked as `python -m auditor.verify.worker SPEC.json FD`. It reads the job from SPEC.json and
 writes one JSON object per line to file descriptor FD, a pipe that only the supervisor reads, so a
@@ -33,7 +33,7 @@ import sys
 import warnings
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, cast
 
 import torch
 
@@ -49,10 +49,11 @@ class CudaEventTimer:
         return (start, end)
 
     def stop(self, token: object) -> None:
-        token[1].record()  # type: ignore[index]
+        _, end = cast(tuple[Any, Any], token)
+        end.record()
 
     def elapsed_s(self, token: object) -> float:
-        start, end = token  # type: ignore[misc]
+        start, end = cast(tuple[Any, Any], token)
         return float(start.elapsed_time(end)) / 1000.0
 
 
@@ -132,15 +133,20 @@ class Hooks:
         self.loaded = loaded
 
     def before_call(self, arm: Arm, phase: str, index: int, eta_s: float | None) -> None:
-        self.emit("call", arm=arm.id, model=arm.id.split(":", 1)[0], phase=phase, index=index,
-                  eta_s=eta_s)
+        self.emit(
+            "call", arm=arm.id, model=arm.id.split(":", 1)[0], phase=phase, index=index, eta_s=eta_s
+        )
 
     def failed(self, arm: Arm, exc: BaseException) -> bool:
         model = arm.id.split(":", 1)[0]
         oom = isinstance(exc, torch.cuda.OutOfMemoryError) or "out of memory" in str(exc)
         prefix = "out of GPU memory while running" if oom else "raised while running"
-        self.emit("model_error", model=model, error=f"{prefix} arm {arm.id}: "
-                  f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
+        self.emit(
+            "model_error",
+            model=model,
+            error=f"{prefix} arm {arm.id}: "
+            f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}",
+        )
         self.loaded.pop(model, None)
         gc.collect()
         if torch.cuda.is_available():
@@ -148,9 +154,7 @@ class Hooks:
         return True
 
 
-def _arm(
-    spec: dict[str, Any], model: model_modules.LoadedModel, job: dict[str, Any]
-) -> Arm:
+def _arm(spec: dict[str, Any], model: model_modules.LoadedModel, job: dict[str, Any]) -> Arm:
     prompts: list[str] = job["prompts"]
     size: int = job["batch_size"]
     batches = [prompts[i : i + size] for i in range(0, len(prompts), size)]
@@ -200,15 +204,25 @@ def run_job(job: dict[str, Any], emit: Emitter) -> None:
         except BaseException as exc:  # SystemExit from user code, too
             if isinstance(exc, KeyboardInterrupt):
                 raise
-            emit("model_error", model=name,
-                 error=f"failed to load: {type(exc).__name__}: {_first_line(exc)}")
+            emit(
+                "model_error",
+                model=name,
+                error=f"failed to load: {type(exc).__name__}: {_first_line(exc)}",
+            )
             gc.collect()
             continue
         steps, source = _resolve_steps(model, job.get("steps_override"))
         job["steps"][name] = steps
         loaded[name] = model
-        emit("load_ok", model=name, steps=steps, steps_source=source, dtype=model.dtype,
-             load_s=model.load_s, inference_fn=model.uses_inference_fn)
+        emit(
+            "load_ok",
+            model=name,
+            steps=steps,
+            steps_source=source,
+            dtype=model.dtype,
+            load_s=model.load_s,
+            inference_fn=model.uses_inference_fn,
+        )
 
     arms = [_arm(a, loaded[a["model"]], job) for a in job["arms"] if a["model"] in loaded]
     clock = Clock()
@@ -216,16 +230,19 @@ def run_job(job: dict[str, Any], emit: Emitter) -> None:
         clock = Clock(sync=torch.cuda.synchronize, device_timer=CudaEventTimer())
     budget = Budget(job["budget_s"], job["min_samples"], job["max_samples"])
     results = measure(arms, clock, budget, Hooks(emit, loaded))
-    emit("result", arms={
-        k: {
-            "samples": r.samples,
-            "host_samples": r.host_samples,
-            "call_s": r.call_s,
-            "warmup_s": r.warmup_s,
-            "error": r.error,
-        }
-        for k, r in results.items()
-    })
+    emit(
+        "result",
+        arms={
+            k: {
+                "samples": r.samples,
+                "host_samples": r.host_samples,
+                "call_s": r.call_s,
+                "warmup_s": r.warmup_s,
+                "error": r.error,
+            }
+            for k, r in results.items()
+        },
+    )
     emit("done")
 
 

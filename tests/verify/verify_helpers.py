@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+from auditor.core import Finding, Severity, Span
+
+ROOT = Path(__file__).resolve().parents[2]
+SEED = ROOT / "fixtures" / "seed" / "test.py"
+TINY = ROOT / "fixtures" / "models" / "tiny"
+HAS_RUNTIME = all(importlib.util.find_spec(m) for m in ("torch", "diffusers", "transformers"))
+
+runtime = pytest.mark.skipif(not HAS_RUNTIME, reason="needs benchaudit[runtime]")
+
+
+def make_finding(name: str, line: int = 1, message: str = "m", **evidence: str) -> Finding:
+    codes = {
+        "per-prompt-loop": "BA201",
+        "inconsistent-step-source": "BA202",
+        "unsynchronized-timer": "BA101",
+        "weak-warmup": "BA102",
+        "ratio-unit-mixing": "BA301",
+    }
+    return Finding(
+        code=codes.get(name, "BA999"),
+        name=name,
+        path="fixtures/seed/test.py",
+        span=Span(line, 1, line, 10),
+        severity=Severity.ERROR,
+        message=message,
+        help="fix it",
+        source_line="x = 1",
+        evidence=tuple(sorted(evidence.items())),
+    )
+
+
+def seed_findings() -> list[Finding]:
+    """What the static checker reports on the seed script (a stand-in for engine output)."""
+    return [
+        make_finding("weak-warmup", 46, reason="single-call", warmup_calls="1"),
+        make_finding("per-prompt-loop", 57),
+        make_finding("inconsistent-step-source", 58, cli_steps="50"),
+        make_finding(
+            "ratio-unit-mixing",
+            113,
+            message="`base_per_sample` is a per-sample time but `gt_time` is a total time, so "
+            "the ratio mixes units",
+        ),
+    ]
