@@ -9,11 +9,15 @@ from __future__ import annotations
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
 from auditor import __version__
+
+if TYPE_CHECKING:
+    from auditor.core import CheckReport
+    from auditor.review import Changes
 
 app = typer.Typer(
     name="benchaudit",
@@ -29,6 +33,10 @@ app = typer.Typer(
 class CheckFormat(StrEnum):
     text = "text"
     json = "json"
+    sarif = "sarif"
+    markdown = "markdown"
+    github = "github"
+    html = "html"
 
 
 class ListFormat(StrEnum):
@@ -122,11 +130,54 @@ def check(
             "--no-source", help="Text format: omit the source line and help under each finding."
         ),
     ] = False,
+    diff: Annotated[
+        str | None,
+        typer.Option(
+            "--diff",
+            metavar="REV",
+            help="Report only findings on lines added or changed since git revision REV.",
+        ),
+    ] = None,
+    baseline: Annotated[
+        Path | None,
+        typer.Option("--baseline", help="Report only findings not recorded in this baseline file."),
+    ] = None,
+    write_baseline: Annotated[
+        Path | None,
+        typer.Option(
+            "--write-baseline", help="Record the current findings as a baseline file and exit."
+        ),
+    ] = None,
+    jobs: Annotated[
+        int,
+        typer.Option(
+            "--jobs", "-j", help="Processes to check files with (0: one per core; 1: no workers)."
+        ),
+    ] = 0,
+    no_cache: Annotated[
+        bool,
+        typer.Option(
+            "--no-cache",
+            help="Neither read nor write the result cache (.benchaudit_cache/ at the project "
+            "root, or $BENCHAUDIT_CACHE_DIR).",
+        ),
+    ] = False,
+    fix: Annotated[
+        bool,
+        typer.Option("--fix", help="Apply safe fixes to the files, then report what remains."),
+    ] = False,
+    unsafe_fixes: Annotated[
+        bool,
+        typer.Option(
+            "--unsafe-fixes", help="With --fix, also apply fixes that change the script's meaning."
+        ),
+    ] = False,
 ) -> None:
     """Check benchmark scripts for methodology flaws (static: never imports or runs them)."""
     from auditor.config import Config, ConfigError, load_config
     from auditor.discovery import PathError, discover
-    from auditor.engine import CheckOptions, check_files
+    from auditor.engine import CheckOptions
+    from auditor.parallel import check_for_cli
     from auditor.registry import UnknownRuleError, select_rules
 
     try:
@@ -152,16 +203,30 @@ def check(
         model_paths=models,
         extra_ignores={disp: cfg.ignores_for(disp) for _, disp in files if cfg.per_file_ignores},
     )
-    report = check_files(files, opts)
+    changes = None
+    if diff is not None:
+        from auditor.review import ReviewError, changed_lines
 
-    if output_format is CheckFormat.json:
-        import json
+        try:
+            changes = changed_lines({disp: path for path, disp in files}, diff)
+        except ReviewError as exc:
+            fail(str(exc))
+        files = [(path, disp) for path, disp in files if changes.changed(disp)]
+    if jobs < 0:
+        fail(f"--jobs must be 0 (one per core) or more, got {jobs}")
+    if fix or unsafe_fixes:
+        run_fixes(files, opts, unsafe=unsafe_fixes, show_diff=False)
+    report = check_for_cli(files, opts, jobs=jobs, use_cache=not no_cache)
+    if changes is not None or baseline is not None or write_baseline is not None:
+        report = review_filter(report, changes, baseline, write_baseline)
 
+    if output_format is not CheckFormat.text:
         from auditor.reporters.json_report import build_check_payload, validate_report
+        from auditor.review import render_payload
 
         payload = build_check_payload(report, [r.META for r in rules])
         validate_report(payload)
-        text = json.dumps(payload, indent=2, sort_keys=False) + "\n"
+        text = render_payload(payload, str(output_format))
     else:
         from auditor.reporters.text import render_check, use_color
 
@@ -172,6 +237,124 @@ def check(
         raise typer.Exit(2)
     if (report.findings or report.errors) and not exit_zero:
         raise typer.Exit(1)
+
+
+def run_fixes(
+    files: list[tuple[Path, str]], opts: object, *, unsafe: bool, show_diff: bool
+) -> tuple[int, int]:
+    """Fix the files (or print the diffs), say what was fixed on stderr; (fixes, errors)."""
+    from collections import Counter
+
+    from auditor.engine import CheckOptions
+    from auditor.fix import fix_file
+
+    assert isinstance(opts, CheckOptions)
+    codes: Counter[str] = Counter()
+    changed = errors = 0
+    for path, display in files:
+        result = fix_file(path, display, opts, unsafe=unsafe, write=not show_diff)
+        if result.error is not None:
+            errors += 1
+            typer.echo(f"{display}: {result.error.message}", err=True)
+        if result.changed and result.error is None:
+            changed += 1
+            codes.update(f.code for f in result.applied)
+            if show_diff:
+                sys.stdout.write(result.diff())
+    total = sum(codes.values())
+    verb = "Would fix" if show_diff else "Fixed"
+    detail = ", ".join(f"{c}: {n}" for c, n in sorted(codes.items()))
+    typer.echo(
+        f"{verb} {total} finding(s)"
+        + (f" ({detail})" if detail else "")
+        + f" in {changed} of {len(files)} file(s).",
+        err=True,
+    )
+    return total, errors
+
+
+@app.command("fix")
+def fix_command(
+    paths: Annotated[list[Path], typer.Argument(help="Files or directories to fix.")],
+    unsafe_fixes: Annotated[
+        bool, typer.Option("--unsafe-fixes", help="Also apply fixes that change the meaning.")
+    ] = False,
+    show_diff: Annotated[
+        bool, typer.Option("--diff", help="Print a unified diff of the fixes; write nothing.")
+    ] = False,
+    select: Annotated[
+        list[str] | None, typer.Option("--select", help="Rules whose fixes to apply.")
+    ] = None,
+    ignore: Annotated[list[str] | None, typer.Option("--ignore", help="Rules to skip.")] = None,
+    config: Annotated[
+        Path | None, typer.Option("--config", help="pyproject.toml with [tool.benchaudit].")
+    ] = None,
+    isolated: Annotated[
+        bool, typer.Option("--isolated", help="Ignore configuration files.")
+    ] = False,
+) -> None:
+    """Apply the safe fixes of findings (libcst rewrites that keep formatting and comments).
+
+    Exit codes: 0 done (or, with --diff, nothing to fix), 1 with --diff when there are fixes to
+    apply, 2 usage or read errors."""
+    from auditor.config import Config, ConfigError, load_config
+    from auditor.discovery import PathError, discover
+    from auditor.engine import CheckOptions
+    from auditor.registry import UnknownRuleError, select_rules
+
+    try:
+        cfg = Config() if isolated else load_config(config)
+        rules = select_rules(
+            select=select if select else cfg.select,
+            ignore=[*cfg.ignore, *(ignore or [])],
+            extend_select=cfg.extend_select,
+        )
+        files = list(discover(paths, exclude=cfg.exclude))
+    except (ConfigError, UnknownRuleError, PathError) as exc:
+        fail(str(exc))
+    opts = CheckOptions(
+        tuple(rules),
+        options=cfg.rule_options,
+        model_paths=cfg.models,
+        extra_ignores={disp: cfg.ignores_for(disp) for _, disp in files if cfg.per_file_ignores},
+    )
+    total, errors = run_fixes(files, opts, unsafe=unsafe_fixes, show_diff=show_diff)
+    if errors:
+        raise typer.Exit(2)
+    if show_diff and total:
+        raise typer.Exit(1)
+
+
+def review_filter(
+    report: CheckReport,
+    changes: Changes | None,
+    baseline: Path | None,
+    write_baseline: Path | None,
+) -> CheckReport:
+    """Apply --diff and --baseline to a report; --write-baseline records it and exits."""
+    from auditor import review
+
+    if changes is not None:
+        report = review.only_changed(report, changes)
+    try:
+        if write_baseline is not None:
+            if baseline is not None:
+                fail("--baseline and --write-baseline cannot be combined")
+            n = review.write_baseline(write_baseline, report.findings)
+            typer.echo(
+                f"benchaudit: wrote a baseline of {n} finding(s) to {write_baseline}", err=True
+            )
+            raise typer.Exit(2 if any(e.kind == "read-error" for e in report.errors) else 0)
+        if baseline is not None:
+            report, dropped = review.without_baseline(report, review.load_baseline(baseline))
+            if dropped:
+                typer.echo(
+                    f"benchaudit: {dropped} finding(s) in the baseline {baseline} not shown",
+                    err=True,
+                )
+    except review.ReviewError as exc:
+        fail(str(exc))
+    return report
 
 
 def emit(text: str, output: Path | None) -> None:
@@ -185,6 +368,71 @@ def emit(text: str, output: Path | None) -> None:
         write_atomic(output, text)
     except OSError as exc:
         fail(f"cannot write {output}: {exc.strerror or exc}")
+
+
+@app.command("report")
+def report_command(
+    report_file: Annotated[
+        Path, typer.Argument(metavar="REPORT.json", help="A saved `--format json` report.")
+    ],
+    output_format: Annotated[
+        CheckFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = CheckFormat.text,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output", "-o", help="Write the report to this file (atomically) instead of stdout."
+        ),
+    ] = None,
+    chart: Annotated[
+        Path | None,
+        typer.Option(
+            "--chart",
+            metavar="PATH.png",
+            help="Also draw the speedup chart of a verify report as a PNG (needs matplotlib).",
+        ),
+    ] = None,
+    exit_zero: Annotated[
+        bool, typer.Option("--exit-zero", help="Exit 0 even when the report has findings.")
+    ] = False,
+) -> None:
+    """Render a saved JSON report (check or verify) in any format, without re-running anything."""
+    import json
+
+    import jsonschema
+
+    from auditor.reporters.json_report import validate_report
+    from auditor.review import render_payload
+
+    try:
+        payload = json.loads(report_file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        fail(f"report not found: {report_file}")
+    except OSError as exc:
+        fail(f"cannot read {report_file}: {exc.strerror or exc}")
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        fail(f"{report_file} is not valid JSON: {exc}")
+    try:
+        validate_report(payload)
+    except jsonschema.ValidationError as exc:
+        where = "/".join(str(p) for p in exc.absolute_path) or "the top level"
+        fail(f"{report_file} is not a benchaudit report ({where}: {exc.message[:200]})")
+    emit(render_payload(payload, str(output_format)), output)
+    if chart is not None:
+        write_chart(payload, chart)
+    if (payload["findings"] or payload["errors"]) and not exit_zero:
+        raise typer.Exit(1)
+
+
+def write_chart(payload: dict[str, object], path: Path) -> None:
+    from auditor.reporters.chart import ChartError, write_speedup_png
+
+    try:
+        write_speedup_png(payload, path)
+    except ChartError as exc:
+        fail(str(exc))
+    except OSError as exc:
+        fail(f"cannot write {path}: {exc.strerror or exc}")
 
 
 @app.command("rules")
@@ -235,6 +483,11 @@ _register_verify()
 
 def main() -> None:
     try:
+        from auditor.fastcli import run_check_fast
+
+        code = run_check_fast(sys.argv[1:])  # `check` without typer's costly parsing
+        if code is not None:
+            sys.exit(code)
         app(prog_name="benchaudit")
     except KeyboardInterrupt:
         typer.echo("error: interrupted", err=True)

@@ -7,6 +7,7 @@ and cross process boundaries.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -61,6 +62,7 @@ class Related:
 
     span: Span
     message: str
+    cell: int | None = None  #: notebook cell of `span`, 1-based among all cells; None in a .py
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +79,9 @@ class Finding:
     related: tuple[Related, ...] = ()
     # What the verifier should measure, e.g. {"arms": ["base", "speedup"], "cli_steps": 50}
     evidence: tuple[tuple[str, str], ...] = ()
+    #: In a notebook (.ipynb): the cell, 1-based among all cells (markdown ones included, as
+    #: Jupyter numbers them), and `span` is relative to that cell. None in a .py file.
+    cell: int | None = None
 
     @property
     def line(self) -> int:
@@ -87,13 +92,14 @@ class Finding:
         return self.span.column
 
     @property
-    def sort_key(self) -> tuple[str, int, int, str]:
-        return (self.path, self.span.line, self.span.column, self.code)
+    def sort_key(self) -> tuple[str, int, int, int, str]:
+        return (self.path, self.cell or 0, self.span.line, self.span.column, self.code)
 
     def fingerprint(self) -> str:
         """Stable across unrelated line shifts: rule, file, and the offending line's text."""
         basis = f"{self.code}\0{self.path}\0{self.source_line.strip()}"
-        return hashlib.sha256(basis.encode()).hexdigest()[:16]
+        # surrogateescape: a file name that is not UTF-8 holds lone surrogates
+        return hashlib.sha256(basis.encode("utf-8", "surrogateescape")).hexdigest()[:16]
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -110,12 +116,11 @@ class Finding:
             "source_line": self.source_line,
             "fingerprint": self.fingerprint(),
             "fix": None,
-            "related": [
-                {"line": r.span.line, "column": r.span.column, "message": r.message}
-                for r in self.related
-            ],
+            "related": [_related_dict(r) for r in self.related],
             "evidence": dict(self.evidence),
         }
+        if self.cell is not None:
+            data["cell"] = self.cell
         if self.fix is not None:
             data["fix"] = {
                 "title": self.fix.title,
@@ -133,6 +138,51 @@ class Finding:
             }
         return data
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Finding:
+        """The inverse of `to_dict` (the fingerprint is derived, so it is not read back)."""
+        fix = data.get("fix")
+        return cls(
+            code=data["code"],
+            name=data["name"],
+            path=data["path"],
+            span=_span(data),
+            severity=Severity(data["severity"]),
+            message=data["message"],
+            help=data["help"],
+            source_line=data.get("source_line", ""),
+            fix=None
+            if fix is None
+            else Fix(
+                title=fix["title"],
+                applicability=Applicability(fix["applicability"]),
+                edits=tuple(Edit(_span(e), e["content"]) for e in fix["edits"]),
+            ),
+            related=tuple(
+                Related(_span(r), r["message"], r.get("cell")) for r in data.get("related", ())
+            ),
+            evidence=tuple((data.get("evidence") or {}).items()),
+            cell=data.get("cell"),
+        )
+
+
+def _span(data: Mapping[str, Any]) -> Span:
+    line, column = data["line"], data["column"]
+    return Span(line, column, data.get("end_line", line), data.get("end_column", column))
+
+
+def _related_dict(related: Related) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "line": related.span.line,
+        "column": related.span.column,
+        "end_line": related.span.end_line,
+        "end_column": related.span.end_column,
+        "message": related.message,
+    }
+    if related.cell is not None:
+        data["cell"] = related.cell
+    return data
+
 
 @dataclass(frozen=True, slots=True)
 class FileError:
@@ -143,15 +193,30 @@ class FileError:
     message: str
     line: int | None = None  #: 1-based
     column: int | None = None  #: 1-based
+    cell: int | None = None  #: in a notebook, the cell `line` counts in (as `Finding.cell`)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "path": self.path,
             "kind": self.kind,
             "message": self.message,
             "line": self.line,
             "column": self.column,
         }
+        if self.cell is not None:
+            data["cell"] = self.cell
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> FileError:
+        return cls(
+            data["path"],
+            data["kind"],
+            data["message"],
+            data.get("line"),
+            data.get("column"),
+            data.get("cell"),
+        )
 
 
 @dataclass(frozen=True, slots=True)

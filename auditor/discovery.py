@@ -1,4 +1,10 @@
-"""Which files a run checks: explicit files as given, directories walked for Python sources."""
+"""Which files a run checks: explicit files as given, directories walked for Python scripts
+(`*.py`) and Jupyter notebooks (`*.ipynb`).
+
+Walking never follows a symlinked directory (so a symlink loop cannot trap it) and never stops
+at a folder it cannot read: that folder is listed like a file, and checking it reports the
+read error.
+"""
 
 from __future__ import annotations
 
@@ -27,7 +33,7 @@ SKIP_DIRS = frozenset(
         "site-packages",
     }
 )
-SOURCE_SUFFIXES = (".py",)
+SOURCE_SUFFIXES = (".py", ".ipynb")
 
 
 class PathError(ValueError):
@@ -61,7 +67,8 @@ def discover(paths: Sequence[Path], exclude: Sequence[str] = ()) -> Iterator[tup
         if not path.exists() and not path.is_symlink():
             raise PathError(f"{path}: no such file or directory")
         if path.is_dir():
-            for root, dirs, files in os.walk(path, followlinks=False):
+            unreadable: list[OSError] = []
+            for root, dirs, files in os.walk(path, onerror=unreadable.append, followlinks=False):
                 dirs[:] = sorted(
                     d
                     for d in dirs
@@ -78,6 +85,13 @@ def discover(paths: Sequence[Path], exclude: Sequence[str] = ()) -> Iterator[tup
                         continue
                     seen.add(disp)
                     out.append((full, disp))
+            for err in unreadable:  # reported as a read error when it is checked
+                if err.filename is not None:
+                    full = Path(os.fsdecode(err.filename))
+                    disp = display_path(full)
+                    if disp not in seen and not _excluded(disp, exclude):
+                        seen.add(disp)
+                        out.append((full, disp))
         else:
             disp = display_path(path)
             if disp not in seen:

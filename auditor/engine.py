@@ -11,10 +11,10 @@ import io
 import os
 import re
 import tokenize
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
@@ -30,6 +30,12 @@ from auditor.core import (
     Severity,
     Span,
 )
+from auditor.limits import run_deep, source_problem
+from auditor.project import ProjectCache, ProjectModules
+from auditor.traversal import fast_visits, resolve_metadata
+
+if TYPE_CHECKING:
+    from auditor.cache import ResultCache
 
 SUPPRESSION_RE = re.compile(r"#\s*benchaudit:\s*ignore\[([A-Za-z0-9_,\s-]+)\]")
 UNUSED_SUPPRESSION = "BA001"
@@ -45,6 +51,8 @@ class FileContext:
     options: dict[str, dict[str, Any]] = field(default_factory=dict)  # rule name -> options
     model_paths: dict[str, str] = field(default_factory=dict)  # --model NAME=PATH
     analyses: dict[type, Any] = field(default_factory=dict)
+    #: the audited project's own modules beside this file (parsed on demand, never run)
+    modules: ProjectModules = field(default_factory=lambda: ProjectModules(None))
 
     def analysis(self, cls: type) -> Any:
         return self.analyses[cls]
@@ -204,7 +212,11 @@ def _apply_suppressions(
 
 def read_source(path: Path) -> str:
     """Decode a Python source file as the interpreter would (coding cookie, BOM)."""
-    data = path.read_bytes()
+    return decode_source(path.read_bytes())
+
+
+def decode_source(data: bytes) -> str:
+    """Decode Python source bytes as the interpreter would (coding cookie, BOM)."""
     if b"\0" in data[:8192]:
         raise UnicodeDecodeError("utf-8", data[:1], 0, 1, "binary file (NUL byte)")
     encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
@@ -219,14 +231,41 @@ class CheckOptions:
     model_paths: dict[str, str] = field(default_factory=dict)
     # path -> codes/names to ignore for it (already matched from per-file-ignores)
     extra_ignores: dict[str, frozenset[str]] = field(default_factory=dict)
+    #: sibling modules parsed for cross-module analysis, shared by the files of one run
+    project_cache: ProjectCache = field(default_factory=ProjectCache, compare=False)
 
     @property
     def enabled_codes(self) -> set[str]:
         return {r.META.code for r in self.rules} | {UNUSED_SUPPRESSION}
 
 
-def check_source(source: str, path: str, opts: CheckOptions) -> FileResult:
-    """Check one file's text. Never raises for bad input: errors become a `FileError`."""
+def check_source(
+    source: str,
+    path: str,
+    opts: CheckOptions,
+    *,
+    file_path: Path | None = None,
+    modules: ProjectModules | None = None,
+) -> FileResult:
+    """Check one file's text. Never raises for bad input: errors become a `FileError`.
+    `modules` (optional) records the sibling modules the analyses read, for a result cache."""
+    problem = source_problem(source, path)  # too large or too deep for libcst: say so
+    if problem is not None:
+        return FileResult(path, error=problem)
+    try:  # in a thread with a deep stack: a deep but valid file is analysed, not a crash
+        return run_deep(_check_source, source, path, opts, file_path=file_path, modules=modules)
+    except MemoryError:
+        return FileResult(path, error=FileError(path, "internal-error", "out of memory"))
+
+
+def _check_source(
+    source: str,
+    path: str,
+    opts: CheckOptions,
+    *,
+    file_path: Path | None = None,
+    modules: ProjectModules | None = None,
+) -> FileResult:
     lines = source.splitlines(keepends=True)
     try:
         module = cst.parse_module(source)
@@ -240,7 +279,14 @@ def check_source(source: str, path: str, opts: CheckOptions) -> FileResult:
     rule_classes = [
         r for r in opts.rules if r.META.code not in ignored and r.META.name not in ignored
     ]
-    ctx = FileContext(path, source, lines, options=opts.options, model_paths=opts.model_paths)
+    ctx = FileContext(
+        path,
+        source,
+        lines,
+        options=opts.options,
+        model_paths=opts.model_paths,
+        modules=modules if modules is not None else ProjectModules(file_path, opts.project_cache),
+    )
     try:
         findings = _run_rules(module, ctx, rule_classes)
     except RecursionError:
@@ -295,25 +341,32 @@ def _run_rules(
                 analyses.append(ctx.analyses[an_cls])
     rules = [cls(ctx) for cls in rule_classes]
     visitors: list[cst.BatchableCSTVisitor] = [*analyses, *rules]
-    wrapper.visit_batched(visitors)
+    with fast_visits():  # libcst's traversal, without its copies and extra passes
+        resolve_metadata(wrapper, {p for v in visitors for p in v.get_inherited_dependencies()})
+        wrapper.visit_batched(visitors)
     return [f for r in rules for f in r.findings]
 
 
 def check_file(path: Path, display: str, opts: CheckOptions) -> FileResult:
-    try:
-        source = read_source(path)
-    except (OSError, UnicodeDecodeError, SyntaxError, LookupError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        return FileResult(display, error=FileError(display, "read-error", f"cannot read: {reason}"))
-    return check_source(source, display, opts)
+    """Check one .py script or .ipynb notebook. Never raises for bad input."""
+    from auditor.parallel import check_one
+
+    return check_one(path, display, opts)
 
 
-def check_files(files: Iterable[tuple[Path, str]], opts: CheckOptions) -> CheckReport:
-    report = CheckReport()
-    for path, display in files:
-        report.files.append(check_file(path, display, opts))
-    report.files.sort(key=lambda r: r.path)
-    return report
+def check_files(
+    files: Iterable[tuple[Path, str]],
+    opts: CheckOptions,
+    *,
+    jobs: int = 1,
+    cache: ResultCache | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> CheckReport:
+    """Check (path, display) pairs: cached results first, the rest on `jobs` processes
+    (in-process for one job or a few files). See `auditor.parallel`."""
+    from auditor.parallel import check_many
+
+    return check_many(list(files), opts, jobs=jobs, cache=cache, progress=progress)
 
 
 def check_paths(

@@ -30,8 +30,12 @@ class Facts(Analysis):
 
     @property
     def facts(self) -> FileFacts:
-        assert self.collector.facts is not None, "facts are read after the module is visited"
-        return self.collector.facts
+        facts = self.collector.facts
+        assert facts is not None, "facts are read after the module is visited"
+        if facts.project is None:
+            facts.project = self.ctx.modules
+            facts.source = self.ctx.source
+        return facts
 
     @property
     def regions(self) -> list[Region]:

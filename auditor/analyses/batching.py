@@ -104,11 +104,28 @@ def is_prompt_list(
             inner = is_prompt_list(facts, b.scope, b.value, b.start, depth + 1)
             if inner is not None:
                 return inner
+        if b is not None and b.kind == "param" and isinstance(expr, cst.Name):
+            passed = _passed_prompt_lists(facts, b.scope, key, depth)
+            if passed is not None:
+                return passed
         if N.BATCH_LIST_RE.search(last):
             return False
         if N.PROMPT_LIST_RE.search(last):
             return True
     return None
+
+
+def _passed_prompt_lists(facts: FileFacts, scope: Scope, param: str, depth: int) -> bool | None:
+    """A parameter is a prompt list when every caller in the file that passes it passes one."""
+    if param not in scope.params or scope.parent is None:
+        return None
+    index = scope.params.index(param)
+    verdicts = set()
+    for site in facts.calls_to_function(scope.name):
+        arg = facts.argument(site.node, param, index)
+        if arg is not None:
+            verdicts.add(is_prompt_list(facts, site.scope, arg, site.start, depth + 1))
+    return verdicts.pop() if len(verdicts) == 1 else None
 
 
 def _is_slice(expr: cst.Subscript) -> bool:

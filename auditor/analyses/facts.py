@@ -13,16 +13,19 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from functools import cached_property
+from typing import Any
 
 import libcst as cst
 from libcst.metadata import (
     CodeRange,
+    MetadataWrapper,
     ParentNodeProvider,
     PositionProvider,
     QualifiedNameProvider,
 )
 
 from auditor.analyses import names as N
+from auditor.project import ProjectModule, ProjectModules
 
 Pos = tuple[int, int]  #: (1-based line, 0-based column), comparable in source order
 
@@ -37,6 +40,7 @@ class Binding:
     scope: Scope
     loop: cst.CSTNode | None = None  # the For/comprehension that binds a loop target
     key: str | None = None  # the string key of `results["base"] = ...`
+    index: int | None = None  # position in an unpacked loop target: `for name, pipe in ...`
 
 
 @dataclass(eq=False, slots=True)
@@ -55,12 +59,15 @@ class Scope:
     node: cst.Module | cst.FunctionDef
     name: str
     parent: Scope | None
+    cls: str | None = None  # the class this function is a method of
     params: list[str] = field(default_factory=list)
     calls: list[CallSite] = field(default_factory=list)
     bindings: list[Binding] = field(default_factory=list)
     returns: list[cst.Return] = field(default_factory=list)
     yields: list[Pos] = field(default_factory=list)
     decorators: set[str] = field(default_factory=set)
+    binops: list[cst.BinaryOperation] = field(default_factory=list)  # in its own code
+    withs: list[cst.With] = field(default_factory=list)  # `with` statements in its own code
 
     @property
     def body(self) -> list[cst.CSTNode]:
@@ -70,6 +77,23 @@ class Scope:
 
     def calls_between(self, start: Pos, end: Pos) -> list[CallSite]:
         return [c for c in self.calls if c.start >= start and c.end <= end]
+
+
+@dataclass(eq=False, slots=True)
+class ClassInfo:
+    name: str
+    node: cst.ClassDef
+    methods: dict[str, Scope] = field(default_factory=dict)
+    bases: frozenset[str] = frozenset()  # qualified names of the base classes
+
+
+@dataclass(frozen=True, slots=True)
+class ImportRef:
+    """`from <module> import <name>` (name None for `import module`); level counts the dots."""
+
+    module: str
+    name: str | None
+    level: int = 0
 
 
 class SyncKind(StrEnum):
@@ -110,6 +134,10 @@ class FuncSummary:
     returns_cli_args: bool = False
 
 
+def _effective(b: Binding) -> Pos:
+    return b.start if b.kind in ("for", "comp") else b.end
+
+
 def _pos(rng: CodeRange) -> tuple[Pos, Pos]:
     return (rng.start.line, rng.start.column), (rng.end.line, rng.end.column)
 
@@ -129,12 +157,17 @@ class FileFacts:
         self.qnames = qnames
         self.parents = parents
         self.scopes: list[Scope] = []
-        self.functions: dict[str, Scope] = {}
+        self.functions: dict[str, Scope] = {}  # module-level and nested functions, not methods
+        self.classes: dict[str, ClassInfo] = {}
+        self.imports: dict[str, ImportRef] = {}  # local name -> what a module-level import binds
+        self.project: ProjectModules | None = None  # the audited project's sibling modules
+        self.memo: dict[str, Any] = {}  # what other analyses derive from these facts, once
+        self.source = ""  # the file's text
         self.argparse_defaults: dict[str, str] = {}  # dest -> default source text
         self.argparse_options: dict[str, str] = {}  # dest -> option string
         self.mentions_cuda = False
-        self._summaries: dict[str, FuncSummary] = {}
-        self._in_progress: set[str] = set()
+        self._summaries: dict[int, FuncSummary] = {}
+        self._in_progress: set[int] = set()
         self._model_memo: dict[tuple[int, str, Pos], ModelInfo | None] = {}
         self._binops: dict[tuple[int, type], list[cst.BinaryOperation]] = {}
         self._stmt_by_pos: dict[tuple[Pos, Pos], cst.CSTNode] = {}
@@ -173,7 +206,9 @@ class FileFacts:
         order; a loop target binds from the loop header). Falls back to enclosing scopes."""
         best: Binding | None = None
         for b in scope.bindings:
-            if b.target == target and b.end <= pos and (best is None or b.end >= best.end):
+            # a loop target is bound from the loop header on, inside the loop too
+            at = b.start if b.kind in ("for", "comp") else b.end
+            if b.target == target and at <= pos and (best is None or at >= _effective(best)):
                 best = b
         if best is None:
             for b in scope.bindings:
@@ -223,6 +258,11 @@ class FileFacts:
             for n, rng in ((n, self.positions.get(n)) for n in self._stmt_index(binding))
             if rng is not None
         ]
+
+    def binding_node(self, binding: Binding) -> cst.CSTNode | None:
+        """The statement (or parameter, or `with` item) that makes a binding."""
+        found = self._stmt_index(binding)
+        return found[0] if found else None
 
     def _stmt_index(self, binding: Binding) -> list[cst.CSTNode]:
         key = (binding.start, binding.end)
@@ -291,6 +331,11 @@ class FileFacts:
                 inner = self._model_info(b.scope, b.value, b.start, depth + 1)
                 if inner is not None:
                     return replace(inner, name=key)
+            if b is not None and b.kind in ("for", "comp") and isinstance(expr, cst.Name):
+                for elem, escope, epos in self.loop_values(b) or []:
+                    inner = self._model_info(escope, elem, epos, depth + 1)
+                    if inner is not None:
+                        return replace(inner, name=key)
             if isinstance(expr, cst.Attribute) and self.is_dynamic_module(scope, expr.value, pos):
                 # `module.pipe`: a pipeline object a model module defines
                 if N.MODEL_NAME_RE.match(last):
@@ -342,10 +387,20 @@ class FileFacts:
                         inner.name, inner.pipeline, True, inner.dynamic, inner.generator
                     )
                 return inner
+            if any(q.startswith(N.MODULE_CONSTRUCTORS) for q in qn) and fname[:1].isupper():
+                return ModelInfo(
+                    fname, pipeline=False, compiled=False, dynamic=False, generator=False
+                )
+            if any(q.startswith(N.MODEL_ZOOS) for q in qn):
+                return ModelInfo(
+                    fname, pipeline=False, compiled=False, dynamic=False, generator=False
+                )
             lib = any(q.startswith(("diffusers", "transformers", "optimum", "vllm")) for q in qn)
             if fname in N.MODEL_FACTORY_NAMES or (lib and fname[:1].isupper()):
                 owner = N.dotted(func.value) if isinstance(func, cst.Attribute) else fname
                 text = " ".join(sorted(qn)) + " " + (owner or "")
+                if N.NOT_A_MODEL_RE.search(owner or ""):
+                    return None  # a tokenizer, processor, scheduler or config
                 pipeline = "Pipeline" in text or "pipe" in fname or "diffusers" in text
                 dynamic = isinstance(func, cst.Attribute) and self.is_dynamic_module(
                     scope, func.value, pos
@@ -354,8 +409,9 @@ class FileFacts:
                 return ModelInfo(
                     owner or fname, pipeline or dynamic, False, dynamic, generator and not pipeline
                 )
-            if isinstance(func, cst.Name) and func.value in self.functions:
-                return self.summary(func.value).returns_model
+            target = self.callee(scope, func, pos)
+            if target is not None:
+                return target[0].summary_of(target[1]).returns_model
         return None
 
     def _param_model(self, scope: Scope, param: str, depth: int) -> ModelInfo | None:
@@ -381,7 +437,8 @@ class FileFacts:
         return positional[index].value if index < len(positional) else None
 
     def reachable_calls(self, calls: list[CallSite], depth: int = 0) -> list[CallSite]:
-        """`calls` plus the calls inside local functions they call (transitively)."""
+        """`calls` plus the calls inside functions of this file they call (transitively),
+        including methods and functions picked from a collection by a loop."""
         out: list[CallSite] = []
         seen: set[int] = set()
         stack = [(c, 0) for c in calls]
@@ -391,13 +448,113 @@ class FileFacts:
                 continue
             seen.add(id(call))
             out.append(call)
-            func = call.node.func
-            if d < 4 and isinstance(func, cst.Name) and func.value in self.functions:
-                stack += [(c, d + 1) for c in self.functions[func.value].calls]
+            if d < 4:
+                for owner, fn in self.possible_callees(call):
+                    if owner is self:
+                        stack += [(c, d + 1) for c in fn.calls]
         return out
 
+    def possible_callees(self, call: CallSite) -> list[tuple[FileFacts, Scope]]:
+        """The functions a call may run: its callee, or for `fn()` where `fn` is a loop
+        variable over a collection (`for name, fn in (("a", run_a), ("b", run_b))`), each
+        function in the collection."""
+        target = self.callee(call.scope, call.node.func, call.start)
+        if target is not None:
+            return [target]
+        func = call.node.func
+        if not isinstance(func, cst.Name):
+            return []
+        b = self.binding_before(call.scope, func.value, call.start)
+        if b is None or b.kind not in ("for", "comp"):
+            return []
+        found = []
+        for elem, scope, pos in self.loop_values(b) or []:
+            target = self.callee(scope, elem, pos)
+            if target is not None:
+                found.append(target)
+        return found
+
+    def loop_values(self, b: Binding) -> list[tuple[cst.BaseExpression, Scope, Pos]] | None:
+        """What a loop target takes, when the loop runs over a literal collection (directly,
+        through a name, `.items()`/`.values()`, `list(...)` or `enumerate(...)`)."""
+        if b.value is None:
+            return None
+        elems = self._collection(b.scope, b.value, b.start, 0)
+        if elems is None:
+            return None
+        out: list[tuple[cst.BaseExpression, Scope, Pos]] = []
+        for elem, scope, pos in elems:
+            if b.index is not None:
+                value, scope, pos = self.resolve(scope, elem, pos)
+                if not isinstance(value, cst.Tuple | cst.List) or b.index >= len(value.elements):
+                    return None
+                elem = value.elements[b.index].value
+            out.append((elem, scope, pos))
+        return out
+
+    def _filled_entries(
+        self, scope: Scope, container: cst.BaseExpression, view: str
+    ) -> list[tuple[cst.BaseExpression, Scope, Pos]] | None:
+        """`d = {}` filled by `d[key] = value` statements: their values (or keys)."""
+        key = N.dotted(container)
+        if key is None:
+            return None
+        out: list[tuple[cst.BaseExpression, Scope, Pos]] = []
+        for b in scope.bindings:
+            if b.target == key + "[]" and b.kind == "assign" and b.value is not None:
+                value: cst.BaseExpression = b.value
+                if view == "items":
+                    value = cst.Tuple([cst.Element(cst.Name("_")), cst.Element(b.value)])
+                out.append((value, scope, b.start))
+        return out if out and view in ("values", "items") else None
+
+    def _collection(
+        self, scope: Scope, expr: cst.BaseExpression, pos: Pos, depth: int
+    ) -> list[tuple[cst.BaseExpression, Scope, Pos]] | None:
+        if depth > 4:
+            return None
+        if isinstance(expr, cst.Call):
+            name = N.call_name(expr)
+            if isinstance(expr.func, cst.Attribute) and name in ("items", "values", "keys"):
+                inner, iscope, ipos = self.resolve(scope, expr.func.value, pos)
+                if (isinstance(inner, cst.Dict) and not inner.elements) or _empty_dict(inner):
+                    return self._filled_entries(iscope, expr.func.value, name)
+                if isinstance(inner, cst.Dict):
+                    out = []
+                    for el in inner.elements:
+                        if not isinstance(el, cst.DictElement):
+                            return None
+                        pick: cst.BaseExpression = (
+                            cst.Tuple([cst.Element(el.key), cst.Element(el.value)])
+                            if name == "items"
+                            else el.value
+                            if name == "values"
+                            else el.key
+                        )
+                        out.append((pick, iscope, ipos))
+                    return out
+                if isinstance(inner, cst.DictComp) and name == "values":
+                    return [(inner.value, iscope, ipos)]
+                if isinstance(inner, cst.DictComp) and name == "items":
+                    pair = cst.Tuple([cst.Element(inner.key), cst.Element(inner.value)])
+                    return [(pair, iscope, ipos)]
+                return None
+            if name in ("list", "tuple", "reversed") and len(expr.args) == 1:
+                return self._collection(scope, expr.args[0].value, pos, depth + 1)
+            return None
+        value, vscope, vpos = self.resolve(scope, expr, pos)
+        if isinstance(value, cst.Tuple | cst.List | cst.Set):
+            return [(el.value, vscope, vpos) for el in value.elements]
+        if isinstance(value, cst.Dict):
+            return [
+                (el.key, vscope, vpos) for el in value.elements if isinstance(el, cst.DictElement)
+            ]
+        if isinstance(value, cst.Call) and value is not expr:
+            return self._collection(vscope, value, vpos, depth + 1)
+        return None
+
     def is_dynamic_module(self, scope: Scope, expr: cst.BaseExpression, pos: Pos) -> bool:
-        value, _, _ = self.resolve(scope, expr, pos)
+        value, vscope, vpos = self.resolve(scope, expr, pos)
         if isinstance(value, cst.Call):
             qn = self.qnames_of(value.func)
             if qn & N.DYNAMIC_IMPORTS:
@@ -406,8 +563,9 @@ class FileFacts:
                 value.func, cst.Attribute
             ):
                 return True
-            if isinstance(value.func, cst.Name) and value.func.value in self.functions:
-                return self.summary(value.func.value).returns_dynamic_module
+            target = self.callee(vscope, value.func, vpos)
+            if target is not None:
+                return target[0].summary_of(target[1]).returns_dynamic_module
         key = N.dotted(expr)
         if key is not None and isinstance(expr, cst.Name):
             b = self.binding_before(scope, key, pos)
@@ -419,12 +577,13 @@ class FileFacts:
         return False
 
     def is_cli_args(self, scope: Scope, expr: cst.BaseExpression, pos: Pos) -> bool:
-        value, _, _ = self.resolve(scope, expr, pos)
+        value, vscope, vpos = self.resolve(scope, expr, pos)
         if isinstance(value, cst.Call):
             if N.call_name(value) in ("parse_args", "parse_known_args"):
                 return True
-            if isinstance(value.func, cst.Name) and value.func.value in self.functions:
-                return self.summary(value.func.value).returns_cli_args
+            target = self.callee(vscope, value.func, vpos)
+            if target is not None:
+                return target[0].summary_of(target[1]).returns_cli_args
         if isinstance(expr, cst.Name) and expr.value in (
             "args",
             "opts",
@@ -445,10 +604,12 @@ class FileFacts:
         if qn & N.EXPLICIT_SYNCS or fname in N.SYNC_METHODS:
             return CallKind(sync=SyncKind.EXPLICIT)
         func = node.func
-        if isinstance(func, cst.Name) and func.value in self.functions:
-            s = self.summary(func.value)
+        target_fn = self.callee(call.scope, func, call.start)
+        if target_fn is not None:
+            owner, fscope = target_fn
+            s = owner.summary_of(fscope)
             if s.returns_timer:
-                return CallKind(timer=func.value, timer_synced=s.timer_synced)
+                return CallKind(timer=N.dotted(func) or fscope.name, timer_synced=s.timer_synced)
             if s.does_work or s.syncs:
                 return CallKind(
                     work=s.does_work,
@@ -460,10 +621,13 @@ class FileFacts:
             return CallKind(sync=SyncKind.HOST_COPY)
         # A call of a model or pipeline object, or of its generate().
         target: cst.BaseExpression | None = None
+        method = False  # an inference method other than the call itself (`vae.decode(...)`)
         if isinstance(func, cst.Name | cst.Subscript):
             target = func
         elif isinstance(func, cst.Attribute) and fname in ("generate", "forward", "__call__"):
             target = func.value
+        elif isinstance(func, cst.Attribute) and N.is_inference_method(fname or ""):
+            target, method = func.value, True
         elif isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name | cst.Attribute):
             # `self.pipe(...)` / `runner.model(...)`: the attribute itself is the object
             if N.MODEL_NAME_RE.match(func.attr.value) and not self.is_dynamic_module(
@@ -476,7 +640,9 @@ class FileFacts:
                 sync: SyncKind | None = None
                 if fname == "generate" or (info.generator and fname == "generate"):
                     sync = SyncKind.HOST_COPY
-                elif info.pipeline and self._pipeline_returns_host_data(node):
+                elif info.pipeline and not method and self._pipeline_returns_host_data(node):
+                    sync = SyncKind.HOST_COPY
+                elif fname == "encode" and self._encodes_to_numpy(call, target):
                     sync = SyncKind.HOST_COPY
                 return CallKind(work=True, model=info.name, pipeline_call=True, sync=sync)
         # `module.inference(pipe, prompts)`: work through a function the model module defines
@@ -488,7 +654,24 @@ class FileFacts:
                 return CallKind(work=True, model=model, opaque=True)
         if any(q.startswith("torch.") and not q.startswith(N.TORCH_NON_WORK_PREFIXES) for q in qn):
             return CallKind(work=True)
+        if isinstance(func, cst.Name) and func.value in call.scope.params:
+            return self._callable_param_kind(call.scope, func.value)
         return CallKind()
+
+    def _callable_param_kind(self, scope: Scope, param: str) -> CallKind:
+        """`fn(*args)` in a timing helper: the work of whatever its callers pass. It syncs only
+        when every caller in this file passes a local function that ends synchronised."""
+        index = scope.params.index(param)
+        passed = [
+            self.argument(site.node, param, index) for site in self.calls_to_function(scope.name)
+        ]
+        synced = bool(passed) and all(
+            isinstance(a, cst.Name)
+            and a.value in self.functions
+            and self.summary(a.value).ends_synced
+            for a in passed
+        )
+        return CallKind(work=True, sync=SyncKind.HELPER if synced else None)
 
     def _model_argument(self, call: CallSite) -> str | None:
         for arg in call.node.args:
@@ -496,6 +679,21 @@ class FileFacts:
             if info is not None:
                 return info.name
         return None
+
+    def _encodes_to_numpy(self, call: CallSite, model: cst.BaseExpression) -> bool:
+        """sentence-transformers' `encode()` returns numpy arrays unless told otherwise."""
+        for name in ("convert_to_numpy", "convert_to_tensor"):
+            arg = N.keyword(call.node, name)
+            if arg is not None and isinstance(arg.value, cst.Name):
+                return (arg.value.value == "True") == (name == "convert_to_numpy")
+        value, _, _ = self.resolve(call.scope, model, call.start)
+        while isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute):
+            if N.call_name(value) not in ("to", "cuda", "half", "eval"):
+                break
+            value = value.func.value
+        return isinstance(value, cst.Call) and any(
+            q.startswith("sentence_transformers") for q in self.qnames_of(value.func)
+        )
 
     @staticmethod
     def _pipeline_returns_host_data(node: cst.Call) -> bool:
@@ -514,17 +712,100 @@ class FileFacts:
 
     # ------------------------------------------------------------- function summaries
     def summary(self, name: str) -> FuncSummary:
-        if name in self._summaries:
-            return self._summaries[name]
-        if name in self._in_progress or name not in self.functions:
+        scope = self.functions.get(name)
+        return self.summary_of(scope) if scope is not None else FuncSummary()
+
+    def summary_of(self, scope: Scope) -> FuncSummary:
+        key = id(scope)
+        if key in self._summaries:
+            return self._summaries[key]
+        if key in self._in_progress:
             return FuncSummary()
-        self._in_progress.add(name)
+        self._in_progress.add(key)
         try:
-            result = self._summarise(self.functions[name])
+            result = self._summarise(scope)
         finally:
-            self._in_progress.discard(name)
-        self._summaries[name] = result
+            self._in_progress.discard(key)
+        self._summaries[key] = result
         return result
+
+    # ------------------------------------------------------- callees, here and in siblings
+    def sibling(self, local: str) -> tuple[FileFacts, str] | None:
+        """The facts of the project module a name was imported from, and its name there."""
+        ref = self.imports.get(local)
+        if ref is None or ref.name is None or self.project is None:
+            return None
+        memo: dict[str, tuple[FileFacts, str] | None] = self.memo.setdefault("siblings", {})
+        if local not in memo:
+            memo[local] = None
+            found = self.project.find(ref.module, ref.level)
+            facts = module_facts(self.project, found) if found is not None else None
+            memo[local] = (facts, ref.name) if facts is not None else None
+        return memo[local]
+
+    def callee(
+        self, scope: Scope, func: cst.BaseExpression, pos: Pos
+    ) -> tuple[FileFacts, Scope] | None:
+        """The function a call runs, when it is defined in this file or a sibling module: a
+        function by name, `self.method`, or a method of an instance of a known class."""
+        if isinstance(func, cst.Name):
+            if func.value in self.functions:
+                return self, self.functions[func.value]
+            sib = self.sibling(func.value)
+            if sib is not None and sib[1] in sib[0].functions:
+                return sib[0], sib[0].functions[sib[1]]
+            return None
+        if not isinstance(func, cst.Attribute):
+            return None
+        owner = self.class_of(scope, func.value, pos)
+        if owner is not None:
+            facts, info = owner
+            method = info.methods.get(func.attr.value)
+            if method is not None:
+                return facts, method
+        return None
+
+    def class_of(
+        self, scope: Scope, expr: cst.BaseExpression, pos: Pos
+    ) -> tuple[FileFacts, ClassInfo] | None:
+        """The class of `self` in a method, or of a name bound to `Cls(...)`."""
+        if isinstance(expr, cst.Name) and expr.value == "self" and scope.cls in self.classes:
+            return self, self.classes[scope.cls]
+        value, vscope, _ = self.resolve(scope, expr, pos)
+        if isinstance(value, cst.Call):
+            return self.class_named(value.func)
+        if isinstance(value, cst.Name) and value.value in vscope.params and vscope.parent:
+            # a parameter: the class of what this file's callers pass, if they agree
+            index = vscope.params.index(value.value)
+            found: dict[int, tuple[FileFacts, ClassInfo]] = {}
+            for site in self.calls_to_function(vscope.name):
+                arg = self.argument(site.node, value.value, index)
+                cls = self._class_of_arg(site, arg) if arg is not None else None
+                if cls is not None:
+                    found[id(cls[1])] = cls
+            return next(iter(found.values())) if len(found) == 1 else None
+        return None
+
+    def _class_of_arg(
+        self, site: CallSite, arg: cst.BaseExpression
+    ) -> tuple[FileFacts, ClassInfo] | None:
+        if isinstance(arg, cst.Call):
+            return self.class_named(arg.func)
+        if isinstance(arg, cst.Name) and arg.value != "self":
+            value, _, _ = self.resolve(site.scope, arg, site.start)
+            if isinstance(value, cst.Call):
+                return self.class_named(value.func)
+        return None
+
+    def class_named(self, expr: cst.BaseExpression) -> tuple[FileFacts, ClassInfo] | None:
+        if not isinstance(expr, cst.Name):
+            return None
+        if expr.value in self.classes:
+            return self, self.classes[expr.value]
+        sib = self.sibling(expr.value)
+        if sib is not None and sib[1] in sib[0].classes:
+            return sib[0], sib[0].classes[sib[1]]
+        return None
 
     def _summarise(self, scope: Scope) -> FuncSummary:
         kinds = [(c, self.call_kind(c)) for c in sorted(scope.calls, key=lambda c: c.end)]
@@ -576,18 +857,7 @@ class FileFacts:
         """`a <op> b` expressions in the scope's own code (not in nested functions)."""
         key = (id(scope), operator)
         if key not in self._binops:
-            found: list[cst.BinaryOperation] = []
-
-            class Finder(cst.CSTVisitor):
-                def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-                    return node is scope.node
-
-                def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
-                    if isinstance(node.operator, operator):
-                        found.append(node)
-
-            scope.node.visit(Finder())
-            self._binops[key] = found
+            self._binops[key] = [b for b in scope.binops if isinstance(b.operator, operator)]
         return self._binops[key]
 
     # -------------------------------------------------------------------- structure
@@ -617,6 +887,7 @@ class FactsCollector(cst.BatchableCSTVisitor):
         self.facts: FileFacts | None = None
         self._scopes: list[Scope] = []
         self._loops: list[list[cst.CSTNode]] = []
+        self._classes: list[tuple[ClassInfo, Scope]] = []  # with the scope that encloses each
 
     # metadata access that tolerates nodes without metadata
     def _qn(self, node: cst.CSTNode) -> frozenset[str]:
@@ -645,11 +916,20 @@ class FactsCollector(cst.BatchableCSTVisitor):
         kind: str,
         node: cst.CSTNode,
         loop: cst.CSTNode | None = None,
+        index: int | None = None,
     ) -> None:
         if isinstance(target, cst.Tuple | cst.List):
-            for el in target.elements:
-                # Tuple unpacking: the element's value is unknown, but the name is bound.
-                self._bind(el.value, None if kind == "assign" else value, kind, node, loop)
+            values = value.elements if isinstance(value, cst.Tuple | cst.List) else None
+            for i, el in enumerate(target.elements):
+                if kind == "assign":
+                    # `a, b = x, y` pairs up; other unpacking leaves the value unknown
+                    same = values is not None and len(values) == len(target.elements)
+                    elem = values[i].value if same and values is not None else None
+                    self._bind(el.value, elem, kind, node, loop)
+                else:
+                    self._bind(
+                        el.value, value, kind, node, loop, index=i if index is None else None
+                    )
             return
         key = N.dotted(target)
         if key is None:
@@ -661,18 +941,33 @@ class FactsCollector(cst.BatchableCSTVisitor):
                 sub_key = N.string_value(idx.value)
         start, end = self._pos(node)
         self._cur().bindings.append(
-            Binding(key, value, kind, start, end, self._cur(), loop=loop, key=sub_key)
+            Binding(key, value, kind, start, end, self._cur(), loop=loop, key=sub_key, index=index)
         )
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        assert self.facts is not None
+        bases = frozenset(q for b in node.bases for q in self._qn(b.value))
+        info = ClassInfo(node.name.value, node, bases=bases)
+        if self._cur().parent is None:
+            self.facts.classes.setdefault(node.name.value, info)
+        self._classes.append((info, self._cur()))
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self._classes.pop()
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         assert self.facts is not None
-        scope = Scope(node, node.name.value, self._cur())
+        owner = self._classes[-1] if self._classes and self._classes[-1][1] is self._cur() else None
+        scope = Scope(node, node.name.value, self._cur(), cls=owner[0].name if owner else None)
         for dec in node.decorators:
             scope.decorators |= self._qn(dec.decorator)
             if isinstance(dec.decorator, cst.Name | cst.Attribute):
                 scope.decorators.add(N.dotted(dec.decorator) or "")
         self.facts.scopes.append(scope)
-        self.facts.functions.setdefault(node.name.value, scope)
+        if owner is not None:
+            owner[0].methods.setdefault(node.name.value, scope)
+        else:
+            self.facts.functions.setdefault(node.name.value, scope)
         self._scopes.append(scope)
         self._loops.append([])
         params = node.params
@@ -763,6 +1058,25 @@ class FactsCollector(cst.BatchableCSTVisitor):
                         )
                     )
 
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        assert self.facts is not None
+        if isinstance(node.names, cst.ImportStar):
+            return
+        module = N.dotted(node.module) if node.module is not None else ""
+        if module is None:
+            return
+        level = len(node.relative)
+        for alias in node.names:
+            name = N.dotted(alias.name)
+            bound = alias.asname.name if alias.asname else alias.name
+            local = N.dotted(bound) if isinstance(bound, cst.Name) else None
+            if name is None or local is None:
+                continue
+            start, end = self._pos(node)
+            self._cur().bindings.append(Binding(local, None, "import", start, end, self._cur()))
+            if self._cur().parent is None:
+                self.facts.imports[local] = ImportRef(module, name, level)
+
     def visit_WithItem(self, node: cst.WithItem) -> None:
         if node.asname is not None:
             self._bind(node.asname.name, node.item, "with", node)
@@ -784,6 +1098,12 @@ class FactsCollector(cst.BatchableCSTVisitor):
         assert self.facts is not None
         if node.attr.value == "cuda" and not self.facts.mentions_cuda:
             self.facts.mentions_cuda = True
+
+    def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
+        self._cur().binops.append(node)
+
+    def visit_With(self, node: cst.With) -> None:
+        self._cur().withs.append(node)
 
     def visit_Call(self, node: cst.Call) -> None:
         assert self.facts is not None
@@ -818,3 +1138,22 @@ class FactsCollector(cst.BatchableCSTVisitor):
         # Keep qualified names of every name load, for imports of timers and syncs used as
         # values (e.g. `clock = time.perf_counter`).
         return None
+
+
+def module_facts(project: ProjectModules, module: ProjectModule) -> FileFacts | None:
+    """The facts of a sibling module, collected once per run (it is parsed, never run)."""
+
+    def collect() -> FileFacts:
+        wrapper = MetadataWrapper(module.module, unsafe_skip_copy=True)
+        collector = FactsCollector()
+        wrapper.visit_batched([collector])
+        assert collector.facts is not None
+        collector.facts.project = ProjectModules(module.path, project.cache)
+        collector.facts.source = module.module.code
+        return collector.facts
+
+    return project.derive(module, "facts", collect)
+
+
+def _empty_dict(node: cst.BaseExpression) -> bool:
+    return isinstance(node, cst.Call) and N.call_name(node) == "dict" and not node.args

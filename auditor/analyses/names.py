@@ -130,6 +130,16 @@ MODEL_NAME_RE = re.compile(
     r"|[a-z0-9_]*_(pipe|pipeline|model|unet|transformer|llm))$"
 )
 
+#: `torch.nn.Linear(...)`, `torch.nn.Sequential(...)`: a module built in the script is a model.
+MODULE_CONSTRUCTORS: tuple[str, ...] = ("torch.nn.",)
+#: Model zoos whose functions return a ready model (`torchvision.models.resnet50(...)`).
+MODEL_ZOOS: tuple[str, ...] = ("torchvision.models.", "timm.create_model", "open_clip.create_model")
+
+#: Classes loaded with `from_pretrained` that are not models.
+NOT_A_MODEL_RE = re.compile(
+    r"(Tokenizer|Processor|FeatureExtractor|Scheduler|Config|Tokenizer[A-Za-z]*)$|^(tok|tokenizer)$"
+)
+
 #: Collections of prompts by name (plural nouns for one text each).
 PROMPT_LIST_RE = re.compile(
     r"(^|_)(prompts|captions|texts|questions|sentences|queries|instructions|descriptions)$"
@@ -142,6 +152,34 @@ PROMPT_KWARGS: tuple[str, ...] = ("prompt", "prompts", "text", "input_ids", "inp
 
 #: Tokenizer-like callables whose result stays tied to the prompt they were given.
 TOKENIZER_NAME_RE = re.compile(r"(tokenizer|processor|tok)$")
+
+#: Methods of a model object that run inference, besides calling it and `generate`/`forward`.
+INFERENCE_METHODS: frozenset[str] = frozenset(
+    {
+        "decode",
+        "encode",
+        "encode_prompt",
+        "embed",
+        "predict",
+        "infer",
+        "inference",
+        "run_inference",
+        "transcribe",
+        "denoise",
+        "sample",
+    }
+)
+FEATURE_METHOD_RE = re.compile(r"^(get|encode)_[a-z_]*(features|embeds|embeddings)$")
+
+
+def is_inference_method(name: str) -> bool:
+    return name in INFERENCE_METHODS or bool(FEATURE_METHOD_RE.match(name))
+
+
+#: Methods by which a model or runtime wrapper warms itself up.
+WARMUP_METHODS: frozenset[str] = frozenset(
+    {"warmup", "warm_up", "warmup_model", "compile_and_warmup"}
+)
 
 STEP_KWARG = "num_inference_steps"
 #: Pipeline output types whose conversion forces a device-to-host copy.

@@ -1,9 +1,12 @@
 """Timed regions: the code between two reads of a host timer, or two recorded CUDA events.
 
 A region is found where its two ends meet: a subtraction of two timer reads (`time.perf_counter()
-- t0`, `t1 - t0`, through local helpers that return a timer read), a `with` block of a local
-`@contextmanager` whose body sits between two timer reads around its `yield`, or
-`start.elapsed_time(end)` on CUDA events. Each region knows its scope and the source range whose
+- t0`, `t1 - t0`, through local helpers that return a timer read), a `with` block of a timing
+context (a `@contextmanager` function or a class with `__enter__`/`__exit__`, defined here or in a
+sibling module, see `timers.py`), or `start.elapsed_time(end)` on CUDA events (recorded on the
+current stream or on one passed to `record()`). A subtraction whose start was stored by another
+function (`self._t0` set in `__enter__`, a global set by `tic()`) is a *split* region: it has no
+body of its own, but its clock is known. Each region knows its scope and the source range whose
 calls it times, so rules ask one question: which calls ran between the ends, in which order.
 """
 
@@ -15,13 +18,16 @@ from enum import StrEnum
 import libcst as cst
 
 from auditor.analyses import names as N
-from auditor.analyses.facts import CallSite, FileFacts, Pos, Scope
+from auditor.analyses.facts import CallSite, FileFacts, Pos, Scope, module_facts
+from auditor.analyses.timers import EVENT_CLOCK, ContextTimer, timer_of_with_item
 
 
 class RegionKind(StrEnum):
     HOST = "host"  # two host-clock reads
-    CONTEXT = "context"  # a local context manager that reads the clock around `yield`
+    CONTEXT = "context"  # a timing context manager's `with` block
     EVENT = "event"  # CUDA events and elapsed_time()
+    SPLIT = "split"  # a closing read whose start another function stored
+    PAIR = "pair"  # between calls of a starting and a stopping function (`t.start()`, `t.stop()`)
 
 
 @dataclass(frozen=True, eq=False, slots=True)
@@ -31,11 +37,20 @@ class Region:
     content_start: Pos  # calls that start at or after this are inside
     content_end: Pos  # calls that end at or before this are inside
     start_node: cst.CSTNode  # the read (or record, or `with`) that opens the region
-    end_node: cst.CSTNode  # the read (or elapsed_time) that closes it
+    end_node: cst.CSTNode  # the read (or elapsed_time) that closes it; the `with` if foreign
     timer: str  # qualified clock name, "cuda-event", or the helper's name
     end_synced: bool = False  # the closing read synchronises itself (a helper that syncs)
-    helper: Scope | None = None  # the context manager's scope, for CONTEXT regions
+    helper: Scope | None = None  # the context manager's scope, when it is in this file
     helper_tail: tuple[Pos, Pos] | None = None  # in the helper: from `yield` to the end read
+    clock: str = ""  # the underlying clock: "time.time", "time.perf_counter", "cuda-event"
+    context: ContextTimer | None = None  # for CONTEXT regions: the timer entered
+    start_record: CallSite | None = None  # for EVENT regions: the opening and closing records
+    end_record: CallSite | None = None
+
+    @property
+    def foreign(self) -> bool:
+        """The closing read is in another module (a timing helper imported from a sibling)."""
+        return self.context is not None and self.helper is None
 
     def calls(self) -> list[CallSite]:
         return sorted(
@@ -45,7 +60,11 @@ class Region:
     def loops(self, facts: FileFacts) -> tuple[cst.CSTNode, ...]:
         """Loops of the scope that enclose the whole region."""
         start_call = self._anchor_call()
-        return start_call.loops if start_call is not None else ()
+        if start_call is not None:
+            return start_call.loops
+        if isinstance(self.start_node, cst.With):
+            return _loops_around(facts, self.scope, self.start_node)
+        return ()
 
     def _anchor_call(self) -> CallSite | None:
         for c in self.scope.calls:
@@ -55,12 +74,51 @@ class Region:
 
 
 def find_regions(facts: FileFacts) -> list[Region]:
+    memo: list[Region] | None = facts.memo.get("regions")
+    if memo is not None:
+        return memo
     regions: list[Region] = []
     regions += _host_regions(facts)
+    splits = _split_regions(facts)
+    regions += splits
+    regions += _pair_regions(facts, splits)
     regions += _context_regions(facts)
     regions += _event_regions(facts)
     regions.sort(key=lambda r: (r.content_start, r.content_end))
+    facts.memo["regions"] = regions
     return regions
+
+
+def importer_uses(facts: FileFacts, timer: ContextTimer) -> list[tuple[FileFacts, Region]]:
+    """The `with` blocks of sibling modules that enter a context timer this file defines."""
+    project = facts.project
+    if project is None or project.file_path is None:
+        return []
+    out: list[tuple[FileFacts, Region]] = []
+    for module in project.importers():
+        user = module_facts(project, module)
+        if user is None:
+            continue
+        for region in find_regions(user):
+            ctx = region.context
+            if (
+                ctx is not None
+                and ctx.name == timer.name
+                and ctx.facts.project is not None
+                and ctx.facts.project.file_path == project.file_path
+            ):
+                out.append((user, region))
+    return out
+
+
+def _loops_around(facts: FileFacts, scope: Scope, node: cst.CSTNode) -> tuple[cst.CSTNode, ...]:
+    found: list[cst.CSTNode] = []
+    for anc in facts.ancestors(node):
+        if anc is scope.node:
+            break
+        if isinstance(anc, cst.For | cst.While):
+            found.append(anc)
+    return tuple(reversed(found))
 
 
 def _timer_call(
@@ -80,7 +138,21 @@ def _timer_call(
     return None
 
 
+def clock_of(facts: FileFacts, call: CallSite) -> str:
+    """The qualified clock a timer read uses, through a local helper that returns one."""
+    kind = facts.kind(call)
+    if kind.timer in N.HOST_TIMERS:
+        return kind.timer
+    target = facts.callee(call.scope, call.node.func, call.start)
+    if target is not None:
+        return target[0].summary_of(target[1]).returns_timer or ""
+    return kind.timer or ""
+
+
 def _host_regions(facts: FileFacts) -> list[Region]:
+    memo = facts.memo.get("host_regions")
+    if memo is not None:
+        return list(memo)
     out: list[Region] = []
     seen: set[tuple[int, int]] = set()
     for scope in facts.scopes:
@@ -105,28 +177,120 @@ def _host_regions(facts: FileFacts) -> list[Region]:
                     end.node,
                     end_kind.timer or "",
                     end_synced=end_kind.timer_synced,
+                    clock=clock_of(facts, end),
+                )
+            )
+    facts.memo["host_regions"] = out
+    return list(out)
+
+
+def _split_regions(facts: FileFacts) -> list[Region]:
+    """`time.time() - self._t0` where `self._t0` was stored by another method of the class, or
+    `time.time() - _t0` where a function stored the global `_t0`."""
+    out: list[Region] = []
+    for scope in facts.scopes:
+        if scope.parent is None:
+            continue
+        for sub in facts.binary_operations(scope, cst.Subtract):
+            pos, _ = facts.pos(sub)
+            end = _timer_call(facts, scope, sub.left, pos)
+            key = N.dotted(sub.right)
+            if end is None or key is None or _timer_call(facts, scope, sub.right, pos):
+                continue
+            start = _stored_timer_read(facts, scope, key)
+            if start is None:
+                continue
+            out.append(
+                Region(
+                    RegionKind.SPLIT,
+                    scope,
+                    end.start,
+                    end.start,
+                    start.node,
+                    end.node,
+                    facts.kind(end).timer or "",
+                    end_synced=facts.kind(end).timer_synced,
+                    clock=clock_of(facts, end),
                 )
             )
     return out
 
 
+def _pair_regions(facts: FileFacts, splits: list[Region]) -> list[Region]:
+    """`timer.start()` ... `timer.stop()` (or `tic()` ... `toc()`) in one function, where the
+    first stores a clock read and the second subtracts it: the code between the two calls."""
+    out: list[Region] = []
+    for split in splits:
+        starter = next(
+            (s for s in facts.scopes for c in s.calls if c.node is split.start_node), None
+        )
+        stopper = split.scope
+        if starter is None or starter.parent is None or starter.name == "__enter__":
+            continue
+        synced = split.end_synced or any(
+            facts.kind(c).sync is not None and c.end <= split.content_end for c in stopper.calls
+        )
+        for scope in facts.scopes:
+            opens = [c for c in scope.calls if _runs(facts, c, starter)]
+            closes = [c for c in scope.calls if _runs(facts, c, stopper)]
+            for first in opens:
+                recv = N.dotted(N.receiver(first.node))
+                close = next(
+                    (
+                        c
+                        for c in closes
+                        if c.start >= first.end and N.dotted(N.receiver(c.node)) == recv
+                    ),
+                    None,
+                )
+                if close is None:
+                    continue
+                out.append(
+                    Region(
+                        RegionKind.PAIR,
+                        scope,
+                        first.end,
+                        close.start,
+                        first.node,
+                        close.node,
+                        split.timer,
+                        end_synced=synced,
+                        clock=split.clock,
+                    )
+                )
+    return out
+
+
+def _runs(facts: FileFacts, call: CallSite, fn: Scope) -> bool:
+    target = facts.callee(call.scope, call.node.func, call.start)
+    return target is not None and target[0] is facts and target[1] is fn
+
+
+def _stored_timer_read(facts: FileFacts, scope: Scope, key: str) -> CallSite | None:
+    if key.startswith("self.") and scope.cls in facts.classes:
+        others = [m for m in facts.classes[scope.cls].methods.values() if m is not scope]
+    elif "." not in key:
+        others = [s for s in facts.scopes if s is not scope and s.parent is not None]
+        others.append(facts.module_scope)
+    else:
+        return None
+    for other in others:
+        for b in other.bindings:
+            if b.target == key and b.kind == "assign" and isinstance(b.value, cst.Call):
+                read = _timer_call(facts, other, b.value, b.end)
+                if read is not None:
+                    return read
+    return None
+
+
 def _context_regions(facts: FileFacts) -> list[Region]:
     out: list[Region] = []
-    helpers: dict[str, tuple[Scope, Region]] = {}
-    for region in _host_regions_of_contextmanagers(facts):
-        assert region.helper is not None
-        helpers[region.helper.name] = (region.helper, region)
-    if not helpers:
-        return out
     for scope in facts.scopes:
-        for item_call in scope.calls:
-            func = item_call.node.func
-            if not (isinstance(func, cst.Name) and func.value in helpers):
+        for with_node, item, pos in _with_items(facts, scope):
+            timer = timer_of_with_item(facts, scope, item, pos)
+            if timer is None:
                 continue
-            with_node = _enclosing_with(facts, item_call.node)
-            if with_node is None:
-                continue
-            helper, inner = helpers[func.value]
+            local = timer.facts is facts
             body_start, body_end = facts.pos(with_node.body)
             out.append(
                 Region(
@@ -135,43 +299,24 @@ def _context_regions(facts: FileFacts) -> list[Region]:
                     body_start,
                     body_end,
                     with_node,
-                    inner.end_node,
-                    inner.timer,
-                    end_synced=inner.end_synced,
-                    helper=helper,
-                    helper_tail=inner.helper_tail,
+                    timer.end_node if local else with_node,
+                    timer.clock if not local else timer.name,
+                    end_synced=timer.end_synced,
+                    helper=timer.helper if local else None,
+                    helper_tail=timer.tail if local else None,
+                    clock=timer.clock,
+                    context=timer,
                 )
             )
     return out
 
 
-def _host_regions_of_contextmanagers(facts: FileFacts) -> list[Region]:
-    found: list[Region] = []
-    for region in _host_regions(facts):
-        scope = region.scope
-        if not scope.yields or not any("contextmanager" in d for d in scope.decorators):
-            continue
-        inside = [y for y in scope.yields if region.content_start <= y <= region.content_end]
-        if not inside:
-            continue
-        found.append(
-            Region(
-                RegionKind.HOST,
-                scope,
-                region.content_start,
-                region.content_end,
-                region.start_node,
-                region.end_node,
-                region.timer,
-                end_synced=region.end_synced,
-                helper=scope,
-                helper_tail=(inside[-1], region.content_end),
-            )
-        )
-    return found
+def _with_items(facts: FileFacts, scope: Scope) -> list[tuple[cst.With, cst.WithItem, Pos]]:
+    """The `with` items of a scope's own code whose context could be a timer."""
+    return [(w, item, facts.pos(item)[0]) for w in scope.withs for item in w.items]
 
 
-def _enclosing_with(facts: FileFacts, call: cst.Call) -> cst.With | None:
+def enclosing_with_item(facts: FileFacts, call: cst.Call) -> cst.With | None:
     parent = facts.parents.get(call)
     if isinstance(parent, cst.WithItem):
         grand = facts.parents.get(parent)
@@ -183,7 +328,9 @@ def _enclosing_with(facts: FileFacts, call: cst.Call) -> cst.With | None:
 def _event_regions(facts: FileFacts) -> list[Region]:
     out: list[Region] = []
     for scope in facts.scopes:
-        records = [c for c in scope.calls if N.call_name(c.node) == "record" and not c.node.args]
+        records = [
+            c for c in scope.calls if N.call_name(c.node) == "record" and len(c.node.args) <= 1
+        ]
         for call in scope.calls:
             if N.call_name(call.node) != "elapsed_time" or not call.node.args:
                 continue
@@ -207,7 +354,10 @@ def _event_regions(facts: FileFacts) -> list[Region]:
                     end_rec.start,
                     start_rec.node,
                     call.node,
-                    "cuda-event",
+                    EVENT_CLOCK,
+                    clock=EVENT_CLOCK,
+                    start_record=start_rec,
+                    end_record=end_rec,
                 )
             )
     return out

@@ -162,3 +162,22 @@ def declared_steps(path: str) -> int | None:
                 if isinstance(t, cst.Name) and t.value in (N.STEP_KWARG, "NUM_INFERENCE_STEPS"):
                     return N.int_value(value)
     return None
+
+
+def takes_steps(facts: FileFacts, call: CallSite) -> bool:
+    """Only calls that take (or could take) a step count: pipelines and module hooks."""
+    if N.keyword(call.node, N.STEP_KWARG) is not None or facts.kind(call).opaque:
+        return True
+    func = call.node.func
+    if not isinstance(func, cst.Name | cst.Attribute) or N.call_name(call.node) == "generate":
+        return False
+    info = facts.model_info(call.scope, func, call.start)
+    return info is not None and info.pipeline and not info.dynamic
+
+
+def runs_loaded_module(facts: FileFacts, call: CallSite) -> bool:
+    """`module.inference(pipe, ...)`, or a pipeline built by a module loaded at run time."""
+    return facts.kind(call).opaque or any(
+        (info := facts.model_info(call.scope, a.value, call.start)) is not None and info.dynamic
+        for a in call.node.args
+    )

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from auditor.analyses import names as N
 from auditor.analyses.facts import CallSite, FileFacts, Pos
-from auditor.analyses.regions import Region, RegionKind
+from auditor.analyses.regions import Region, RegionKind, importer_uses
+from auditor.analyses.timers import ContextTimer, context_timers
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,3 +66,60 @@ def event_read_synced(facts: FileFacts, region: Region) -> bool:
     """For CUDA events: is there a sync between the closing `record()` and `elapsed_time()`?"""
     end_call = next(c for c in region.scope.calls if c.node is region.end_node)
     return synced_between(facts, region.scope.calls, region.content_end, end_call.start)
+
+
+@dataclass(frozen=True, slots=True)
+class ImporterUse:
+    """A sibling module times unsynchronised CUDA work with a context timer defined here."""
+
+    timer: ContextTimer
+    user: str  # the sibling module's file name
+    work: str  # the work's callee, as written
+    line: int  #: 1-based, in the sibling module
+
+
+def unsynced_importer_uses(facts: FileFacts) -> list[ImporterUse]:
+    """Context timers of this file that never synchronise before their closing read, used by a
+    sibling module (in the same folder) around device work nothing else synchronises."""
+    out: list[ImporterUse] = []
+    for timer in context_timers(facts).values():
+        if timer.facts is not facts or timer.end_synced:
+            continue
+        for user, region in importer_uses(facts, timer):
+            verdict = region_sync(user, region)
+            if not user.uses_gpu or verdict.synced or verdict.work is None:
+                continue
+            path = user.project.file_path if user.project is not None else None
+            name = path.name if path is not None else "?"
+            work = N.code(verdict.work.node.func)
+            out.append(ImporterUse(timer, name, work, verdict.work.start[0]))
+            break
+    return out
+
+
+STEP_CALLBACK_KWARGS = ("callback_on_step_end", "callback")
+
+
+def unsynced_step_callback_reads(facts: FileFacts) -> list[CallSite]:
+    """Clock reads in a step callback a pipeline calls after each denoising step
+    (`pipe(..., callback_on_step_end=on_step)`), with no synchronisation before them in the
+    callback: the step's kernels may still be queued when the clock is read."""
+    out: list[CallSite] = []
+    seen: set[int] = set()
+    for scope in facts.scopes:
+        for call in scope.calls:
+            if not facts.kind(call).pipeline_call:
+                continue
+            for name in STEP_CALLBACK_KWARGS:
+                arg = N.keyword(call.node, name)
+                target = facts.callee(call.scope, arg.value, call.start) if arg else None
+                if target is None or target[0] is not facts or id(target[1]) in seen:
+                    continue
+                seen.add(id(target[1]))
+                fn = target[1]
+                for read in fn.calls:
+                    if facts.kind(read).timer and not synced_between(
+                        facts, fn.calls, (0, 0), read.start
+                    ):
+                        out.append(read)
+    return out

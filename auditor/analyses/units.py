@@ -32,7 +32,8 @@ TIME_UNITS = frozenset({Unit.TOTAL, Unit.PER_CALL, Unit.PER_SAMPLE, Unit.THROUGH
 
 COUNT_NAME_RE = re.compile(
     r"^(n|num|count|total|bs|batch_size|n_[a-z_]+|num_[a-z_]+|[a-z_]*count|[a-z_]*samples?"
-    r"|[a-z_]*images|[a-z_]*prompts|iters|iterations|n_iters|runs|repeats|reps|trials)$"
+    r"|[a-z_]*images|[a-z_]*prompts|[a-z_]*tokens|iters|iterations|n_iters|runs|repeats|reps"
+    r"|trials|n_calls|calls|batch)$"
 )
 STATS_PER_CALL = frozenset({"mean", "median", "fmean", "average", "min", "max"})
 
@@ -41,6 +42,7 @@ STATS_PER_CALL = frozenset({"mean", "median", "fmean", "average", "min", "max"})
 class Quantity:
     unit: Unit
     workload: str | None = None  # for totals: what was timed, e.g. "prompts[:4]"
+    element: Quantity | None = None  # for a list of samples: what each sample is
 
 
 class UnitAnalysis:
@@ -75,7 +77,8 @@ class UnitAnalysis:
         if isinstance(op, cst.Subtract):
             region = self.by_end.get(id(self._timer_node(scope, expr.left, pos)))
             if region is not None:
-                return Quantity(Unit.TOTAL, self._workload(region, subst))
+                unit = Unit.PER_CALL if self._single_call(region) else Unit.TOTAL
+                return Quantity(unit, self._workload(region, subst))
             return None
         left = self.quantity(scope, expr.left, pos, depth + 1, subst)
         right = self.quantity(scope, expr.right, pos, depth + 1, subst)
@@ -134,8 +137,8 @@ class UnitAnalysis:
                 if b.target == key and (sub_key is None or b.key == sub_key)
             ]
         if not candidates:
-            if isinstance(expr, cst.Name) and self._appended_samples(scope, key, pos):
-                return Quantity(Unit.SAMPLES)
+            if isinstance(expr, cst.Name):
+                return self._appended_samples(scope, key, pos)
             return None
         b = max(candidates, key=lambda b: b.end)
         if b.value is None:
@@ -146,12 +149,8 @@ class UnitAnalysis:
                 return Quantity(Unit.TOTAL, inner.workload)
             return inner
         if b.kind == "assign":
-            if (
-                isinstance(b.value, cst.List)
-                and not b.value.elements
-                and self._appended_samples(b.scope, key, pos)
-            ):
-                return Quantity(Unit.SAMPLES)
+            if isinstance(b.value, cst.List) and not b.value.elements:
+                return self._appended_samples(b.scope, key, pos)
             return self.quantity(b.scope, b.value, b.start, depth + 1, subst)
         return None
 
@@ -163,7 +162,8 @@ class UnitAnalysis:
                 return b.value
         return expr
 
-    def _appended_samples(self, scope: Scope, name: str, pos: Pos) -> bool:
+    def _appended_samples(self, scope: Scope, name: str, pos: Pos) -> Quantity | None:
+        """`xs.append(time)` in the scope: a list of samples, each of the appended unit."""
         for c in scope.calls:
             func = c.node.func
             if (
@@ -173,9 +173,9 @@ class UnitAnalysis:
                 and c.node.args
             ):
                 q = self.quantity(scope, c.node.args[0].value, c.start, 1)
-                if q is not None and q.unit in (Unit.TOTAL, Unit.PER_CALL):
-                    return True
-        return False
+                if q is not None and q.unit in TIME_UNITS:
+                    return Quantity(Unit.SAMPLES, element=q)
+        return None
 
     def _call(
         self, scope: Scope, expr: cst.Call, pos: Pos, depth: int, subst: dict[str, str]
@@ -189,7 +189,15 @@ class UnitAnalysis:
                 return None
             inner = self.quantity(scope, expr.args[0].value, pos, depth + 1, subst)
             if inner is not None and inner.unit is Unit.SAMPLES:
-                return Quantity(Unit.TOTAL if fname == "sum" else Unit.PER_CALL)
+                element = inner.element
+                if fname == "sum":
+                    return Quantity(Unit.TOTAL)
+                if element is not None and element.unit in (Unit.PER_SAMPLE, Unit.THROUGHPUT):
+                    return Quantity(element.unit)
+                if element is not None and element.workload:
+                    # a typical total over one workload: keep it for like-for-like checks
+                    return Quantity(Unit.PER_CALL, element.workload)
+                return Quantity(Unit.PER_CALL)
             return None
         if fname in ("float", "round", "abs") and expr.args:
             return self.quantity(scope, expr.args[0].value, pos, depth + 1, subst)
@@ -205,7 +213,7 @@ class UnitAnalysis:
                     else (positional[i].value if i < len(positional) else None)
                 )
                 if value is not None:
-                    mapping[p] = N.code(value)
+                    mapping[p] = self._argument_text(scope, value, pos)
             for ret in callee.returns:
                 if ret.value is None:
                     continue
@@ -214,6 +222,22 @@ class UnitAnalysis:
                 if q is not None:
                     return q
         return None
+
+    def _single_call(self, region: Region) -> bool:
+        """The region times one model call, not repeated inside it: its time is per call."""
+        model_calls = [c for c in region.calls() if self.facts.kind(c).model]
+        if len(model_calls) != 1:
+            return False
+        start_loops = region.loops(self.facts)
+        return len(model_calls[0].loops) == len(start_loops)
+
+    def _argument_text(self, scope: Scope, value: cst.BaseExpression, pos: Pos) -> str:
+        """`quick` passed where `quick = prompts[:4]`: the slice it stands for."""
+        if isinstance(value, cst.Name):
+            b = self.facts.binding_before(scope, value.value, pos)
+            if b is not None and b.kind == "assign" and isinstance(b.value, cst.Subscript):
+                return N.code(b.value)
+        return N.code(value)
 
     def _workload(self, region: Region, subst: dict[str, str]) -> str | None:
         parts: list[str] = []

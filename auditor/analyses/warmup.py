@@ -161,6 +161,20 @@ def _warmups_in(facts: FileFacts, scope: Scope, model: str, before: Pos) -> list
     ]
 
 
+def _library_warmup(facts: FileFacts, scope: Scope, model: str, before: Pos) -> bool:
+    """A warm-up method of the model object itself (optimum's and TensorRT wrappers' `warmup()`)
+    called before the region."""
+    for c in scope.calls:
+        func = c.node.func
+        if c.end > before or not isinstance(func, cst.Attribute):
+            continue
+        if func.attr.value in N.WARMUP_METHODS:
+            info = facts.model_info(c.scope, func.value, c.start)
+            if info is not None and info.name == model:
+                return True
+    return False
+
+
 def assess(facts: FileFacts, region: Region) -> WarmupVerdict | None:
     timed = [c for c in region.calls() if facts.kind(c).model]
     if not timed:
@@ -168,6 +182,8 @@ def assess(facts: FileFacts, region: Region) -> WarmupVerdict | None:
     model = facts.kind(timed[0]).model or ""
     timed = [c for c in timed if facts.kind(c).model == model]
     scope = region.scope
+    if _library_warmup(facts, scope, model, region.content_start):
+        return None  # `pipe.warmup(...)`: the library warms itself up
     warmups = _warmups_in(facts, scope, model, region.content_start)
     sync_scope, sync_from, sync_to = scope, region.content_start, region.content_start
     if not warmups and model in scope.params:
@@ -260,7 +276,25 @@ def _warmups_at_caller(
         arg = kw.value
     if arg is None:
         return None
-    info = facts.model_info(site.scope, arg, site.start)
-    if info is None:
+    names = _arm_models(facts, site.scope, arg, site.start)
+    if not names:
         return None
-    return _warmups_in(facts, site.scope, info.name, site.start), site.scope, site.start
+    warmups = [w for name in names for w in _warmups_in(facts, site.scope, name, site.start)]
+    return sorted(warmups, key=lambda c: c.end), site.scope, site.start
+
+
+def _arm_models(facts: FileFacts, scope: Scope, arg: cst.BaseExpression, pos: Pos) -> set[str]:
+    """The model an argument holds; for a loop variable over a collection of models (arms),
+    each of them."""
+    if isinstance(arg, cst.Name):
+        b = facts.binding_before(scope, arg.value, pos)
+        if b is not None and b.kind in ("for", "comp"):
+            names = set()
+            for elem, escope, epos in facts.loop_values(b) or []:
+                info = facts.model_info(escope, elem, epos)
+                if info is not None:
+                    names.add(info.name)
+            if names:
+                return names
+    info = facts.model_info(scope, arg, pos)
+    return {info.name} if info is not None else set()

@@ -1,4 +1,10 @@
-"""The terminal report: `path:line:col: CODE [name] message`, the source line, a help line."""
+"""The terminal report: `path:line:col: CODE [name] message`, the source line, a help line.
+
+In a notebook the location names the cell: `nb.ipynb:cell 3:5:1: CODE ...` (line 5 of cell 3).
+Text from the audited files (paths, messages quoting code, source lines) is printed with its
+control characters escaped, so a file name or string literal cannot move the cursor, recolour
+the terminal or forge lines of the report.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,36 @@ import os
 from collections import Counter
 
 from auditor.core import CheckReport, Finding
+
+# C0 and C1 controls (tab aside), DEL, and the bidirectional overrides of "Trojan source".
+_UNSAFE = {
+    c: f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}"
+    for c in [
+        *range(0x20),
+        0x7F,
+        *range(0x80, 0xA0),
+        *range(0x202A, 0x202F),
+        *range(0x2066, 0x206A),
+    ]
+    if c != 0x09
+}
+
+
+def clean(text: str) -> str:
+    """`text` safe to print on a terminal: control characters escaped (`\\x1b`), and lone
+    surrogates (a file name that is not UTF-8) written as `\\udcff`."""
+    if text.isprintable():
+        return text
+    return text.translate(_UNSAFE).encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def location(path: str, line: int | None, column: int | None, cell: int | None = None) -> str:
+    where = clean(path)
+    if cell is not None:
+        where += f":cell {cell}"
+    if line is not None:
+        where += f":{line}:{column or 1}"
+    return where
 
 
 class Style:
@@ -42,15 +78,16 @@ def use_color(stream_isatty: bool) -> bool:
 def render_finding(f: Finding, style: Style, show_source: bool = True) -> str:
     sev = style.red if f.severity == "error" else style.yellow
     head = (
-        f"{style.bold(f.path)}:{f.span.line}:{f.span.column}: "
-        f"{sev(style.bold(f.code))} {style.dim('[' + f.name + ']')} {f.message}"
+        f"{style.bold(location(f.path, f.span.line, f.span.column, f.cell))}: "
+        f"{sev(style.bold(f.code))} {style.dim('[' + f.name + ']')} {clean(f.message)}"
     )
     lines = [head]
     if show_source and f.source_line:
         gutter = str(f.span.line)
         pad = " " * len(gutter)
-        src = f.source_line.expandtabs(4)
-        start = max(f.span.column - 1, 0)
+        raw = f.source_line.expandtabs(4)
+        src = clean(raw)
+        start = len(clean(raw[: max(f.span.column - 1, 0)]))
         width = (
             (f.span.end_column - f.span.column)
             if f.span.end_line == f.span.line
@@ -60,9 +97,9 @@ def render_finding(f: Finding, style: Style, show_source: bool = True) -> str:
         lines.append(f"{pad} {style.cyan('|')}")
         lines.append(f"{style.cyan(gutter)} {style.cyan('|')} {src}")
         lines.append(f"{pad} {style.cyan('|')} {' ' * start}{sev('^' * width)}")
-        lines.append(f"{pad} {style.cyan('=')} {style.bold('help')}: {f.help}")
+        lines.append(f"{pad} {style.cyan('=')} {style.bold('help')}: {clean(f.help)}")
     else:
-        lines.append(f"  = help: {f.help}")
+        lines.append(f"  = help: {clean(f.help)}")
     return "\n".join(lines)
 
 
@@ -72,10 +109,8 @@ def render_check(
     style = Style(color)
     out: list[str] = []
     for err in report.errors:
-        where = err.path
-        if err.line is not None:
-            where += f":{err.line}:{err.column or 1}"
-        out.append(f"{style.bold(where)}: {style.red('error')}: {err.message}")
+        where = location(err.path, err.line, err.column, err.cell)
+        out.append(f"{style.bold(where)}: {style.red('error')}: {clean(err.message)}")
     findings = report.findings
     for f in findings:
         out.append(render_finding(f, style, show_source))

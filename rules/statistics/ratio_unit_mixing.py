@@ -87,7 +87,7 @@ class RatioUnitMixing(FactsRule):
                         right_unit=str(right.unit),
                     )
                 elif (
-                    left.unit is Unit.TOTAL
+                    left.unit in (Unit.TOTAL, Unit.PER_CALL)
                     and left.workload
                     and right.workload
                     and same_base_different_slice(left.workload, right.workload)

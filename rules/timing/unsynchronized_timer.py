@@ -6,8 +6,15 @@ import libcst as cst
 
 from auditor.analyses import names as N
 from auditor.analyses.base import FactsRule
+from auditor.analyses.harness import harnesses, unsynced_work
 from auditor.analyses.regions import RegionKind
-from auditor.analyses.sync import event_read_synced, region_sync
+from auditor.analyses.rewrites import sync_insertions
+from auditor.analyses.sync import (
+    event_read_synced,
+    region_sync,
+    unsynced_importer_uses,
+    unsynced_step_callback_reads,
+)
 from auditor.core import Applicability, Category, Edit, Fix, RuleDocs, RuleMeta, Severity, Span
 
 
@@ -24,9 +31,13 @@ class UnsynchronizedTimer(FactsRule):
         docs=RuleDocs(
             what_it_does="Finds timed regions whose closing read of a host clock (`time.time`, "
             "`time.perf_counter`, `time.monotonic`, `timeit.default_timer`, their `_ns` forms, "
-            "under any alias, or a local helper or context manager around them) follows device "
-            "work with no synchronisation in between, and CUDA events whose `elapsed_time` is "
-            "read without synchronising after the closing `record()`.",
+            "under any alias, or a helper, context manager or `Timer` class around them, also "
+            "imported from a sibling module) follows device work with no synchronisation in "
+            "between; CUDA events whose `elapsed_time` is read without synchronising after the "
+            "closing `record()`; `timeit` statements (callables or strings) that queue device "
+            "work; and clock reads in a diffusers step callback. A timing helper that never "
+            "synchronises is reported in its own file when a sibling script uses it around "
+            "device work.",
             why_is_this_bad="CUDA kernels run asynchronously: a call returns once its work is "
             "queued. A clock read right after measures the launch, not the computation. On an "
             "H100 a matmul loop read 40x too fast without a sync.",
@@ -62,60 +73,69 @@ class UnsynchronizedTimer(FactsRule):
 
     def check(self) -> None:
         facts = self.facts
-        if not facts.uses_gpu:
-            return
         reported: set[int] = set()
-        for region in self.regions:
+        for region in self.regions if facts.uses_gpu else ():
             if region.kind is RegionKind.EVENT:
                 work = [c for c in region.calls() if facts.kind(c).work]
-                if work and not event_read_synced(facts, region):
-                    end = region.end_node
-                    if id(end) not in reported:
-                        reported.add(id(end))
-                        self.report(
-                            end,
-                            message=f"`{N.code(end)}` reads CUDA events without synchronising "
-                            "after the closing `record()`, so the end event may not have "
-                            "completed",
-                        )
+                end = region.end_node
+                if work and not event_read_synced(facts, region) and id(end) not in reported:
+                    reported.add(id(end))
+                    self.report(
+                        end,
+                        message=f"`{N.code(end)}` reads CUDA events without synchronising "
+                        "after the closing `record()`, so the end event may not have completed",
+                    )
                 continue
+            if region.foreign or region.kind is RegionKind.SPLIT:
+                continue  # the helper's own file reports its closing read
             verdict = region_sync(facts, region)
             if verdict.synced or verdict.work is None or id(region.end_node) in reported:
                 continue
             reported.add(id(region.end_node))
-            work_text = _short(N.code(verdict.work.node.func)) + "(...)"
+            end = region.end_node
             self.report(
-                region.end_node,
-                timer=_short(N.code(region.end_node.func))
-                if isinstance(region.end_node, cst.Call)
-                else region.timer,
-                work=work_text,
-                fix=self._fix(region.end_node),
+                end,
+                timer=_short(N.code(end.func)) if isinstance(end, cst.Call) else region.timer,
+                work=_short(N.code(verdict.work.node.func)) + "(...)",
+                fix=self._fix(end),
                 related=[
                     (region.start_node, "the timed region starts here"),
                     (verdict.work.node, "device work queued here"),
                 ],
             )
+        for h in harnesses(facts) if facts.uses_gpu else ():
+            queued = unsynced_work(facts, h)
+            if queued is not None:
+                self.report(
+                    h.call.node,
+                    message=f"`{N.code(h.call.node.func)}` times `{queued}(...)` and reads its "
+                    "clock without synchronising, so the time covers launching the work, not "
+                    "running it",
+                )
+        for read in unsynced_step_callback_reads(facts) if facts.uses_gpu else ():
+            self.report(
+                read.node,
+                message=f"`{N.code(read.node.func)}()` is read in a step callback while the "
+                "step's CUDA work may still be queued, so per-step times measure launches",
+                fix=self._fix(read.node),
+            )
+        for use in unsynced_importer_uses(facts):
+            if id(use.timer.end_node) not in reported:
+                reported.add(id(use.timer.end_node))
+                self.report(
+                    use.timer.end_node,
+                    message=f"`{use.timer.name}` reads the clock when its block ends without "
+                    f"synchronising, and `{use.user}` times CUDA work in it (`{use.work}(...)` "
+                    f"at line {use.line}), so the time covers launching the work, not running it",
+                    fix=self._fix(use.timer.end_node),
+                )
 
     def _fix(self, end_read: cst.CSTNode) -> Fix | None:
-        """Insert `torch.cuda.synchronize()` on its own line before the statement that reads
-        the clock, when `torch` is imported under its own name and the statement starts its
-        line."""
-        if not self.facts.module_imported_as("torch"):
+        inserts = sync_insertions(self.facts, end_read)
+        if inserts is None:
             return None
-        stmt = self.facts.enclosing_statement(end_read)
-        if stmt is None:
-            return None
-        span = self.span_of(stmt)
-        line = self.ctx.lines[span.line - 1]
-        indent = line[: len(line) - len(line.lstrip())]
-        if len(indent) + 1 != span.column:
-            return None
-        return Fix(
-            title=self.META.fix_title,
-            applicability=Applicability.SAFE,
-            edits=(Edit(Span(span.line, 1, span.line, 1), f"{indent}torch.cuda.synchronize()\n"),),
-        )
+        edits = tuple(Edit(Span(line, 1, line, 1), text) for line, text in inserts)
+        return Fix(title=self.META.fix_title, applicability=Applicability.SAFE, edits=edits)
 
 
 def _short(text: str) -> str:

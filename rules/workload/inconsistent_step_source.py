@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
-from auditor.analyses import names as N
+import libcst as cst
+
 from auditor.analyses.base import FactsRule
 from auditor.analyses.facts import CallSite
-from auditor.analyses.steps import StepKind, StepSource, declared_steps, step_sources
+from auditor.analyses.steps import (
+    StepKind,
+    StepSource,
+    declared_steps,
+    runs_loaded_module,
+    step_sources,
+    takes_steps,
+)
 from auditor.core import Category, RuleDocs, RuleMeta, Severity
 
 
@@ -77,7 +85,7 @@ class InconsistentStepSource(FactsRule):
                 if id(call) in seen or not kind.model or not (kind.pipeline_call or kind.opaque):
                     continue
                 seen.add(id(call))
-                if not _is_diffusion_call(facts, call):
+                if not takes_steps(facts, call):
                     continue
                 arms.append((call, step_sources(facts, call)))
         others = list(
@@ -94,25 +102,30 @@ class InconsistentStepSource(FactsRule):
                 continue
             info = (
                 facts.model_info(call.scope, call.node.func, call.start)
-                if kind_has_target(call)
+                if isinstance(call.node.func, cst.Name | cst.Attribute)
                 else None
             )
-            dynamic = bool(info and info.dynamic) or _module_in_scope(facts, call)
+            dynamic = bool(info and info.dynamic) or runs_loaded_module(facts, call)
             if not others and not dynamic:
                 continue
             parts = [f"`num_inference_steps` comes from {cli.describe()} here"]
             if others:
-                parts.append("while other timed calls use " + " and ".join(
-                    o.describe() for o in others))
+                parts.append(
+                    "while other timed calls use " + " and ".join(o.describe() for o in others)
+                )
             declared = self._declared() if dynamic else {}
             if dynamic and declared:
                 listed = ", ".join(f"{name} declares {value}" for name, value in declared.items())
-                parts.append(f"for model modules loaded at run time ({listed}), so every arm "
-                             f"runs {cli.value} steps instead of its declared count")
+                parts.append(
+                    f"for model modules loaded at run time ({listed}), so every arm "
+                    f"runs {cli.value} steps instead of its declared count"
+                )
             elif dynamic:
-                parts.append("for model modules loaded at run time, which may declare their own "
-                             "`num_inference_steps`, so the arms may not run their declared "
-                             "step counts")
+                parts.append(
+                    "for model modules loaded at run time, which may declare their own "
+                    "`num_inference_steps`, so the arms may not run their declared "
+                    "step counts"
+                )
             else:
                 parts.append("so the compared arms run step counts from different places")
             self.report(
@@ -134,25 +147,3 @@ class InconsistentStepSource(FactsRule):
 
     def _declared_evidence(self) -> dict[str, str]:
         return {f"declared_{k}": v for k, v in self._declared().items()}
-
-
-def kind_has_target(call: CallSite) -> bool:
-    import libcst as cst
-
-    return isinstance(call.node.func, cst.Name | cst.Attribute)
-
-
-def _module_in_scope(facts: object, call: CallSite) -> bool:
-    """`module.inference(pipe, ...)` or a pipeline built by a module loaded at run time."""
-    from auditor.analyses.facts import FileFacts
-
-    assert isinstance(facts, FileFacts)
-    return facts.kind(call).opaque or any(
-        (info := facts.model_info(call.scope, a.value, call.start)) is not None and info.dynamic
-        for a in call.node.args
-    )
-
-
-def _is_diffusion_call(facts: object, call: CallSite) -> bool:
-    """Only calls that take (or could take) a step count: pipelines and module hooks."""
-    return N.keyword(call.node, N.STEP_KWARG) is not None or facts.kind(call).opaque  # type: ignore[attr-defined]

@@ -6,7 +6,8 @@ from auditor.analyses import names as N
 from auditor.analyses.base import FactsRule
 from auditor.analyses.batching import per_prompt_loop
 from auditor.analyses.facts import CallSite
-from auditor.core import Category, RuleDocs, RuleMeta, Severity
+from auditor.analyses.rewrites import batched_call
+from auditor.core import Applicability, Category, Edit, Fix, RuleDocs, RuleMeta, Severity
 
 
 class PerPromptLoop(FactsRule):
@@ -61,7 +62,7 @@ class PerPromptLoop(FactsRule):
         facts = self.facts
         timed_calls: dict[int, CallSite] = {}
         for region in self.regions:
-            for call in region.calls():
+            for call in facts.reachable_calls(region.calls()):
                 if facts.kind(call).model:
                     timed_calls.setdefault(id(call), call)
         for call in timed_calls.values():
@@ -69,10 +70,19 @@ class PerPromptLoop(FactsRule):
             if loop is None:
                 continue
             iterable = _iterable_text(loop)
+            rewrite = batched_call(facts, call, loop)
+            fix = None
+            if rewrite is not None:
+                fix = Fix(
+                    title="Replace the loop with one batched call (changes what is collected)",
+                    applicability=Applicability.UNSAFE,
+                    edits=(Edit(self.span_of(rewrite.node), rewrite.code),),
+                )
             self.report(
                 call.node,
                 call=N.code(call.node.func) + "(...)",
                 prompts=iterable,
+                fix=fix,
                 related=[(loop, "the loop over prompts")],
             )
 

@@ -1,0 +1,300 @@
+"""What each compared arm is configured with, and where two arms differ.
+
+An arm's settings come from three places: how its model is built (the `from_pretrained` call,
+through local factory functions with their parameters filled in, `torch.compile`, `.half()`,
+`.to(dtype)`), what is done to the model object afterwards (`enable_xformers_...`,
+`set_attn_processor`, `enable_model_cpu_offload`, patches that take it as an argument, attribute
+assignments), and how it is called (`generator`, `height`/`width`, `guidance_scale`,
+`output_type`, an enclosing `torch.autocast`). For arms timed one after the other in one
+function, global switches set between them (TF32, `cudnn.benchmark`, matmul precision, a seed)
+belong to the later arm.
+
+Settings fall into *confounds*, which a speed comparison never means to vary (seed, resolution,
+guidance, output type), and *treatments*, which can be the optimisation being measured (dtype,
+attention backend, offload, global switches). A treatment difference is reported only when the
+arms also differ in something else (another checkpoint, a compile, a patch): then the setting
+rides along with the change under test instead of being it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import libcst as cst
+
+from auditor.analyses import names as N
+from auditor.analyses.arms import Arm, ArmsKind, Comparison
+from auditor.analyses.facts import CallSite, FileFacts, Pos, Scope
+
+CALL_SETTINGS = ("height", "width", "guidance_scale", "output_type")
+CONFOUNDS = frozenset({"generator", "seed", "height", "width", "guidance_scale", "output_type"})
+DTYPE_METHODS = {"half": "float16", "bfloat16": "bfloat16", "float": "float32"}
+ATTENTION_METHODS = frozenset(
+    {
+        "enable_xformers_memory_efficient_attention",
+        "set_attn_processor",
+        "set_default_attn_processor",
+    }
+)
+OFFLOAD_METHODS = frozenset({"enable_model_cpu_offload", "enable_sequential_cpu_offload"})
+NEUTRAL_METHODS = frozenset(
+    {"to", "cuda", "eval", "set_progress_bar_config", "requires_grad_", "train", "cpu"}
+)
+FLAG_PREFIXES = ("torch.backends.", "torch.set_float32_matmul_precision", "torch.manual_seed")
+DTYPE_ALIASES = {
+    "torch.float16": "float16",
+    "torch.half": "float16",
+    "torch.bfloat16": "bfloat16",
+    "torch.float32": "float32",
+    "torch.float": "float32",
+    '"float16"': "float16",
+    '"fp16"': "float16",
+    '"bfloat16"': "bfloat16",
+    '"auto"': "auto",
+}
+LABELS = {
+    "dtype": "dtype",
+    "attn_implementation": "`attn_implementation`",
+    "attention": "attention processor",
+    "offload": "CPU offload",
+    "generator": "`generator`",
+    "seed": "seed",
+    "height": "`height`",
+    "width": "`width`",
+    "guidance_scale": "`guidance_scale`",
+    "output_type": "`output_type`",
+}
+
+
+@dataclass(slots=True)
+class Setting:
+    value: str
+    node: cst.CSTNode | None  # where it is set (None: left at the default)
+
+
+@dataclass(slots=True)
+class ArmConfig:
+    settings: dict[str, Setting] = field(default_factory=dict)
+    other: set[str] = field(default_factory=set)  # everything else that makes the arm differ
+    build: cst.CSTNode | None = None  # the call that builds the arm's model
+    call: cst.CSTNode | None = None  # the arm's timed call
+
+
+@dataclass(frozen=True, slots=True)
+class Deviation:
+    key: str  # "dtype", "guidance_scale", "tf32", ...
+    label: str
+    first: str
+    second: str
+    node: cst.CSTNode  # where the second arm deviates
+    treatment: bool
+    arm: Arm  # the deviating arm
+
+
+def deviations(facts: FileFacts, comp: Comparison) -> list[Deviation]:
+    """How each later arm differs from the first, in settings that can move a speedup."""
+    configs = [arm_config(facts, comp, arm) for arm in comp.arms]
+    out: list[Deviation] = []
+    base = configs[0]
+    for arm, cfg in zip(comp.arms[1:], configs[1:], strict=True):
+        other_differs = cfg.other != base.other
+        for key in sorted(set(base.settings) | set(cfg.settings)):
+            a, b = base.settings.get(key), cfg.settings.get(key)
+            va, vb = (a.value if a else "default"), (b.value if b else "default")
+            if va == vb:
+                continue
+            treatment = key not in CONFOUNDS
+            if treatment and not other_differs:
+                continue
+            node = (b.node if b and b.node is not None else None) or _level_node(key, cfg, arm)
+            if node is None:
+                continue
+            label = LABELS.get(key, f"`{key}`")
+            out.append(Deviation(key, label, va, vb, node, treatment, arm))
+    return out
+
+
+def _level_node(key: str, cfg: ArmConfig, arm: Arm) -> cst.CSTNode | None:
+    if key in CONFOUNDS:
+        return cfg.call or arm.anchor
+    return cfg.build or cfg.call or arm.anchor
+
+
+def arm_config(facts: FileFacts, comp: Comparison, arm: Arm) -> ArmConfig:
+    cfg = ArmConfig()
+    before = arm.region.content_start if arm.region is not None else arm.pos
+    model_subject = arm.subject is not None and (
+        facts.callee(arm.scope, arm.subject, arm.pos) is None
+    )
+    for call in arm.calls:
+        _call_settings(facts, call, cfg)
+        model = _model_expr(call)
+        if model is not None and not model_subject:
+            _build(facts, call.scope, model, call.start, cfg, {}, before, 0)
+    if model_subject and arm.subject is not None:
+        _build(facts, arm.scope, arm.subject, arm.pos, cfg, {}, before, 0)
+    if comp.kind is ArmsKind.SEQUENTIAL and arm.index > 0 and arm.region is not None:
+        previous = comp.arms[arm.index - 1].region
+        if previous is not None:
+            _switches(facts, comp.scope, previous.content_end, arm.region.content_start, cfg)
+    return cfg
+
+
+def _model_expr(call: CallSite) -> cst.BaseExpression | None:
+    func = call.node.func
+    if isinstance(func, cst.Attribute) and func.attr.value in ("generate", "forward", "__call__"):
+        return func.value
+    return func if isinstance(func, cst.Name | cst.Attribute) else None
+
+
+def _call_settings(facts: FileFacts, call: CallSite, cfg: ArmConfig) -> None:
+    cfg.call = cfg.call or call.node
+    node = call.node
+    for key in CALL_SETTINGS:
+        arg = N.keyword(node, key)
+        if arg is not None:
+            cfg.settings[key] = Setting(_value(facts, call.scope, arg.value, call.start), node)
+    if N.keyword(node, "generator") is not None:
+        cfg.settings["generator"] = Setting("a seeded generator", node)
+    for arg in node.args:
+        if arg.keyword is not None and arg.keyword.value not in (*CALL_SETTINGS, "generator"):
+            cfg.other.add(f"{arg.keyword.value}={N.code(arg.value)}")
+    for anc in facts.ancestors(node):
+        if anc is call.scope.node:
+            break
+        if isinstance(anc, cst.With):
+            for item in anc.items:
+                if isinstance(item.item, cst.Call) and any(
+                    "autocast" in q for q in facts.qnames_of(item.item.func)
+                ):
+                    cfg.settings["dtype"] = Setting("autocast " + N.code(item.item), item)
+
+
+def _value(facts: FileFacts, scope: Scope, expr: cst.BaseExpression, pos: Pos) -> str:
+    value, _, _ = facts.resolve(scope, expr, pos)
+    return N.code(value)
+
+
+def _dtype(text: str) -> str:
+    return DTYPE_ALIASES.get(text, text)
+
+
+def _build(
+    facts: FileFacts,
+    scope: Scope,
+    expr: cst.BaseExpression,
+    pos: Pos,
+    cfg: ArmConfig,
+    subst: dict[str, str],
+    before: Pos,
+    depth: int,
+) -> None:
+    """Follow the model expression back to the call that built it, collecting settings."""
+    if depth > 8:
+        return
+    if isinstance(expr, cst.Name | cst.Attribute):
+        key = N.dotted(expr) or ""
+        b = facts.binding_before(scope, key, pos)
+        if b is None:
+            return
+        _afterwards(facts, b.scope, key, b.end, before, cfg)
+        if b.kind in ("assign", "with") and b.value is not None:
+            _build(facts, b.scope, b.value, b.start, cfg, subst, before, depth + 1)
+        elif b.kind in ("for", "comp"):
+            values = facts.loop_values(b) or []
+            if len(values) == 1:
+                elem, escope, epos = values[0]
+                _build(facts, escope, elem, epos, cfg, subst, before, depth + 1)
+        return
+    if not isinstance(expr, cst.Call):
+        return
+    name = N.call_name(expr) or ""
+    func = expr.func
+    if facts.qnames_of(func) & N.COMPILE_FUNCS and expr.args:
+        cfg.other.add("compiled")
+        _build(facts, scope, expr.args[0].value, pos, cfg, subst, before, depth + 1)
+        return
+    if isinstance(func, cst.Attribute) and name in (*DTYPE_METHODS, "to", "cuda", "eval"):
+        if name in DTYPE_METHODS:
+            cfg.settings["dtype"] = Setting(DTYPE_METHODS[name], expr)
+        elif name == "to":
+            for arg in expr.args:
+                text = _dtype(N.code(arg.value))
+                if (arg.keyword and arg.keyword.value == "dtype") or text in DTYPE_ALIASES.values():
+                    cfg.settings["dtype"] = Setting(text, expr)
+        _build(facts, scope, func.value, pos, cfg, subst, before, depth + 1)
+        return
+    if name in ("from_pretrained", "from_single_file", "from_config"):
+        cfg.build = cfg.build or expr
+        for i, arg in enumerate(expr.args):
+            text = subst.get(N.code(arg.value), N.code(arg.value))
+            if arg.keyword is None and i == 0:
+                cfg.other.add("checkpoint=" + text)
+            elif arg.keyword is not None and arg.keyword.value == "torch_dtype":
+                cfg.settings.setdefault("dtype", Setting(_dtype(text), expr))
+            elif arg.keyword is not None and arg.keyword.value == "attn_implementation":
+                cfg.settings["attn_implementation"] = Setting(text, expr)
+            elif arg.keyword is not None:
+                cfg.other.add(f"{arg.keyword.value}={text}")
+        cfg.settings.setdefault("dtype", Setting("float32", expr))
+        cfg.other.add("class=" + N.code(func))
+        return
+    target = facts.callee(scope, func, pos)
+    if target is not None and target[0] is facts:
+        fn = target[1]
+        inner = dict(subst)
+        for i, param in enumerate(fn.params):
+            arg_expr = facts.argument(expr, param, i)
+            if arg_expr is not None:
+                inner[param] = subst.get(N.code(arg_expr), N.code(arg_expr))
+        for ret in fn.returns:
+            if ret.value is not None:
+                _build(facts, fn, ret.value, facts.pos(ret)[0], cfg, inner, (10**9, 0), depth + 1)
+        return
+    cfg.other.add("built by " + N.code(func))
+
+
+def _afterwards(
+    facts: FileFacts, scope: Scope, name: str, after: Pos, before: Pos, cfg: ArmConfig
+) -> None:
+    """What is done to the model object after it is built and before it is timed."""
+    for c in scope.calls:
+        if not (after <= c.start and c.end <= before):
+            continue
+        func = c.node.func
+        method = N.call_name(c.node) or ""
+        if isinstance(func, cst.Attribute) and N.dotted(func.value) == name:
+            if method in OFFLOAD_METHODS:
+                cfg.settings["offload"] = Setting(method, c.node)
+            elif method in ATTENTION_METHODS:
+                cfg.settings["attention"] = Setting(method, c.node)
+            elif method in DTYPE_METHODS:
+                cfg.settings["dtype"] = Setting(DTYPE_METHODS[method], c.node)
+            elif method not in NEUTRAL_METHODS:
+                cfg.other.add(f"{method}()")
+        elif any(N.dotted(a.value) == name for a in c.node.args) and method not in (
+            "print",
+            "len",
+            "isinstance",
+        ):
+            cfg.other.add(f"{N.code(func)}({name})")
+    for b in scope.bindings:
+        if b.target.startswith(name + ".") and after <= b.start and b.end <= before:
+            cfg.other.add(f"{b.target} = ...")
+
+
+def _switches(facts: FileFacts, scope: Scope, after: Pos, before: Pos, cfg: ArmConfig) -> None:
+    """Global switches flipped between two arms timed one after the other."""
+    for b in scope.bindings:
+        if after <= b.start and b.end <= before and b.target.startswith("torch.backends."):
+            key = b.target.removeprefix("torch.backends.")
+            value = N.code(b.value) if b.value is not None else "?"
+            cfg.settings[key] = Setting(value, facts.binding_node(b))
+    for c in scope.calls:
+        if (
+            after <= c.start
+            and c.end <= before
+            and any(q.startswith(FLAG_PREFIXES) for q in c.qnames)
+        ):
+            key = "seed" if "seed" in (N.call_name(c.node) or "") else N.code(c.node.func)
+            cfg.settings[key] = Setting(N.code(c.node), c.node)

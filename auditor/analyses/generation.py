@@ -1,0 +1,166 @@
+"""Text generation: whether a timed `generate()` produces a fixed number of tokens.
+
+A transformers `generate()` stops at the end-of-sequence token unless told otherwise, so its
+output length (and its time) varies with the prompt, the model and the decoding method. The
+length is fixed when `min_new_tokens` equals `max_new_tokens` (or `min_length` equals
+`max_length`), or when end-of-sequence is ignored (`ignore_eos=True`, or vLLM's
+`SamplingParams(min_tokens=n, max_tokens=n)`). Keywords are read from the call, from `**kwargs`
+dictionaries (`dict(...)` or `{...}`, here or imported from a sibling module), and from a
+`generation_config=GenerationConfig(...)`; anything else is unknown, and unknown is not flagged.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+
+import libcst as cst
+
+from auditor.analyses import names as N
+from auditor.analyses.facts import CallSite, FileFacts, Pos, Scope
+
+RATE_RE = re.compile(
+    r"tok(en)?s?\s*/\s*s(ec)?\b|tokens?[ _](per|/)[ _]?s(ec(ond)?)?\b|tok_per_s|tokens_per_s", re.I
+)
+
+
+class Length(StrEnum):
+    FIXED = "fixed"
+    VARIABLE = "variable"
+    UNKNOWN = "unknown"
+
+
+def is_generate(facts: FileFacts, call: CallSite) -> bool:
+    return N.call_name(call.node) == "generate" and facts.kind(call).model is not None
+
+
+def reports_token_rate(facts: FileFacts) -> bool:
+    """The script prints or stores a tokens-per-second figure."""
+    memo = facts.memo.get("token_rate")
+    if memo is None:
+        memo = bool(RATE_RE.search(facts.source))
+        facts.memo["token_rate"] = memo
+    return bool(memo)
+
+
+def output_length(facts: FileFacts, call: CallSite) -> Length:
+    kwargs = _keywords(facts, call.scope, call.node, call.start, 0)
+    if kwargs is None:
+        return Length.UNKNOWN
+    params = _sampling_params(facts, call)
+    if params is None:
+        return Length.UNKNOWN
+    kwargs.update(params)
+    config = kwargs.get("generation_config")
+    if config is not None:
+        return Length.UNKNOWN
+    if _truthy(kwargs.get("ignore_eos")):
+        return Length.FIXED
+    for low, high in (
+        ("min_new_tokens", "max_new_tokens"),
+        ("min_length", "max_length"),
+        ("min_tokens", "max_tokens"),
+    ):
+        lo, hi = kwargs.get(low), kwargs.get(high)
+        if lo is not None and hi is not None and _same(facts, lo, hi):
+            return Length.FIXED
+    return Length.VARIABLE
+
+
+Value = tuple[cst.BaseExpression, FileFacts, Scope, Pos]
+
+
+def _keywords(
+    facts: FileFacts, scope: Scope, node: cst.Call, pos: Pos, depth: int
+) -> dict[str, Value] | None:
+    out: dict[str, Value] = {}
+    for arg in node.args:
+        if arg.keyword is not None:
+            out[arg.keyword.value] = (arg.value, facts, scope, pos)
+        elif arg.star == "**":
+            inner = _dict_of(facts, scope, arg.value, pos, depth + 1)
+            if inner is None:
+                if _is_inputs(facts, scope, arg.value, pos):
+                    continue  # `**inputs` from a tokenizer carries no generation settings
+                return None
+            out.update(inner)
+    if "generation_config" in out:
+        expr, f, s, p = out.pop("generation_config")
+        value, vscope, vpos = f.resolve(s, expr, p)
+        if not isinstance(value, cst.Call) or N.call_name(value) != "GenerationConfig":
+            out["generation_config"] = (expr, f, s, p)
+            return out
+        inner = _keywords(f, vscope, value, vpos, depth + 1)
+        if inner is None:
+            return None
+        out.update(inner)
+    return out
+
+
+def _dict_of(
+    facts: FileFacts, scope: Scope, expr: cst.BaseExpression, pos: Pos, depth: int
+) -> dict[str, Value] | None:
+    if depth > 4:
+        return None
+    value, vscope, vpos = facts.resolve(scope, expr, pos)
+    if isinstance(value, cst.Name):
+        sib = facts.sibling(value.value)
+        if sib is not None:
+            other, name = sib
+            b = other.binding_before(other.module_scope, name, (10**9, 0))
+            if b is not None and b.value is not None and b.kind == "assign":
+                return _dict_of(other, other.module_scope, b.value, b.end, depth + 1)
+        return None
+    if isinstance(value, cst.Dict):
+        out: dict[str, Value] = {}
+        for el in value.elements:
+            key = N.string_value(el.key) if isinstance(el, cst.DictElement) else None
+            if key is None or not isinstance(el, cst.DictElement):
+                return None
+            out[key] = (el.value, facts, vscope, vpos)
+        return out
+    if isinstance(value, cst.Call) and N.call_name(value) == "dict":
+        return _keywords(facts, vscope, value, vpos, depth + 1)
+    return None
+
+
+def _is_inputs(facts: FileFacts, scope: Scope, expr: cst.BaseExpression, pos: Pos) -> bool:
+    value, _, _ = facts.resolve(scope, expr, pos)
+    text = N.code(value)
+    return (
+        bool(N.TOKENIZER_NAME_RE.search(text.split("(")[0]))
+        or "input" in text
+        or (isinstance(value, cst.Call) and N.call_name(value) in ("to", "tokenizer", "tok"))
+    )
+
+
+def _sampling_params(facts: FileFacts, call: CallSite) -> dict[str, Value] | None:
+    """vLLM: `llm.generate(prompts, SamplingParams(...))` or `sampling_params=...`."""
+    arg = N.keyword(call.node, "sampling_params") or N.positional(call.node, 1)
+    if arg is None:
+        return {}
+    value, vscope, vpos = facts.resolve(call.scope, arg.value, call.start)
+    if isinstance(value, cst.Call) and N.call_name(value) == "SamplingParams":
+        return _keywords(facts, vscope, value, vpos, 1)
+    return {} if N.keyword(call.node, "sampling_params") is None else None
+
+
+def _literal(value: Value) -> str:
+    expr, facts, scope, pos = value
+    resolved, _, _ = facts.resolve(scope, expr, pos)
+    if isinstance(resolved, cst.Name):
+        sib = facts.sibling(resolved.value)
+        if sib is not None:
+            other, name = sib
+            b = other.binding_before(other.module_scope, name, (10**9, 0))
+            if b is not None and b.value is not None:
+                return N.code(b.value)
+    return N.code(resolved)
+
+
+def _same(facts: FileFacts, a: Value, b: Value) -> bool:
+    return _literal(a) == _literal(b)
+
+
+def _truthy(value: Value | None) -> bool:
+    return value is not None and _literal(value) == "True"

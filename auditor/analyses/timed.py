@@ -1,0 +1,263 @@
+"""What else a timed region does besides the work it means to time.
+
+Calls inside a region that times device or model work are sorted into the kinds the workload
+rules report: host I/O and result formatting (saving images, writing files, decoding tokens,
+printing results, exporting profiler traces), one-time setup (loading or moving a model,
+compiling it, the first call of a freshly compiled model, switching on CPU offload), and cache
+clearing (`torch.cuda.empty_cache()`, `gc.collect()`, peak-memory resets). Names resolve through
+imports and aliases; method calls are matched on the method's name and what it is called on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import libcst as cst
+
+from auditor.analyses import names as N
+from auditor.analyses.facts import CallSite, FileFacts, Scope
+from auditor.analyses.regions import Region, RegionKind
+
+IO_FUNCTIONS: dict[str, str] = {
+    "json.dump": "writes JSON to a file",
+    "pickle.dump": "pickles to a file",
+    "numpy.save": "writes an array to disk",
+    "numpy.savez": "writes arrays to disk",
+    "numpy.savez_compressed": "writes arrays to disk",
+    "numpy.savetxt": "writes an array to disk",
+    "torch.save": "writes tensors to disk",
+    "PIL.Image.fromarray": "converts an array to a PIL image",
+    "torchvision.utils.save_image": "writes an image to disk",
+    "cv2.imwrite": "writes an image to disk",
+    "imageio.imwrite": "writes an image to disk",
+    "imageio.mimsave": "writes a video to disk",
+    "soundfile.write": "writes audio to disk",
+    "scipy.io.wavfile.write": "writes audio to disk",
+    "diffusers.utils.export_to_video": "writes a video to disk",
+    "diffusers.utils.export_to_gif": "writes a GIF to disk",
+    "diffusers.utils.make_image_grid": "assembles an image grid",
+}
+IO_METHODS: dict[str, str] = {
+    "save": "saves to disk",
+    "save_pretrained": "saves to disk",
+    "numpy_to_pil": "converts arrays to PIL images",
+    "pt_to_pil": "converts tensors to PIL images",
+    "export_chrome_trace": "exports a profiler trace",
+    "export_stacks": "exports profiler stacks",
+    "export_memory_timeline": "exports a memory timeline",
+    "to_csv": "writes a table to disk",
+    "imwrite": "writes an image to disk",
+}
+DECODE_METHODS = frozenset({"decode", "batch_decode"})
+WRITE_MODES = ("w", "a", "x")
+
+CACHE_CLEARING: dict[str, str] = {
+    "torch.cuda.empty_cache": "releases the allocator's cached blocks",
+    "gc.collect": "runs a full garbage collection",
+    "torch.cuda.reset_peak_memory_stats": "resets the peak-memory counters",
+    "torch.cuda.reset_max_memory_allocated": "resets the peak-memory counters",
+    "torch.cuda.reset_accumulated_memory_stats": "resets the memory counters",
+    "torch.cuda.ipc_collect": "collects CUDA IPC memory",
+}
+
+LOAD_METHODS = frozenset({"from_pretrained", "from_single_file"})
+MOVE_METHODS = frozenset({"to", "cuda"})
+OFFLOAD_METHODS = frozenset({"enable_model_cpu_offload", "enable_sequential_cpu_offload"})
+
+
+@dataclass(frozen=True, slots=True)
+class TimedCall:
+    call: CallSite
+    region: Region
+    what: str  # a short description: "writes an image to disk"
+
+
+def work_regions(facts: FileFacts, regions: list[Region]) -> Iterator[Region]:
+    """Regions with a body that times model or device work."""
+    for region in regions:
+        if region.kind is RegionKind.SPLIT:
+            continue
+        if any(facts.kind(c).work for c in region.calls()):
+            yield region
+
+
+def timed_calls(facts: FileFacts, regions: list[Region]) -> Iterator[tuple[CallSite, Region]]:
+    """Each call inside a work region, once (the innermost region wins)."""
+    seen: set[int] = set()
+    for region in sorted(
+        work_regions(facts, regions), key=lambda r: r.content_end[0] - r.content_start[0]
+    ):
+        for call in region.calls():
+            if id(call) not in seen:
+                seen.add(id(call))
+                yield call, region
+
+
+# --------------------------------------------------------------------------------- I/O
+def io_in_regions(facts: FileFacts, regions: list[Region]) -> list[TimedCall]:
+    found = []
+    for call, region in timed_calls(facts, regions):
+        what = io_kind(facts, call)
+        if what is not None:
+            found.append(TimedCall(call, region, what))
+    return found
+
+
+def io_kind(facts: FileFacts, call: CallSite) -> str | None:
+    node = call.node
+    for q in call.qnames:
+        if q in IO_FUNCTIONS:
+            return IO_FUNCTIONS[q]
+    if "builtins.open" in call.qnames or (
+        isinstance(node.func, cst.Name) and node.func.value == "open"
+    ):
+        return "opens a file for writing" if _write_mode(node) else None
+    if "builtins.print" in call.qnames:
+        return "prints results" if _prints_results(facts, call) else None
+    name = N.call_name(node) or ""
+    if not isinstance(node.func, cst.Attribute) or facts.kind(call).work:
+        return None
+    receiver = N.dotted(node.func.value) or ""
+    if name in DECODE_METHODS and N.TOKENIZER_NAME_RE.search(receiver):
+        return "decodes tokens to text"
+    if name in IO_METHODS and (name != "save" or node.args):
+        if name == "save" and any(q.startswith(("torch.", "numpy.")) for q in call.qnames):
+            return None
+        return IO_METHODS[name]
+    return None
+
+
+def _write_mode(node: cst.Call) -> bool:
+    mode_arg = N.keyword(node, "mode") or N.positional(node, 1)
+    mode = N.string_value(mode_arg.value) if mode_arg is not None else None
+    return mode is not None and any(m in mode for m in WRITE_MODES)
+
+
+def _prints_results(facts: FileFacts, call: CallSite) -> bool:
+    """`print` of something a model call, a decode or a pipeline produced in this scope."""
+    for arg in call.node.args:
+        for name in _names(arg.value):
+            b = facts.binding_before(call.scope, name, call.start)
+            if b is None or b.kind != "assign" or not isinstance(b.value, cst.BaseExpression):
+                continue
+            if _produced_by_model(facts, call.scope, b.value):
+                return True
+    return False
+
+
+def _produced_by_model(facts: FileFacts, scope: Scope, value: cst.BaseExpression) -> bool:
+    for c in scope.calls:
+        if not _contains(value, c.node):
+            continue
+        if facts.kind(c).model or (N.call_name(c.node) or "") in DECODE_METHODS:
+            return True
+    return False
+
+
+def _contains(outer: cst.CSTNode, inner: cst.CSTNode) -> bool:
+    found = False
+
+    class V(cst.CSTVisitor):
+        def on_visit(self, node: cst.CSTNode) -> bool:
+            nonlocal found
+            if node is inner:
+                found = True
+            return not found
+
+    outer.visit(V())
+    return found
+
+
+def _names(expr: cst.CSTNode) -> set[str]:
+    out: set[str] = set()
+
+    class V(cst.CSTVisitor):
+        def visit_Name(self, node: cst.Name) -> None:
+            out.add(node.value)
+
+    expr.visit(V())
+    return out
+
+
+# --------------------------------------------------------------------------- clearing
+def cache_clearing_in_regions(facts: FileFacts, regions: list[Region]) -> list[TimedCall]:
+    found = []
+    for call, region in timed_calls(facts, regions):
+        hit = next((CACHE_CLEARING[q] for q in sorted(call.qnames) if q in CACHE_CLEARING), None)
+        if hit is not None:
+            found.append(TimedCall(call, region, hit))
+    return found
+
+
+# ------------------------------------------------------------------------------ setup
+def setup_in_regions(facts: FileFacts, regions: list[Region]) -> list[TimedCall]:
+    found = []
+    for call, region in timed_calls(facts, regions):
+        what = _setup_kind(facts, call, region)
+        if what is not None:
+            found.append(TimedCall(call, region, what))
+    return found
+
+
+def _setup_kind(facts: FileFacts, call: CallSite, region: Region) -> str | None:
+    node = call.node
+    name = N.call_name(node) or ""
+    if call.qnames & N.COMPILE_FUNCS:
+        return "compiles a model"
+    compiled = first_compiled_call(facts, call, region)
+    if compiled is not None:
+        return compiled
+    if not _times_inference(facts, region, call):
+        return None
+    if name in LOAD_METHODS:
+        return "loads a model"
+    if isinstance(node.func, cst.Attribute) and name in OFFLOAD_METHODS:
+        return "installs CPU offload hooks"
+    if isinstance(node.func, cst.Attribute) and name in MOVE_METHODS:
+        info = facts.model_info(call.scope, node.func.value, call.start)
+        if info is not None and _moves_to_device(node):
+            return "moves a model to the GPU"
+    return None
+
+
+def _moves_to_device(node: cst.Call) -> bool:
+    if N.call_name(node) == "cuda":
+        return True
+    for arg in node.args:
+        text = N.code(arg.value)
+        if "cuda" in text or "device" in text.lower():
+            return True
+    return False
+
+
+def _times_inference(facts: FileFacts, region: Region, setup: CallSite) -> bool:
+    """The region also times a model call, so setup inside it inflates an inference time."""
+    return any(facts.kind(c).pipeline_call and c is not setup for c in region.calls())
+
+
+def first_compiled_call(facts: FileFacts, call: CallSite, region: Region) -> str | None:
+    """The first call of a `torch.compile`d model runs the compiler; inside a timed region the
+    compile time is measured as inference."""
+    kind = facts.kind(call)
+    if not kind.pipeline_call or kind.model is None:
+        return None
+    if not isinstance(call.node.func, cst.Name | cst.Attribute):
+        return None
+    info = facts.model_info(call.scope, call.node.func, call.start)
+    if info is None or not info.compiled:
+        return None
+    earlier = [
+        c
+        for c in call.scope.calls
+        if c.end <= region.content_start and facts.kind(c).model == kind.model
+    ]
+    in_region = [c for c in region.calls() if facts.kind(c).model == kind.model]
+    if earlier or not in_region or in_region[0] is not call:
+        return None
+    if kind.model in call.scope.params:
+        return None  # compiled by a caller, which may have warmed it up
+    _, _, vpos = facts.resolve(call.scope, call.node.func, call.start)
+    if region.content_start <= vpos <= region.content_end:
+        return None  # compiled inside the region: reported at `torch.compile`
+    return "is the first call of a freshly compiled model (it runs the compiler)"

@@ -1,0 +1,90 @@
+"""BA303 fixed-arm-order: compared arms run once each, always in the same order."""
+
+from __future__ import annotations
+
+from auditor.analyses.arms import comparisons, second_arm_start
+from auditor.analyses.base import FactsRule
+from auditor.core import Category, RuleDocs, RuleMeta, Severity
+
+
+class FixedArmOrder(FactsRule):
+    META = RuleMeta(
+        code="BA303",
+        name="fixed-arm-order",
+        summary="Compared arms are timed one after the other in a fixed order, never "
+        "interleaved or repeated",
+        category=Category.STATISTICS,
+        severity=Severity.WARNING,
+        message="`{second}` is always timed after `{first}`, in a single pass, so drift over "
+        "the run (clocks, temperature, caches, memory) is attributed to the arms",
+        fix_title="Alternate the arms in several rounds (`for rep in range(n): for arm in "
+        "arms: ...`), shuffling their order each round",
+        docs=RuleDocs(
+            what_it_does="Finds comparisons (timed regions or timing calls whose results are "
+            "divided, or a loop over a collection of models or functions) in which every arm's "
+            "measurement runs once, baseline first: no loop repeats the arms, and their order "
+            "is not shuffled. It points at the opening timer read (or timing call) of the "
+            "second arm.",
+            why_is_this_bad="A GPU warms up over a run: boost clocks settle, temperature rises "
+            "and may throttle, the allocator and caches fill. The arm that always runs second "
+            "gets a systematically different machine. The effect is typically a few percent, "
+            "so this is a warning, but it is a bias, not noise: repeating the measurement does "
+            "not remove it, alternating the arms does.",
+            example=(
+                "import time\nimport torch\n\n"
+                "base = torch.nn.Linear(4096, 4096).cuda()\n"
+                "fast = torch.nn.Linear(4096, 4096).cuda().half()\n"
+                'x = torch.randn(64, 4096, device="cuda")\n'
+                "for _ in range(3):\n    base(x)\n    fast(x.half())\n"
+                "torch.cuda.synchronize()\n"
+                "t0 = time.perf_counter()\n"
+                "for _ in range(100):\n    base(x)\n"
+                "torch.cuda.synchronize()\n"
+                "base_s = time.perf_counter() - t0\n"
+                "t0 = time.perf_counter()\n"
+                "for _ in range(100):\n    fast(x.half())\n"
+                "torch.cuda.synchronize()\n"
+                "fast_s = time.perf_counter() - t0\n"
+                "speedup = base_s / fast_s\n"
+            ),
+            use_instead=(
+                "import statistics\nimport time\nimport torch\n\n"
+                "base = torch.nn.Linear(4096, 4096).cuda()\n"
+                "fast = torch.nn.Linear(4096, 4096).cuda().half()\n"
+                'x = torch.randn(64, 4096, device="cuda")\n'
+                "for _ in range(3):\n    base(x)\n    fast(x.half())\n"
+                "torch.cuda.synchronize()\n"
+                "base_s, fast_s = [], []\n"
+                "for _ in range(5):\n"
+                "    t0 = time.perf_counter()\n"
+                "    for _ in range(100):\n        base(x)\n"
+                "    torch.cuda.synchronize()\n"
+                "    base_s.append(time.perf_counter() - t0)\n"
+                "    t0 = time.perf_counter()\n"
+                "    for _ in range(100):\n        fast(x.half())\n"
+                "    torch.cuda.synchronize()\n"
+                "    fast_s.append(time.perf_counter() - t0)\n"
+                "speedup = statistics.median(base_s) / statistics.median(fast_s)\n"
+            ),
+            known_problems="Arms are recognised when they are model objects, functions or "
+            "model modules loaded at run time; a loop over file paths or configuration strings "
+            "that builds each arm inside the loop is not recognised as a comparison (so "
+            "`fixtures/seed/model_evaluator.py`, which runs its three arms once each in a fixed "
+            "order, is not flagged). Separate processes per arm are not detected either.",
+            references=("https://pytorch.org/docs/stable/benchmark_utils.html",),
+        ),
+    )
+
+    def check(self) -> None:
+        for comp in comparisons(self.facts, self.regions):
+            if comp.interleaved:
+                continue
+            node = second_arm_start(comp)
+            if node is None:
+                continue
+            self.report(
+                node,
+                first=comp.arms[0].label,
+                second=comp.arms[1].label,
+                related=[(comp.arms[0].anchor, "the first arm is timed here")],
+            )

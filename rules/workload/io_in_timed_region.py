@@ -1,0 +1,71 @@
+"""BA203 io-in-timed-region: a timed region also saves, decodes, prints or writes its results."""
+
+from __future__ import annotations
+
+from auditor.analyses import names as N
+from auditor.analyses.base import FactsRule
+from auditor.analyses.timed import io_in_regions
+from auditor.core import Category, RuleDocs, RuleMeta, Severity
+
+
+class IoInTimedRegion(FactsRule):
+    META = RuleMeta(
+        code="BA203",
+        name="io-in-timed-region",
+        summary="Host I/O or result formatting runs inside a timed region",
+        category=Category.WORKLOAD,
+        severity=Severity.WARNING,
+        message="`{call}` {what} inside the timed region, so the time includes host I/O the "
+        "model does not do",
+        fix_title="Move saving, decoding, printing and file writes after the closing timer read",
+        docs=RuleDocs(
+            what_it_does="Finds calls inside a region that times model or device work which "
+            "save images (`image.save`, `save_image`), convert outputs (`Image.fromarray`, "
+            "`numpy_to_pil`), decode tokens (`tokenizer.decode`/`batch_decode`), print results "
+            "a model produced, write files (`open(..., 'w')`, `json.dump`, `np.save`, "
+            "`torch.save`) or export profiler traces (`export_chrome_trace`).",
+            why_is_this_bad="Disk writes and PNG encoding take tens to hundreds of milliseconds "
+            "per image and vary with the file system; decoding and printing add host time per "
+            "call. They are the same for both arms, so they shrink a real speedup toward 1x and "
+            "add noise: a warning-level flaw that moves a ratio by a few percent to tens.",
+            example=(
+                "import time\nimport torch\nfrom diffusers import DiffusionPipeline\n\n"
+                'pipe = DiffusionPipeline.from_pretrained("sd").to("cuda")\n'
+                'prompts = ["a cat", "a dog"]\n'
+                "for _ in range(3):\n    pipe(prompts)\n"
+                "torch.cuda.synchronize()\n"
+                "t0 = time.perf_counter()\n"
+                "images = pipe(prompts).images\n"
+                'images[0].save("cat.png")\n'
+                "elapsed = time.perf_counter() - t0\n"
+            ),
+            use_instead=(
+                "import time\nimport torch\nfrom diffusers import DiffusionPipeline\n\n"
+                'pipe = DiffusionPipeline.from_pretrained("sd").to("cuda")\n'
+                'prompts = ["a cat", "a dog"]\n'
+                "for _ in range(3):\n    pipe(prompts)\n"
+                "torch.cuda.synchronize()\n"
+                "t0 = time.perf_counter()\n"
+                "images = pipe(prompts).images\n"
+                "elapsed = time.perf_counter() - t0\n"
+                'images[0].save("cat.png")\n'
+            ),
+            known_problems="A `print` is reported only when it prints something a model call "
+            "or a decode produced in the same function; progress messages are left alone. "
+            "I/O inside a helper function called from the region is not followed.",
+            references=("https://pytorch.org/docs/stable/benchmark_utils.html",),
+        ),
+    )
+
+    def check(self) -> None:
+        for hit in io_in_regions(self.facts, self.regions):
+            self.report(
+                hit.call.node,
+                call=_short(N.code(hit.call.node.func)) + "(...)",
+                what=hit.what,
+                related=[(hit.region.start_node, "the timed region starts here")],
+            )
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= 40 else text[:37] + "..."

@@ -1,0 +1,99 @@
+"""BA207 mismatched-arms: compared arms differ in a setting besides the change under test."""
+
+from __future__ import annotations
+
+from auditor.analyses.arms import comparisons
+from auditor.analyses.base import FactsRule
+from auditor.analyses.configs import Deviation, deviations
+from auditor.core import Category, RuleDocs, RuleMeta, Severity
+
+
+class MismatchedArms(FactsRule):
+    META = RuleMeta(
+        code="BA207",
+        name="mismatched-arms",
+        summary="Compared arms differ in dtype, seed, resolution, guidance, output type, "
+        "attention backend, offload or a global switch",
+        category=Category.WORKLOAD,
+        severity=Severity.ERROR,
+        message="`{second}` differs from `{first}` in {differences}, so the comparison measures "
+        "that too",
+        fix_title="Give every arm the same settings except the one change being measured",
+        docs=RuleDocs(
+            what_it_does="Finds the arms of a comparison (see BA303) and compares how each is "
+            "built and called: `torch_dtype`, `.half()` or an enclosing `torch.autocast`; "
+            "`attn_implementation`, `set_attn_processor`, "
+            "`enable_xformers_memory_efficient_attention`; CPU offload; the `generator`, "
+            "`height`/`width`, `guidance_scale` and `output_type` of the timed call; and global "
+            "switches (`torch.backends.cuda.matmul.allow_tf32`, `cudnn.benchmark`, "
+            "`set_float32_matmul_precision`, a seed) set between two arms. It points at the "
+            "second arm's deviating line. Seeds, resolution, guidance and output type are "
+            "always reported; dtype, attention, offload and switches only when the arms also "
+            "differ in something else (then they ride along with the change under test).",
+            why_is_this_bad="Half precision alone is 2x or more on tensor cores, so a dtype "
+            "mismatch can manufacture or hide a whole speedup: it is an error. The other "
+            "settings (a 768 px arm against a 1024 px one, guidance that skips the "
+            "unconditional pass, offload, TF32) move a ratio by percents to tens of percents "
+            "and are warnings.",
+            example=(
+                "import time\nimport torch\nfrom diffusers import DiffusionPipeline\n\n"
+                'base = DiffusionPipeline.from_pretrained("sd-base", torch_dtype=torch.float16)'
+                '.to("cuda")\n'
+                'small = DiffusionPipeline.from_pretrained("sd-small", torch_dtype=torch.float32)'
+                '.to("cuda")\n'
+                'prompts = ["a cat", "a dog"]\n'
+                'arms = {"base": base, "small": small}\n'
+                "times = {name: [] for name in arms}\n"
+                "for _ in range(5):\n"
+                "    for name, pipe in arms.items():\n"
+                "        t0 = time.perf_counter()\n"
+                "        pipe(prompts)\n"
+                "        times[name].append(time.perf_counter() - t0)\n"
+            ),
+            use_instead=(
+                "import time\nimport torch\nfrom diffusers import DiffusionPipeline\n\n"
+                'base = DiffusionPipeline.from_pretrained("sd-base", torch_dtype=torch.float16)'
+                '.to("cuda")\n'
+                'small = DiffusionPipeline.from_pretrained("sd-small", torch_dtype=torch.float16)'
+                '.to("cuda")\n'
+                'prompts = ["a cat", "a dog"]\n'
+                'arms = {"base": base, "small": small}\n'
+                "times = {name: [] for name in arms}\n"
+                "for _ in range(5):\n"
+                "    for name, pipe in arms.items():\n"
+                "        t0 = time.perf_counter()\n"
+                "        pipe(prompts)\n"
+                "        times[name].append(time.perf_counter() - t0)\n"
+            ),
+            known_problems="A comparison of one setting alone (fp16 against fp32 of one "
+            "checkpoint) is the measurement, not a mismatch, and is not reported; when two such "
+            "settings change together the rule cannot tell which is under test and stays "
+            "silent. Settings applied inside functions the rule does not follow are missed.",
+            references=(
+                "https://huggingface.co/docs/diffusers/optimization/fp16",
+                "https://pytorch.org/docs/stable/notes/cuda.html#tensorfloat-32-tf32-on-ampere-and-later-devices",
+            ),
+        ),
+    )
+
+    def check(self) -> None:
+        by_node: dict[int, list[Deviation]] = {}
+        first: dict[int, str] = {}
+        for comp in comparisons(self.facts, self.regions):
+            if len(comp.arms) < 2:
+                continue
+            for dev in deviations(self.facts, comp):
+                by_node.setdefault(id(dev.node), []).append(dev)
+                first.setdefault(id(dev.node), comp.arms[0].label)
+        for key, devs in by_node.items():
+            unique = list({d.key: d for d in devs}.values())
+            differences = ", ".join(f"{d.label} ({d.second}, against {d.first})" for d in unique)
+            self.report(
+                unique[0].node,
+                first=first[key],
+                second=unique[0].arm.label,
+                differences=differences,
+                severity=Severity.ERROR
+                if any(d.key == "dtype" for d in unique)
+                else Severity.WARNING,
+            )

@@ -1,0 +1,148 @@
+"""Cross-module analysis: timing helpers and settings imported from the audited project's own
+modules are parsed (never imported or run) and followed, and a helper's file reports the flaws
+its users expose."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from fixture_expectations import ROOT
+
+from auditor.engine import check_paths
+from auditor.project import ProjectCache, ProjectModules
+
+SENTINEL = "import pathlib\npathlib.Path({path!r}).write_text('ran')\n"
+
+UNSYNCED_TIMER = """import time
+from contextlib import contextmanager
+
+import torch
+
+
+@contextmanager
+def timer(samples):
+    start = time.perf_counter()
+    yield
+    samples.append(time.perf_counter() - start)
+"""
+
+SYNCED_TIMER = """import time
+
+import torch
+
+
+class Timer:
+    def __enter__(self):
+        torch.cuda.synchronize()
+        self.t0 = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc):
+        torch.cuda.synchronize()
+        self.seconds = time.perf_counter() - self.t0
+"""
+
+BENCH = """import torch
+
+from {module} import {name}
+
+model = torch.nn.Linear(4096, 4096).cuda()
+x = torch.randn(256, 4096, device="cuda")
+prompts = ["a", "b", "c"]
+for _ in range(5):
+    model(x)
+torch.cuda.synchronize()
+samples = []
+for _ in range(10):
+    with {call}:
+        model(x)
+"""
+
+
+def write(folder: Path, **files: str) -> None:
+    for name, text in files.items():
+        (folder / f"{name}.py").write_text(text)
+
+
+def findings(*paths: Path) -> set[tuple[str, int, str]]:
+    report = check_paths([str(p) for p in paths])
+    assert report.errors == []
+    return {(Path(f.path).name, f.line, f.code) for f in report.findings}
+
+
+def test_unsynchronised_helper_is_reported_in_the_helper(tmp_path: Path) -> None:
+    sentinel = tmp_path / "ran"
+    write(
+        tmp_path,
+        timing_utils=SENTINEL.format(path=str(sentinel)) + UNSYNCED_TIMER,
+        bench=BENCH.format(module="timing_utils", name="timer", call="timer(samples)"),
+    )
+    assert findings(tmp_path) == {("timing_utils.py", 13, "BA101")}
+    report = check_paths([str(tmp_path / "timing_utils.py")])
+    assert "`bench.py` times CUDA work in it" in report.findings[0].message
+    assert findings(tmp_path / "bench.py") == set()  # the caller's `with` line stays clean
+    assert not sentinel.exists()
+
+
+def test_synced_class_timer_from_a_sibling_is_clean(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        timer=SYNCED_TIMER,
+        bench=BENCH.format(module="timer", name="Timer", call="Timer() as t"),
+    )
+    assert findings(tmp_path) == set()
+
+
+def test_relative_import_from_a_package(tmp_path: Path) -> None:
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    write(pkg, timing=SYNCED_TIMER.replace("perf_counter", "time"))
+    write(pkg, bench=BENCH.format(module=".timing", name="Timer", call="Timer()"))
+    # the helper's own interval is read from the wall clock, and nothing else is wrong
+    assert findings(pkg) == {("timing.py", 14, "BA103")}
+
+
+def test_settings_imported_from_a_config_module(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        config='NEW = 64\nGEN = {"max_new_tokens": NEW, "min_new_tokens": NEW}\n',
+        bench=(
+            "import time\n"
+            "from transformers import AutoModelForCausalLM, AutoTokenizer\n"
+            "from config import GEN\n\n"
+            'tok = AutoTokenizer.from_pretrained("gpt2")\n'
+            'model = AutoModelForCausalLM.from_pretrained("gpt2").to("cuda")\n'
+            'inputs = tok("hi", return_tensors="pt").to("cuda")\n'
+            "for _ in range(3):\n    model.generate(**inputs, **GEN)\n"
+            "t0 = time.perf_counter()\n"
+            "model.generate(**inputs, **GEN)\n"
+            'print(f"{64 / (time.perf_counter() - t0):.1f} tokens/s")\n'
+        ),
+    )
+    assert findings(tmp_path) == set()
+    (tmp_path / "config.py").write_text('GEN = {"max_new_tokens": 64}\n')
+    assert findings(tmp_path / "bench.py") == {("bench.py", 11, "BA206")}
+
+
+def test_modules_are_parsed_once_per_run_and_recorded(tmp_path: Path) -> None:
+    write(tmp_path, helper="X = 1\n", a="from helper import X\n", b="import helper\n")
+    cache = ProjectCache()
+    first = ProjectModules(tmp_path / "a.py", cache)
+    second = ProjectModules(tmp_path / "b.py", cache)
+    found = first.find("helper")
+    again = second.find("helper")
+    assert found is not None and again is not None and again.module is found.module
+    assert first.used == {(tmp_path / "helper.py").resolve()}
+    assert first.find("numpy") is None and first.find("a") is None  # not itself
+    importers = ProjectModules(tmp_path / "helper.py", cache).importers()
+    assert sorted(m.path.name for m in importers) == ["a.py", "b.py"]
+
+
+def test_project_resolver_never_imports_the_analyses() -> None:
+    tree = ast.parse((ROOT / "auditor" / "project.py").read_text())
+    imported = {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)} | {
+        a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names
+    }
+    assert not any(m.startswith(("auditor.", "importlib", "runpy")) for m in imported)
