@@ -32,7 +32,7 @@ DEFAULT_PROMPTS = (
     "a mountain lake reflecting the autumn trees",
 )
 OUTPUT_TYPE = "pil"  # diffusers' default: what a script that passes none gets
-CPU_BUDGET_S, CPU_MIN_SAMPLES = 0.3, 3
+CPU_BUDGET_S, CPU_MIN_SAMPLES = 0.3, 5
 GPU_BUDGET_S, GPU_MIN_SAMPLES = 3.0, 10
 MAX_SAMPLES = 200
 
@@ -318,7 +318,10 @@ def verify(
 
         text = render_payload(payload, format)
     if output is not None:
-        report.write_atomic(output, text)
+        from auditor.resources import write_atomic
+
+        output.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(output, text)
     else:
         sys.stdout.write(text)
     if chart is not None:

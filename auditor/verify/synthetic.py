@@ -190,3 +190,35 @@ def sd15_shaped_pipeline(seed: int = 0, scheduler: str = "ddim", device: str = "
             )
         )
     return _assemble(unet, vae, text_encoder, scheduler, device, dtype)
+
+
+def raw_unet_inference(
+    pipe: Any, prompts: list[str], num_inference_steps: int = 20, generator: Any = None
+) -> Any:
+    """A model module's own `inference()` that runs the denoiser directly: one text-encoder
+    forward, then a plain loop of UNet forwards, returning the latents on the device with no
+    host copy and no scheduler (whose bookkeeping can synchronise). Unlike a whole pipeline
+    call, nothing here waits for the GPU, so a host clock read right after it is early."""
+    device = pipe.unet.device
+    with torch.no_grad():
+        ids = pipe.tokenizer(
+            list(prompts),
+            padding="max_length",
+            max_length=pipe.tokenizer.model_max_length,
+            truncation=True,
+            return_tensors="pt",
+        ).input_ids.to(device)
+        emb = pipe.text_encoder(ids)[0]
+        cfg = pipe.unet.config
+        shape = (len(prompts), cfg.in_channels, cfg.sample_size, cfg.sample_size)
+        latents = torch.randn(shape, generator=generator, device=device, dtype=emb.dtype)
+        for i in range(num_inference_steps):
+            t = torch.full(
+                (len(prompts),),
+                999 - i * (1000 // num_inference_steps),
+                device=device,
+                dtype=torch.long,
+            )
+            noise = pipe.unet(latents, t, encoder_hidden_states=emb).sample
+            latents = latents - noise / num_inference_steps
+    return latents

@@ -142,11 +142,3 @@ def test_tiny_fixtures_on_cpu_end_to_end(tmp_path: Path, static: str) -> None:
     text = report.render_text(payload, "fixtures/seed/test.py")
     assert "speedup vs base: script's method" in text
     assert "moves: ratio; verdict: confirmed" in text  # the unit-mixing factor of 1/6
-
-
-def test_write_atomic_replaces_the_file(tmp_path: Path) -> None:
-    target = tmp_path / "sub" / "r.json"
-    report.write_atomic(target, "one")
-    report.write_atomic(target, "two")
-    assert target.read_text() == "two"
-    assert [p.name for p in target.parent.iterdir()] == ["r.json"]
