@@ -67,6 +67,14 @@ def _kill(proc: subprocess.Popen[bytes]) -> None:
     proc.wait()
 
 
+def _kill_leftovers(proc: subprocess.Popen[bytes]) -> None:
+    """Processes a model module started (in the worker's session) must not outlive the run."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
 def _handle(event: dict[str, Any], out: Outcome, attempt: _Attempt) -> None:
     kind = event.get("ev")
     model = event.get("model")
@@ -141,6 +149,7 @@ def _run_once(
         except subprocess.TimeoutExpired:
             _kill(proc)
             code = proc.returncode
+        _kill_leftovers(proc)
         if not attempt.completed:
             detail = _tail(log)
             how = f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"

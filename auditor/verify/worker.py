@@ -139,13 +139,13 @@ class Hooks:
 
     def failed(self, arm: Arm, exc: BaseException) -> bool:
         model = arm.id.split(":", 1)[0]
-        oom = isinstance(exc, torch.cuda.OutOfMemoryError) or "out of memory" in str(exc)
+        text = _first_line(exc)
+        oom = isinstance(exc, torch.cuda.OutOfMemoryError) or "out of memory" in text
         prefix = "out of GPU memory while running" if oom else "raised while running"
         self.emit(
             "model_error",
             model=model,
-            error=f"{prefix} arm {arm.id}: "
-            f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}",
+            error=f"{prefix} arm {arm.id}: {type(exc).__name__}: {text}",
         )
         self.loaded.pop(model, None)
         gc.collect()
@@ -247,8 +247,18 @@ def run_job(job: dict[str, Any], emit: Emitter) -> None:
 
 
 def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else repr(exc)
+    """The exception's first line; user exceptions may fail to print, which must not end the
+    job."""
+    try:
+        text = str(exc).strip()
+    except Exception:
+        text = ""
+    if text:
+        return text.splitlines()[0]
+    try:
+        return repr(exc)
+    except Exception:
+        return f"<unprintable {type(exc).__name__}>"
 
 
 def main(argv: list[str] | None = None, run: Callable[..., None] = run_job) -> int:
