@@ -483,11 +483,11 @@ _register_verify()
 
 def main() -> None:
     try:
-        from auditor.fastcli import run_check_fast
+        from auditor.fastcli import exit_now, run_check_fast
 
         code = run_check_fast(sys.argv[1:])  # `check` without typer's costly parsing
         if code is not None:
-            sys.exit(code)
+            exit_now(code)
         app(prog_name="benchaudit")
     except KeyboardInterrupt:
         typer.echo("error: interrupted", err=True)

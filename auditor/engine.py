@@ -58,6 +58,9 @@ class FileContext:
         return self.analyses[cls]
 
 
+_LIBCST_VISITOR_BASES = frozenset(cst.BatchableCSTVisitor.__mro__)
+
+
 class _Visitor(cst.BatchableCSTVisitor):
     """Lists its visit/leave methods from the class, without evaluating properties (libcst's
     default inspects every attribute, which would run analyses before the traversal)."""
@@ -68,11 +71,18 @@ class _Visitor(cst.BatchableCSTVisitor):
         cls = type(self)
         names = _Visitor._visitor_names.get(cls)
         if names is None:
+            # The classes above libcst's own define the callbacks (scanning `dir(cls)` and
+            # comparing ~2,000 typed stubs costs a one-file run ~8 ms).
             names = tuple(
-                n
-                for n in dir(cls)
-                if n.startswith(("visit_", "leave_"))
-                and getattr(cls, n) is not getattr(cst.BatchableCSTVisitor, n, None)
+                sorted(
+                    {
+                        n
+                        for klass in cls.__mro__
+                        if klass not in _LIBCST_VISITOR_BASES
+                        for n in vars(klass)
+                        if n.startswith(("visit_", "leave_"))
+                    }
+                )
             )
             _Visitor._visitor_names[cls] = names
         return {n: getattr(self, n) for n in names}

@@ -10,6 +10,7 @@ internal error for that file.
 
 from __future__ import annotations
 
+import gc
 import math
 import os
 import stat
@@ -32,6 +33,7 @@ if TYPE_CHECKING:  # imported when a pool is needed: multiprocessing costs a one
 PARALLEL_MIN_FILES = 4
 PARALLEL_MIN_BYTES = 32_000
 MAX_CHUNK = 16
+COLLECT_EVERY = 16  # files checked in-process between garbage collections (collector off)
 
 Progress = Callable[[int, int], None]  # (files done, files in all)
 Item = tuple[Path, str]  # (path to read, path to report)
@@ -175,11 +177,13 @@ def check_many(
     if jobs > 1 and big_enough:
         results += _in_pool(todo, opts, cache, jobs, done, total, progress)
     else:
-        for path, display, _ in todo:
+        for n, (path, display, _) in enumerate(todo, 1):
             results.append(check_one(path, display, opts, cache, consult_cache=False))
             done += 1
             if progress:
                 progress(done, total)
+            if n % COLLECT_EVERY == 0:
+                _collect()
     results.sort(key=lambda r: r.path)
     return CheckReport(results)
 
@@ -204,10 +208,22 @@ def _init_worker(opts: CheckOptions, cache: ResultCache | None) -> None:
 
 def _check_chunk(chunk: list[Item]) -> list[FileResult]:
     assert _worker_opts is not None
-    return [
+    results = [
         check_one(path, display, _worker_opts, _worker_cache, consult_cache=False)
         for path, display in chunk
     ]
+    _collect()
+    return results
+
+
+def _collect() -> None:
+    """The command line turns the cyclic collector off (see `auditor.fastcli`); a long run
+    collects between files instead, so its memory stays flat."""
+    if not gc.isenabled():
+        # The youngest generation only: what the last files allocated and did not free. A
+        # full collection would rescan everything kept alive (parsed sibling modules...) each
+        # time, so a long run would slow down as it goes.
+        gc.collect(0)
 
 
 def _executor(jobs: int, opts: CheckOptions, cache: ResultCache | None) -> ProcessPoolExecutor:
@@ -312,6 +328,8 @@ def check_for_cli(
         )
         cache = ResultCache(default_cache_dir(), fingerprint)
     bar = ProgressBar.for_terminal(len(files))
+    if not gc.isenabled():
+        gc.freeze()  # what is imported stays: later collections skip it
     try:
         return check_many(
             files,

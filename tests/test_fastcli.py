@@ -32,39 +32,56 @@ def run(args: list[str], fast: bool, tmp_path: Path) -> tuple[int, str, str]:
     return res.returncode, res.stdout, res.stderr
 
 
-@pytest.mark.parametrize(
-    "args",
-    [
-        ["check", SEED],
-        ["check", SEED, CLEAN, "--no-source"],
-        ["check", "--no-source", SEED, "--statistics"],  # options between paths
-        ["check", SEED, "-f", "json"],
-        ["check", SEED, "-fjson"],
-        ["check", SEED, "--format=sarif"],
-        ["check", SEED, "--select", "BA1", "--select", "BA201", "--ignore", "BA102"],
-        ["check", SEED, "--extend-select", "ALL", "--exit-zero"],
-        ["check", SEED, "--isolated", "--jobs", "1", "--no-cache"],
-        ["check", SEED, "-j", "2"],
-        ["check", CLEAN],
-        ["check", SEED, "--model", "base=fixtures/models/tiny/base.py"],
-        ["check", SEED, "--", CLEAN],
-        # typer's own answers: the fast path must step aside for all of these
-        ["check"],
-        ["check", SEED, "--format", "yaml"],
-        ["check", SEED, "--bogus"],
-        ["check", SEED, "--jobs", "many"],
-        ["check", SEED, "--select"],
-        ["check", "--help"],
-        ["check", "missing.py"],
-        ["check", SEED, "--model", "no-equals"],
-        ["check", SEED, "--jobs", "-1"],
-    ],
-    ids=lambda a: " ".join(a[1:]).replace(str(FIXTURES), "F")[:60] or "none",
-)
+HANDLED = [
+    ["check", SEED],
+    ["check", SEED, CLEAN, "--no-source"],
+    ["check", "--no-source", SEED, "--statistics"],  # options between paths
+    ["check", SEED, "-f", "json"],
+    ["check", SEED, "-fjson"],
+    ["check", SEED, "--format=sarif"],
+    ["check", SEED, "--select", "BA1", "--select", "BA201", "--ignore", "BA102"],
+    ["check", SEED, "--extend-select", "ALL", "--exit-zero"],
+    ["check", SEED, "--isolated", "--jobs", "1", "--no-cache"],
+    ["check", SEED, "-j", "2"],
+    ["check", CLEAN],
+    ["check", SEED, "--model", "base=fixtures/models/tiny/base.py"],
+    ["check", SEED, "--", CLEAN],
+    ["check", "missing.py"],
+    ["check", SEED, "--model", "no-equals"],
+    ["check", SEED, "--jobs", "-1"],
+]
+# typer's own answers: the fast path must step aside for all of these
+DECLINED = [
+    ["check"],
+    ["check", SEED, "--format", "yaml"],
+    ["check", SEED, "--bogus"],
+    ["check", SEED, "--jobs", "many"],
+    ["check", SEED, "--select"],
+    ["check", "--help"],
+    ["check", SEED, "--no-statistics"],  # not declared: typer says so
+]
+
+
+def ids(args: list[str]) -> str:
+    return " ".join(args[1:]).replace(str(FIXTURES), "F")[:60] or "none"
+
+
+@pytest.mark.parametrize("args", HANDLED + DECLINED, ids=ids)
 def test_fast_and_typer_paths_agree(args: list[str], tmp_path: Path) -> None:
     fast = run(args, True, tmp_path)
     slow = run(args, False, tmp_path)
     assert fast == slow
+
+
+@pytest.mark.parametrize("args", HANDLED, ids=ids)
+def test_the_fast_path_takes_plain_command_lines(args: list[str]) -> None:
+    parse(cli.check, args[1:])  # no _Decline
+
+
+@pytest.mark.parametrize("args", DECLINED, ids=ids)
+def test_the_fast_path_steps_aside(args: list[str]) -> None:
+    with pytest.raises(_Decline):
+        parse(cli.check, args[1:])
 
 
 def test_parse_gives_typer_defaults_and_values() -> None:

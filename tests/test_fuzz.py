@@ -28,6 +28,8 @@ from auditor.engine import CheckOptions, check_source
 from auditor.parallel import check_one
 from auditor.registry import select_rules
 
+# hypothesmith compiles what it generates: its SyntaxWarnings are about the generated code
+pytestmark = pytest.mark.filterwarnings("ignore::SyntaxWarning")
 EXAMPLES = int(os.environ.get("BENCHAUDIT_FUZZ_EXAMPLES", "0"))
 FUZZ = settings(
     max_examples=EXAMPLES or 40,
