@@ -141,7 +141,10 @@ def _parses(source: str) -> bool:
 def fix_file(
     path: Path, display: str, opts: CheckOptions, *, unsafe: bool = False, write: bool = True
 ) -> FileFix:
-    """Fix one file on disk; write it atomically (keeping its mode) unless `write` is False."""
+    """Fix one file on disk; write it atomically (keeping its mode) unless `write` is False.
+    A failed write keeps the original and becomes an error for this file, not for the run."""
+    if path.suffix == ".ipynb":
+        return FileFix(display, "", "")  # notebooks are checked, never rewritten
     try:
         source = read_source(path)
     except (OSError, UnicodeDecodeError, SyntaxError, LookupError) as exc:
@@ -162,5 +165,10 @@ def fix_file(
             text = text.replace("\r\n", "\n").replace("\n", "\r\n")
         if raw.startswith(b"\xef\xbb\xbf"):
             text = "\ufeff" + text
-        write_atomic(path, text)
+        try:
+            write_atomic(path, text)
+        except OSError as exc:
+            result.error = FileError(
+                display, "read-error", f"cannot write fixes: {exc.strerror or exc}"
+            )
     return result
