@@ -245,3 +245,8 @@ def int_value(node: cst.BaseExpression | None) -> int | None:
 
 def code(node: cst.CSTNode) -> str:
     return cst.Module(body=[]).code_for_node(node)
+
+
+def short(text: str, width: int = 40) -> str:
+    """`text` cut to `width` characters for a message, with an ellipsis when cut."""
+    return text if len(text) <= width else text[: width - 3] + "..."

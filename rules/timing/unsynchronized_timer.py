@@ -95,8 +95,8 @@ class UnsynchronizedTimer(FactsRule):
             end = region.end_node
             self.report(
                 end,
-                timer=_short(N.code(end.func)) if isinstance(end, cst.Call) else region.timer,
-                work=_short(N.code(verdict.work.node.func)) + "(...)",
+                timer=N.short(N.code(end.func)) if isinstance(end, cst.Call) else region.timer,
+                work=N.short(N.code(verdict.work.node.func)) + "(...)",
                 fix=self._fix(end),
                 related=[
                     (region.start_node, "the timed region starts here"),
@@ -136,7 +136,3 @@ class UnsynchronizedTimer(FactsRule):
             return None
         edits = tuple(Edit(Span(line, 1, line, 1), text) for line, text in inserts)
         return Fix(title=self.META.fix_title, applicability=Applicability.SAFE, edits=edits)
-
-
-def _short(text: str) -> str:
-    return text if len(text) <= 40 else text[:37] + "..."

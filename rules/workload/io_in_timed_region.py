@@ -61,11 +61,7 @@ class IoInTimedRegion(FactsRule):
         for hit in io_in_regions(self.facts, self.regions):
             self.report(
                 hit.call.node,
-                call=_short(N.code(hit.call.node.func)) + "(...)",
+                call=N.short(N.code(hit.call.node.func)) + "(...)",
                 what=hit.what,
                 related=[(hit.region.start_node, "the timed region starts here")],
             )
-
-
-def _short(text: str) -> str:
-    return text if len(text) <= 40 else text[:37] + "..."
