@@ -104,14 +104,15 @@ def test_misbehaving_models_cost_only_themselves(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_a_model_that_closes_stdout_and_stderr(tmp_path: Path) -> None:
     """The protocol runs on its own pipe, so closing the standard streams breaks nothing the
-    supervisor relies on. (A model loaded after it in the same worker that prints would fail
-    with EBADF: the worker does not restore fds 1 and 2.)"""
-    closer = "import os\nos.close(1)\nos.close(2)\n" + GOOD
+    supervisor relies on, and a model loaded after it in the same worker can still print."""
+    closer = "import os, sys\nos.close(1)\nos.close(2)\nsys.stdout.close()\n" + GOOD
+    printer = "print('loading printer')\nimport sys\nprint('to stderr', file=sys.stderr)\n" + GOOD
     out = runner.run_supervised(
-        _job(_write(tmp_path, {"good": GOOD, "closer": closer, "good2": GOOD})), timeout=30.0
+        _job(_write(tmp_path, {"good": GOOD, "closer": closer, "printer": printer})),
+        timeout=30.0,
     )
-    assert out.fatal is None and out.errors == {}
-    for name in ("good", "closer", "good2"):
+    assert out.fatal is None and out.errors == {}, out.errors
+    for name in ("good", "closer", "printer"):
         assert len(out.arms[f"{name}:canonical"]["samples"]) >= 3
 
 

@@ -198,6 +198,7 @@ def run_job(job: dict[str, Any], emit: Emitter) -> None:
     job["steps"] = {}
     for entry in job["models"]:
         name = entry["name"]
+        _restore_standard_streams()
         emit("load_start", model=name)
         try:
             model = model_modules.load(name, entry["path"], device)
@@ -244,6 +245,22 @@ def run_job(job: dict[str, Any], emit: Emitter) -> None:
         },
     )
     emit("done")
+
+
+def _restore_standard_streams() -> None:
+    """A model module may close fds 1 and 2 (or `sys.stdout`); the next module's prints must
+    not fail for it. Closed ones are pointed at the null device."""
+    for fd, name in ((1, "stdout"), (2, "stderr")):
+        try:
+            os.fstat(fd)
+        except OSError:
+            null = os.open(os.devnull, os.O_WRONLY)
+            if null != fd:
+                os.dup2(null, fd)
+                os.close(null)
+        stream = getattr(sys, name)
+        if stream is None or stream.closed:
+            setattr(sys, name, open(fd, "w", closefd=False))
 
 
 def _first_line(exc: BaseException) -> str:
