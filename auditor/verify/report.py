@@ -16,6 +16,7 @@ from typing import Any
 
 import auditor
 from auditor.core import FileError, Finding
+from auditor.reporters.common import fmt_seconds, fmt_x
 from auditor.verify.assess import Assessment, Comparison, ModelResult
 from auditor.verify.probes import Effect, Impact
 
@@ -146,25 +147,6 @@ def validate(payload: dict[str, Any]) -> None:
 # -- text -------------------------------------------------------------------------------------
 
 
-def _s(x: float | None) -> str:
-    if x is None:
-        return "n/a"
-    if x >= 1.0:
-        return f"{x:.3f} s"
-    if x >= 1e-3:
-        return f"{x * 1e3:.1f} ms"
-    return f"{x * 1e6:.0f} us"
-
-
-def _x(x: float | None, ci: Sequence[float | None] | None = None) -> str:
-    if x is None:
-        return "n/a"
-    text = f"{x:.2f}x"
-    if ci and ci[0] is not None and ci[1] is not None:
-        text += f" [{ci[0]:.2f}, {ci[1]:.2f}]"
-    return text
-
-
 def _environment_line(env: dict[str, Any]) -> str:
     parts = [f"{env.get('device')} ({env.get('device_name')})"]
     if env.get("driver"):
@@ -213,9 +195,10 @@ def render_text(payload: dict[str, Any], script: str) -> str:
             continue
         out.append(
             f"  {m['name']:<10} {m['steps']} steps ({m['steps_source']}, {m['dtype']})  "
-            f"{_s(m['per_sample_median_s'])} [{_s(m['ci_low_s'])}, {_s(m['ci_high_s'])}]  "
-            f"IQR {_s(m['iqr_s'])}  n={len(m['samples'])}  cold first call "
-            f"{_s(m['cold_first_call_s'])}/sample"
+            f"{fmt_seconds(m['per_sample_median_s'])} "
+            f"[{fmt_seconds(m['ci_low_s'])}, {fmt_seconds(m['ci_high_s'])}]  "
+            f"IQR {fmt_seconds(m['iqr_s'])}  n={len(m['samples'])}  cold first call "
+            f"{fmt_seconds(m['cold_first_call_s'])}/sample"
         )
 
     if payload["comparisons"]:
@@ -225,9 +208,9 @@ def render_text(payload: dict[str, Any], script: str) -> str:
             first = c["script_first_pass_speedup"]
             out.append(
                 f"  {c['candidate']} vs {c['baseline']}: script's method "
-                f"{_x(c['script_speedup'], c['script_ci'])}"
+                f"{fmt_x(c['script_speedup'], c['script_ci'])}"
                 + (f" (one pass as the script reads it: {first:.2f}x)" if first else "")
-                + f"; canonical {_x(c['canonical_speedup'], c['canonical_ci'])}"
+                + f"; canonical {fmt_x(c['canonical_speedup'], c['canonical_ci'])}"
             )
             lo, hi = c["discrepancy_ci_pct"] or (None, None)
             interval = f" [{lo:+.1f}%, {hi:+.1f}%]" if lo is not None and hi is not None else ""
@@ -240,10 +223,10 @@ def render_text(payload: dict[str, Any], script: str) -> str:
             out.append(f"  {i['code']} [{i['name']}] line {i['line']}: {i['probe']}")
             if i["ratio"] is not None:
                 out.append(
-                    f"      absolute: baseline per-sample {_s(i['script_value_s'])} vs "
-                    f"{_s(i['canonical_value_s'])} = {_x(i['ratio'], i['ratio_ci'])}"
+                    f"      absolute: baseline per-sample {fmt_seconds(i['script_value_s'])} vs "
+                    f"{fmt_seconds(i['canonical_value_s'])} = {fmt_x(i['ratio'], i['ratio_ci'])}"
                     + (
-                        f"; {i['candidate']} {_x(i['candidate_ratio'], i['candidate_ratio_ci'])}"
+                        f"; {i['candidate']} {fmt_x(i['candidate_ratio'], i['candidate_ratio_ci'])}"
                         if i["candidate_ratio"] is not None
                         else ""
                     )
@@ -251,7 +234,7 @@ def render_text(payload: dict[str, Any], script: str) -> str:
             if i["speedup_effect"] is not None:
                 out.append(
                     f"      ratio: {i['candidate']}'s speedup under the flaw / canonical = "
-                    f"{_x(i['speedup_effect'], i['speedup_effect_ci'])}"
+                    f"{fmt_x(i['speedup_effect'], i['speedup_effect_ci'])}"
                 )
             out.append(f"      moves: {i['moves']}; verdict: {i['verdict']}")
             out.append(f"      {i['explanation']}")
