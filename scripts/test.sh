@@ -6,11 +6,16 @@ cd "$(dirname "$0")/.."
 python3 -m venv .venv
 . .venv/bin/activate
 python -m pip install -q --upgrade pip
-# The CPU build of torch (an unpinned `torch` would pull a multi-GB CUDA build).
-python -m pip install -q torch==2.13.0
+# torch is pinned so that every machine tests one version. Which build the pin resolves to is
+# the index's choice: from PyPI on Linux x86-64 it is the CUDA build (several GB, with its CUDA
+# libraries). TORCH_INDEX_URL takes it from another index instead, e.g. the CPU-only build:
+#   TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu bash scripts/test.sh
+if [ -n "${TORCH_INDEX_URL:-}" ]; then
+  python -m pip install -q --index-url "$TORCH_INDEX_URL" torch==2.13.0
+else
+  python -m pip install -q torch==2.13.0
+fi
 python -m pip install -q -e ".[runtime,test]"
-# A headless browser for the HTML report test (skipped without one); never fails the run.
-command -v chromium >/dev/null 2>&1 || (apt-get install -y -q chromium >/dev/null 2>&1 || true)
 ruff check .
 ruff format --check .
 mypy

@@ -186,7 +186,18 @@ def _resolve_steps(model: model_modules.LoadedModel, override: int | None) -> tu
     return model_modules.DEFAULT_STEPS, "default"
 
 
-def run_job(job: dict[str, Any], emit: Emitter) -> None:
+def run_job(
+    job: dict[str, Any],
+    emit: Emitter,
+    *,
+    clock: Clock | None = None,
+    load: Callable[[str, str, str], model_modules.LoadedModel] = model_modules.load,
+) -> None:
+    """Load every model, measure every arm, emit the events (see the module's docstring).
+
+    `clock` and `load` default to the real ones; tests pass a fake clock and models whose calls
+    cost scripted (fake) seconds, so what is measured is exact on any machine.
+    """
     device = resolve_device(job["device"])
     if device == "cpu":
         torch.set_num_threads(job.get("threads") or 1)
@@ -201,7 +212,7 @@ def run_job(job: dict[str, Any], emit: Emitter) -> None:
         _restore_standard_streams()
         emit("load_start", model=name)
         try:
-            model = model_modules.load(name, entry["path"], device)
+            model = load(name, entry["path"], device)
         except BaseException as exc:  # SystemExit from user code, too
             if isinstance(exc, KeyboardInterrupt):
                 raise
@@ -226,9 +237,10 @@ def run_job(job: dict[str, Any], emit: Emitter) -> None:
         )
 
     arms = [_arm(a, loaded[a["model"]], job) for a in job["arms"] if a["model"] in loaded]
-    clock = Clock()
-    if device.startswith("cuda"):
-        clock = Clock(sync=torch.cuda.synchronize, device_timer=CudaEventTimer())
+    if clock is None:
+        clock = Clock()
+        if device.startswith("cuda"):
+            clock = Clock(sync=torch.cuda.synchronize, device_timer=CudaEventTimer())
     budget = Budget(job["budget_s"], job["min_samples"], job["max_samples"])
     results = measure(arms, clock, budget, Hooks(emit, loaded))
     emit(

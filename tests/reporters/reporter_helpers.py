@@ -17,7 +17,8 @@ from fixture_expectations import ROOT
 from auditor.resources import load_schema
 
 GOLDEN = ROOT / "tests" / "golden"
-SARIF_SCHEMA = ROOT.parent / "shared" / "interop" / "sarif-schema-2.1.0.json"
+#: The official OASIS SARIF 2.1.0 schema, vendored (see tests/data/NOTICE).
+SARIF_SCHEMA = ROOT / "tests" / "data" / "sarif-schema-2.1.0.json"
 SEED_SCRIPT = "fixtures/seed/test.py"
 MODELS = {
     "base": "fixtures/models/tiny/base.py",

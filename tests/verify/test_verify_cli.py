@@ -16,7 +16,7 @@ from verify_helpers import ROOT, SEED, TINY, runtime, seed_findings
 
 from auditor.core import CheckReport, FileResult
 from auditor.verify import cli as verify_cli
-from auditor.verify import report
+from auditor.verify import probes, report
 
 app = typer.Typer()
 app.command("verify")(verify_cli.verify)
@@ -96,49 +96,62 @@ def static(monkeypatch: pytest.MonkeyPatch) -> str:
 @runtime
 @pytest.mark.slow
 def test_tiny_fixtures_on_cpu_end_to_end(tmp_path: Path, static: str) -> None:
+    """The whole path on real models and the real clock: the report's shape only.
+
+    Verdicts, `moves` and speedups computed from real timings on a shared machine can go either
+    way; they are asserted on programmed timings in test_assess.py.
+    """
     out = tmp_path / "report.json"
-    result = _invoke(str(SEED), *_models(), "--device", "cpu", "--format", "json", "-o", str(out))
+    result = _invoke(
+        str(SEED),
+        *_models(),
+        "--device",
+        "cpu",
+        "--budget",
+        "0",
+        "--min-samples",
+        "2",
+        "--format",
+        "json",
+        "-o",
+        str(out),
+    )
     assert result.exit_code == 1, result.output  # findings present
     payload = json.loads(out.read_text())
     jsonschema.validate(payload, report.report_schema())
 
-    assert payload["environment"]["device"] == "cpu"
-    assert payload["environment"]["threads"] == 1
+    env = payload["environment"]
+    assert (env["device"], env["threads"], env["timer"]) == ("cpu", 1, "host-clock")
+    assert (env["batch_size"], env["prompts"], env["min_samples"]) == (3, 6, 2)
     assert any("no CUDA device" in n for n in payload["notes"])
+    assert not any("probe arms failed" in n for n in payload["notes"])
+
     models = {m["name"]: m for m in payload["models"]}
+    assert list(models) == ["base", "speedup", "gt"]
     assert all(m["error"] is None for m in models.values())
-    assert models["base"]["steps"] == 20 and models["speedup"]["steps"] == 10
-    assert models["base"]["steps_source"] == "declared"
+    assert [(m["steps"], m["steps_source"]) for m in models.values()] == [
+        (20, "declared"),
+        (10, "declared"),
+        (20, "declared"),
+    ]
     for m in models.values():
-        assert m["ci_low_s"] <= m["per_sample_median_s"] <= m["ci_high_s"]
-        assert m["cold_first_call_s"] is not None
+        assert len(m["samples"]) == 2  # a zero budget: the minimum count, whatever the clock
+        for key in ("per_sample_median_s", "ci_low_s", "ci_high_s", "cold_first_call_s"):
+            assert isinstance(m[key], float) and m[key] > 0, key
 
-    comparisons = {c["candidate"]: c for c in payload["comparisons"]}
-    fast = comparisons["speedup"]
-    # half the steps: the canonical harness sees a speedup; the script's forced 50 steps hide it
-    # (point estimates and "not refuted" only: a shared 2-core CI box can widen any interval)
-    assert fast["canonical_speedup"] > 1.3
-    assert fast["script_speedup"] < fast["canonical_speedup"]
-    assert fast["verdict"] != "not-material"
-
-    impacts = {i["name"]: i for i in payload["impacts"]}
-    assert {
-        "per-prompt-loop",
-        "inconsistent-step-source",
-        "weak-warmup",
-        "ratio-unit-mixing",
-    } <= set(impacts)
-    per_prompt = impacts["per-prompt-loop"]
-    assert per_prompt["script_value_s"] > per_prompt["canonical_value_s"]
-    assert per_prompt["moves"] in ("absolute", "both")
-    steps = impacts["inconsistent-step-source"]
-    assert steps["ratio"] > 1.5 and steps["speedup_effect"] < 0.8
-    assert steps["verdict"] != "not-material"
-    units = impacts["ratio-unit-mixing"]
-    assert units["moves"] == "ratio" and units["verdict"] == "confirmed"
-    if "unsynchronized-timer" in impacts:  # nothing is asynchronous on a CPU
-        assert impacts["unsynchronized-timer"]["speedup_effect_verdict"] != "confirmed"
+    assert [(c["candidate"], c["baseline"]) for c in payload["comparisons"]] == [
+        ("speedup", "base"),
+        ("gt", "base"),
+    ]
+    probed = [(f["name"], f["line"]) for f in payload["findings"] if f["name"] in probes.PROBES]
+    assert len(probed) >= 4  # the seed's per-prompt loop, steps, warm-up and unit mix
+    priced = [(i["name"], i["line"], i["candidate"]) for i in payload["impacts"]]
+    assert sorted(priced) == sorted((name, line, "speedup") for name, line in probed)
+    for impact in payload["impacts"]:
+        assert impact["script_value_s"] > 0 and impact["canonical_value_s"] > 0
+        assert impact["speedup_effect"] is not None  # every probe ran on the candidate, too
+        assert (impact["ratio"] is None) == (impact["name"] == "ratio-unit-mixing")
 
     text = report.render_text(payload, "fixtures/seed/test.py")
     assert "speedup vs base: script's method" in text
-    assert "moves: ratio; verdict: confirmed" in text  # the unit-mixing factor of 1/6
+    assert text.count("      moves: ") == len(payload["impacts"])
