@@ -7,7 +7,6 @@ reporters.
 from __future__ import annotations
 
 import sys
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
@@ -16,6 +15,7 @@ import typer
 from auditor import __version__
 
 if TYPE_CHECKING:
+    from auditor.api import PreparedRun
     from auditor.core import CheckReport
     from auditor.review import Changes
 
@@ -30,18 +30,8 @@ app = typer.Typer(
 )
 
 
-class CheckFormat(StrEnum):
-    text = "text"
-    json = "json"
-    sarif = "sarif"
-    markdown = "markdown"
-    github = "github"
-    html = "html"
-
-
-class ListFormat(StrEnum):
-    text = "text"
-    json = "json"
+CHECK_FORMATS = ("text", "json", "sarif", "markdown", "github", "html")
+LIST_FORMATS = ("text", "json")
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
@@ -80,44 +70,104 @@ def root(
     """Find and price methodology flaws in GPU inference benchmark scripts."""
 
 
+#: One meaning per flag across subcommands: old spellings that now mean something else here.
+RENAMED = {
+    ("check", "--diff"): "--changed-since REV (changed lines since a git revision; `benchaudit fix "
+    "--diff` previews fixes)",
+}
+
+
+def renamed(command: str, flag: str) -> NoReturn:
+    fail(f"`{command} {flag}` was renamed: use {RENAMED[(command, flag)]}")
+
+
+def check_format(value: str, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        fail(f"--format must be one of {', '.join(allowed)}; got `{value}`")
+    return value
+
+
 @app.command()
 def check(
-    paths: Annotated[list[Path], typer.Argument(help="Files or directories to check.")],
+    paths: Annotated[
+        list[Path],
+        typer.Argument(
+            metavar="PATH...", help="Files or directories to check; - reads standard input."
+        ),
+    ],
     select: Annotated[
         list[str] | None,
-        typer.Option("--select", help="Rules to run (code, prefix such as BA1, name, or ALL)."),
+        typer.Option(
+            "--select",
+            metavar="RULES",
+            help="Rules to run, comma-separated or repeated (code, prefix such as BA1, name, "
+            "or ALL).",
+        ),
     ] = None,
-    ignore: Annotated[list[str] | None, typer.Option("--ignore", help="Rules to skip.")] = None,
+    ignore: Annotated[
+        list[str] | None,
+        typer.Option("--ignore", metavar="RULES", help="Rules to skip (comma-separated)."),
+    ] = None,
     extend_select: Annotated[
         list[str] | None,
-        typer.Option("--extend-select", help="Rules to run in addition to the selection."),
+        typer.Option(
+            "--extend-select",
+            metavar="RULES",
+            help="Rules to run in addition to the selection (comma-separated).",
+        ),
     ] = None,
     output_format: Annotated[
-        CheckFormat, typer.Option("--format", "-f", help="Output format.")
-    ] = CheckFormat.text,
+        str,
+        typer.Option(
+            "--format", "-f", metavar="FORMAT", help="text, json, sarif, markdown, github or html."
+        ),
+    ] = "text",
     output: Annotated[
         Path | None,
         typer.Option(
-            "--output", "-o", help="Write the report to this file (atomically) instead of stdout."
+            "--output",
+            "-o",
+            metavar="FILE",
+            help="Write the report to this file (atomically) instead of stdout.",
         ),
     ] = None,
     model: Annotated[
         list[str] | None,
         typer.Option(
             "--model",
-            help="NAME=PATH of a model module the script loads; its declared "
-            "`num_inference_steps` is read (never run) for step-source messages.",
+            metavar="NAME=PATH",
+            help="A model module the script loads; its declared `num_inference_steps` is read "
+            "(never run) for step-source messages. The file must exist.",
         ),
     ] = None,
     config: Annotated[
         Path | None,
         typer.Option(
-            "--config", help="pyproject.toml (or a TOML file of the [tool.benchaudit] table)."
+            "--config",
+            metavar="FILE",
+            help="One configuration for every file: pyproject.toml or a TOML file of the "
+            "[tool.benchaudit] table (default: the nearest pyproject.toml above each file).",
         ),
     ] = None,
     isolated: Annotated[
         bool, typer.Option("--isolated", help="Ignore configuration files.")
     ] = False,
+    force_exclude: Annotated[
+        bool | None,
+        typer.Option(
+            "--force-exclude/--no-force-exclude",
+            help="Apply `exclude` to files named on the command line too (the pre-commit hook "
+            "does). Default: the configuration's force-exclude, else off.",
+        ),
+    ] = None,
+    stdin_filename: Annotated[
+        str | None,
+        typer.Option(
+            "--stdin-filename",
+            metavar="PATH",
+            help="With -, the file name to report and to find the configuration from.",
+        ),
+    ] = None,
     statistics: Annotated[
         bool, typer.Option("--statistics", help="Print counts per rule.")
     ] = False,
@@ -130,28 +180,40 @@ def check(
             "--no-source", help="Text format: omit the source line and help under each finding."
         ),
     ] = False,
-    diff: Annotated[
+    changed_since: Annotated[
         str | None,
         typer.Option(
-            "--diff",
+            "--changed-since",
             metavar="REV",
             help="Report only findings on lines added or changed since git revision REV.",
         ),
     ] = None,
+    old_diff: Annotated[
+        str | None, typer.Option("--diff", hidden=True, help="Renamed --changed-since.")
+    ] = None,
     baseline: Annotated[
         Path | None,
-        typer.Option("--baseline", help="Report only findings not recorded in this baseline file."),
+        typer.Option(
+            "--baseline",
+            metavar="FILE",
+            help="Report only findings not recorded in this baseline file.",
+        ),
     ] = None,
     write_baseline: Annotated[
         Path | None,
         typer.Option(
-            "--write-baseline", help="Record the current findings as a baseline file and exit."
+            "--write-baseline",
+            metavar="FILE",
+            help="Record the current findings as a baseline file and exit.",
         ),
     ] = None,
     jobs: Annotated[
         int,
         typer.Option(
-            "--jobs", "-j", help="Processes to check files with (0: one per core; 1: no workers)."
+            "--jobs",
+            "-j",
+            metavar="N",
+            help="Processes to check files with (0: one per core; 1: no workers).",
         ),
     ] = 0,
     no_cache: Annotated[
@@ -174,59 +236,54 @@ def check(
     ] = False,
 ) -> None:
     """Check benchmark scripts for methodology flaws (static: never imports or runs them)."""
-    from auditor.config import Config, ConfigError, load_config
-    from auditor.discovery import PathError, discover
-    from auditor.engine import CheckOptions
-    from auditor.parallel import check_for_cli
-    from auditor.registry import UnknownRuleError, select_rules
+    from auditor.api import RunRequest, SetupError, prepare
 
-    try:
-        cfg = Config() if isolated else load_config(config)
-    except ConfigError as exc:
-        fail(str(exc))
-    try:
-        rules = select_rules(
-            select=select if select else cfg.select,
-            ignore=[*cfg.ignore, *(ignore or [])],
-            extend_select=[*cfg.extend_select, *(extend_select or [])],
-        )
-    except UnknownRuleError as exc:
-        fail(str(exc))
-    models = {**cfg.models, **parse_models(model)}
-    try:
-        files = list(discover(paths, exclude=cfg.exclude))
-    except PathError as exc:
-        fail(str(exc))
-    opts = CheckOptions(
-        tuple(rules),
-        options=cfg.rule_options,
-        model_paths=models,
-        extra_ignores={disp: cfg.ignores_for(disp) for _, disp in files if cfg.per_file_ignores},
+    if old_diff is not None:
+        renamed("check", "--diff")
+    fmt = check_format(output_format, CHECK_FORMATS)
+    if jobs < 0:
+        fail(f"--jobs must be 0 (one per core) or more, got {jobs}")
+    if stdin_filename is not None and not any(str(p) == "-" for p in paths):
+        fail("--stdin-filename needs - among the paths (the source read from standard input)")
+    request = RunRequest(
+        paths=tuple(paths),
+        select=select,
+        ignore=ignore or (),
+        extend_select=extend_select or (),
+        models=parse_models(model),
+        config=config,
+        isolated=isolated,
+        force_exclude=force_exclude,
+        stdin_filename=stdin_filename,
     )
+    try:
+        run = prepare(request)
+    except SetupError as exc:
+        fail(str(exc))
     changes = None
-    if diff is not None:
+    if changed_since is not None:
         from auditor.review import ReviewError, changed_lines
 
         try:
-            changes = changed_lines({disp: path for path, disp in files}, diff)
+            changes = changed_lines({disp: path for path, disp in run.files}, changed_since)
         except ReviewError as exc:
             fail(str(exc))
-        files = [(path, disp) for path, disp in files if changes.changed(disp)]
-    if jobs < 0:
-        fail(f"--jobs must be 0 (one per core) or more, got {jobs}")
+        run = run.only(changes.changed)
     if fix or unsafe_fixes:
-        run_fixes(files, opts, unsafe=unsafe_fixes, show_diff=False)
-    report = check_for_cli(files, opts, jobs=jobs, use_cache=not no_cache)
+        if run.stdin is not None:
+            fail("--fix writes files: standard input cannot be fixed")
+        run_fixes(run, unsafe=unsafe_fixes, show_diff=False)
+    report = run.check(jobs=jobs, use_cache=not no_cache, progress=True)
     if changes is not None or baseline is not None or write_baseline is not None:
         report = review_filter(report, changes, baseline, write_baseline)
 
-    if output_format is not CheckFormat.text:
+    if fmt != "text":
         from auditor.reporters.json_report import build_check_payload, validate_report
         from auditor.review import render_payload
 
-        payload = build_check_payload(report, [r.META for r in rules])
+        payload = build_check_payload(report, [r.META for r in run.rules])
         validate_report(payload)
-        text = render_payload(payload, str(output_format))
+        text = render_payload(payload, fmt)
     else:
         from auditor.reporters.text import render_check, use_color
 
@@ -239,23 +296,20 @@ def check(
         raise typer.Exit(1)
 
 
-def run_fixes(
-    files: list[tuple[Path, str]], opts: object, *, unsafe: bool, show_diff: bool
-) -> tuple[int, int]:
+def run_fixes(run: PreparedRun, *, unsafe: bool, show_diff: bool) -> tuple[int, int]:
     """Fix the files (or print the diffs), say what was fixed on stderr; (fixes, errors)."""
     from collections import Counter
 
-    from auditor.engine import CheckOptions
-    from auditor.fix import fix_file
-
-    assert isinstance(opts, CheckOptions)
     codes: Counter[str] = Counter()
     changed = errors = 0
-    for path, display in files:
-        result = fix_file(path, display, opts, unsafe=unsafe, write=not show_diff)
+    notebooks = 0
+    results = run.fix(unsafe=unsafe, write=not show_diff)
+    for result in results:
         if result.error is not None:
             errors += 1
-            typer.echo(f"{display}: {result.error.message}", err=True)
+            typer.echo(f"{result.path}: {result.error.message}", err=True)
+        if result.notebook:
+            notebooks += 1
         if result.changed and result.error is None:
             changed += 1
             codes.update(f.code for f in result.applied)
@@ -267,15 +321,23 @@ def run_fixes(
     typer.echo(
         f"{verb} {total} finding(s)"
         + (f" ({detail})" if detail else "")
-        + f" in {changed} of {len(files)} file(s).",
+        + f" in {changed} of {len(results)} file(s).",
         err=True,
     )
+    if notebooks:
+        typer.echo(
+            f"{notebooks} notebook(s) not fixed: notebooks are checked, never rewritten "
+            "(apply their fixes by hand)",
+            err=True,
+        )
     return total, errors
 
 
 @app.command("fix")
 def fix_command(
-    paths: Annotated[list[Path], typer.Argument(help="Files or directories to fix.")],
+    paths: Annotated[
+        list[Path], typer.Argument(metavar="PATH...", help="Files or directories to fix.")
+    ],
     unsafe_fixes: Annotated[
         bool, typer.Option("--unsafe-fixes", help="Also apply fixes that change the meaning.")
     ] = False,
@@ -283,42 +345,53 @@ def fix_command(
         bool, typer.Option("--diff", help="Print a unified diff of the fixes; write nothing.")
     ] = False,
     select: Annotated[
-        list[str] | None, typer.Option("--select", help="Rules whose fixes to apply.")
+        list[str] | None,
+        typer.Option("--select", metavar="RULES", help="Rules whose fixes to apply."),
     ] = None,
-    ignore: Annotated[list[str] | None, typer.Option("--ignore", help="Rules to skip.")] = None,
+    ignore: Annotated[
+        list[str] | None, typer.Option("--ignore", metavar="RULES", help="Rules to skip.")
+    ] = None,
     config: Annotated[
-        Path | None, typer.Option("--config", help="pyproject.toml with [tool.benchaudit].")
+        Path | None,
+        typer.Option(
+            "--config",
+            metavar="FILE",
+            help="One configuration for every file (default: the nearest pyproject.toml above "
+            "each file).",
+        ),
     ] = None,
     isolated: Annotated[
         bool, typer.Option("--isolated", help="Ignore configuration files.")
     ] = False,
+    force_exclude: Annotated[
+        bool | None,
+        typer.Option(
+            "--force-exclude/--no-force-exclude",
+            help="Apply `exclude` to files named on the command line too.",
+        ),
+    ] = None,
 ) -> None:
     """Apply the safe fixes of findings (libcst rewrites that keep formatting and comments).
 
     Exit codes: 0 done (or, with --diff, nothing to fix), 1 with --diff when there are fixes to
     apply, 2 usage or read errors."""
-    from auditor.config import Config, ConfigError, load_config
-    from auditor.discovery import PathError, discover
-    from auditor.engine import CheckOptions
-    from auditor.registry import UnknownRuleError, select_rules
+    from auditor.api import RunRequest, SetupError, prepare
 
-    try:
-        cfg = Config() if isolated else load_config(config)
-        rules = select_rules(
-            select=select if select else cfg.select,
-            ignore=[*cfg.ignore, *(ignore or [])],
-            extend_select=cfg.extend_select,
-        )
-        files = list(discover(paths, exclude=cfg.exclude))
-    except (ConfigError, UnknownRuleError, PathError) as exc:
-        fail(str(exc))
-    opts = CheckOptions(
-        tuple(rules),
-        options=cfg.rule_options,
-        model_paths=cfg.models,
-        extra_ignores={disp: cfg.ignores_for(disp) for _, disp in files if cfg.per_file_ignores},
+    if any(str(p) == "-" for p in paths):
+        fail("fix writes files: standard input cannot be fixed (use `check -`)")
+    request = RunRequest(
+        paths=tuple(paths),
+        select=select,
+        ignore=ignore or (),
+        config=config,
+        isolated=isolated,
+        force_exclude=force_exclude,
     )
-    total, errors = run_fixes(files, opts, unsafe=unsafe_fixes, show_diff=show_diff)
+    try:
+        run = prepare(request)
+    except SetupError as exc:
+        fail(str(exc))
+    total, errors = run_fixes(run, unsafe=unsafe_fixes, show_diff=show_diff)
     if errors:
         raise typer.Exit(2)
     if show_diff and total:
@@ -376,12 +449,18 @@ def report_command(
         Path, typer.Argument(metavar="REPORT.json", help="A saved `--format json` report.")
     ],
     output_format: Annotated[
-        CheckFormat, typer.Option("--format", "-f", help="Output format.")
-    ] = CheckFormat.text,
+        str,
+        typer.Option(
+            "--format", "-f", metavar="FORMAT", help="text, json, sarif, markdown, github or html."
+        ),
+    ] = "text",
     output: Annotated[
         Path | None,
         typer.Option(
-            "--output", "-o", help="Write the report to this file (atomically) instead of stdout."
+            "--output",
+            "-o",
+            metavar="FILE",
+            help="Write the report to this file (atomically) instead of stdout.",
         ),
     ] = None,
     chart: Annotated[
@@ -404,6 +483,7 @@ def report_command(
     from auditor.reporters.json_report import validate_report
     from auditor.review import render_payload
 
+    fmt = check_format(output_format, CHECK_FORMATS)
     try:
         payload = json.loads(report_file.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -417,7 +497,7 @@ def report_command(
     except jsonschema.ValidationError as exc:
         where = "/".join(str(p) for p in exc.absolute_path) or "the top level"
         fail(f"{report_file} is not a benchaudit report ({where}: {exc.message[:200]})")
-    emit(render_payload(payload, str(output_format)), output)
+    emit(render_payload(payload, fmt), output)
     if chart is not None:
         write_chart(payload, chart)
     if (payload["findings"] or payload["errors"]) and not exit_zero:
@@ -437,14 +517,17 @@ def write_chart(payload: dict[str, object], path: Path) -> None:
 
 @app.command("rules")
 def list_rules(
-    output_format: Annotated[ListFormat, typer.Option("--format", "-f")] = ListFormat.text,
+    output_format: Annotated[
+        str, typer.Option("--format", "-f", metavar="FORMAT", help="text or json.")
+    ] = "text",
 ) -> None:
     """List the rules."""
     from auditor.registry import all_rules
     from auditor.reporters.json_report import rule_entry
 
+    fmt = check_format(output_format, LIST_FORMATS)
     metas = [r.META for r in all_rules()]
-    if output_format is ListFormat.json:
+    if fmt == "json":
         import json
 
         typer.echo(json.dumps([rule_entry(m) for m in metas], indent=2))
@@ -485,7 +568,7 @@ def main() -> None:
     try:
         from auditor.fastcli import exit_now, run_check_fast
 
-        code = run_check_fast(sys.argv[1:])  # `check` without typer's costly parsing
+        code = run_check_fast(sys.argv[1:], check)  # `check` without typer's costly parsing
         if code is not None:
             exit_now(code)
         app(prog_name="benchaudit")

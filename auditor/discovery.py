@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 SKIP_DIRS = frozenset(
@@ -51,16 +51,28 @@ def display_path(path: Path) -> str:
     return rel.replace(os.sep, "/")
 
 
-def _excluded(rel: str, exclude: Sequence[str]) -> bool:
+def _matches(rel: str, exclude: Sequence[str]) -> bool:
     parts = rel.split("/")
     return any(
         fnmatch.fnmatch(rel, pat) or any(fnmatch.fnmatch(p, pat) for p in parts) for pat in exclude
     )
 
 
-def discover(paths: Sequence[Path], exclude: Sequence[str] = ()) -> Iterator[tuple[Path, str]]:
+def discover(
+    paths: Sequence[Path],
+    exclude: Sequence[str] = (),
+    skip: Callable[[Path, str], bool] | None = None,
+) -> Iterator[tuple[Path, str]]:
     """Yield (path, display) pairs, sorted and de-duplicated. Explicit files are always
-    checked; directories are walked without following symlinked directories (no loops)."""
+    listed (the caller decides whether exclusions apply to them); directories are walked
+    without following symlinked directories (no loops), leaving out what `exclude` (patterns on
+    the display path) or `skip(path, display)` excludes."""
+
+    def _excluded(disp: str, full: Path | None = None) -> bool:
+        if skip is not None and full is not None and skip(full, disp):
+            return True
+        return _matches(disp, exclude)
+
     seen: set[str] = set()
     out: list[tuple[Path, str]] = []
     for path in paths:
@@ -74,14 +86,14 @@ def discover(paths: Sequence[Path], exclude: Sequence[str] = ()) -> Iterator[tup
                     for d in dirs
                     if d not in SKIP_DIRS
                     and not d.startswith(".")
-                    and not _excluded(display_path(Path(root) / d), exclude)
+                    and not _excluded(display_path(Path(root) / d), Path(root) / d)
                 )
                 for name in sorted(files):
                     if not name.endswith(SOURCE_SUFFIXES):
                         continue
                     full = Path(root) / name
                     disp = display_path(full)
-                    if _excluded(disp, exclude) or disp in seen:
+                    if _excluded(disp, full) or disp in seen:
                         continue
                     seen.add(disp)
                     out.append((full, disp))
@@ -89,7 +101,7 @@ def discover(paths: Sequence[Path], exclude: Sequence[str] = ()) -> Iterator[tup
                 if err.filename is not None:
                     full = Path(os.fsdecode(err.filename))
                     disp = display_path(full)
-                    if disp not in seen and not _excluded(disp, exclude):
+                    if disp not in seen and not _excluded(disp, full):
                         seen.add(disp)
                         out.append((full, disp))
         else:

@@ -11,16 +11,15 @@ import io
 import os
 import re
 import tokenize
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from auditor.core import (
-    CheckReport,
     FileError,
     FileResult,
     Finding,
@@ -33,9 +32,6 @@ from auditor.core import (
 from auditor.limits import run_deep, source_problem
 from auditor.project import ProjectCache, ProjectModules
 from auditor.traversal import fast_visits, resolve_metadata
-
-if TYPE_CHECKING:
-    from auditor.cache import ResultCache
 
 SUPPRESSION_RE = re.compile(r"#\s*benchaudit:\s*ignore\[([A-Za-z0-9_,\s-]+)\]")
 UNUSED_SUPPRESSION = "BA001"
@@ -355,40 +351,3 @@ def _run_rules(
         resolve_metadata(wrapper, {p for v in visitors for p in v.get_inherited_dependencies()})
         wrapper.visit_batched(visitors)
     return [f for r in rules for f in r.findings]
-
-
-def check_file(path: Path, display: str, opts: CheckOptions) -> FileResult:
-    """Check one .py script or .ipynb notebook. Never raises for bad input."""
-    from auditor.parallel import check_one
-
-    return check_one(path, display, opts)
-
-
-def check_files(
-    files: Iterable[tuple[Path, str]],
-    opts: CheckOptions,
-    *,
-    jobs: int = 1,
-    cache: ResultCache | None = None,
-    progress: Callable[[int, int], None] | None = None,
-) -> CheckReport:
-    """Check (path, display) pairs: cached results first, the rest on `jobs` processes
-    (in-process for one job or a few files). See `auditor.parallel`."""
-    from auditor.parallel import check_many
-
-    return check_many(list(files), opts, jobs=jobs, cache=cache, progress=progress)
-
-
-def check_paths(
-    paths: Sequence[str],
-    *,
-    model_paths: dict[str, str] | None = None,
-    select: Sequence[str] | None = None,
-) -> CheckReport:
-    """Library entry point: check files and directories with the default rule set."""
-    from auditor.discovery import discover
-    from auditor.registry import select_rules
-
-    rules = select_rules(select=select)
-    opts = CheckOptions(tuple(rules), model_paths=dict(model_paths or {}))
-    return check_files(discover([Path(p) for p in paths]), opts)

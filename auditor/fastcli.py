@@ -164,8 +164,9 @@ def parse(func: Callable[..., Any], argv: Sequence[str]) -> dict[str, Any]:
     return kwargs
 
 
-def run_check_fast(argv: Sequence[str]) -> int | None:
-    """Run `benchaudit check ARGS...` without typer's parser; the exit code, or None when the
+def run_check_fast(argv: Sequence[str], check: Callable[..., None]) -> int | None:
+    """Run `benchaudit check ARGS...` without typer's parser: `check` is the CLI's `check`
+    command (passed in, so this module never imports the CLI); the exit code, or None when the
     command line must go through typer.
 
     A short-lived command: the cyclic garbage collector is off while it runs (it would scan
@@ -173,10 +174,8 @@ def run_check_fast(argv: Sequence[str]) -> int | None:
     files of a long run instead)."""
     if not argv or argv[0] != "check" or os.environ.get("BENCHAUDIT_NO_FAST_CLI"):
         return None
-    from auditor import cli
-
     try:
-        kwargs = parse(cli.check, argv[1:])
+        kwargs = parse(check, argv[1:])
     except _Decline:
         return None
     from typer import Exit
@@ -184,7 +183,7 @@ def run_check_fast(argv: Sequence[str]) -> int | None:
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        cli.check(**kwargs)
+        check(**kwargs)
     except Exit as exc:
         return int(exc.exit_code)
     finally:

@@ -19,8 +19,9 @@ from pathlib import Path
 
 import libcst as cst
 
-from auditor.core import Applicability, Edit, FileError, Finding, Fix
-from auditor.engine import CheckOptions, check_source, read_source
+from auditor.core import Applicability, Edit, FileError, FileResult, Finding, Fix
+from auditor.engine import CheckOptions, check_source, decode_source
+from auditor.parallel import read_file
 from auditor.resources import write_atomic
 
 MAX_PASSES = 8
@@ -33,6 +34,7 @@ class FileFix:
     fixed: str
     applied: list[Finding] = field(default_factory=list)  # findings whose fix was applied
     error: FileError | None = None
+    notebook: bool = False  # notebooks are checked, never rewritten
 
     @property
     def changed(self) -> bool:
@@ -144,17 +146,19 @@ def fix_file(
     """Fix one file on disk; write it atomically (keeping its mode) unless `write` is False.
     A failed write keeps the original and becomes an error for this file, not for the run."""
     if path.suffix == ".ipynb":
-        return FileFix(display, "", "")  # notebooks are checked, never rewritten
+        return FileFix(display, "", "", notebook=True)
+    read = read_file(path, display)  # the checker's reader: a FIFO or device is never opened
+    if isinstance(read, FileResult):
+        return FileFix(display, "", "", error=read.error)
     try:
-        source = read_source(path)
-    except (OSError, UnicodeDecodeError, SyntaxError, LookupError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        source = decode_source(read)
+    except (UnicodeDecodeError, SyntaxError, LookupError) as exc:
         return FileFix(
-            display, "", "", error=FileError(display, "read-error", f"cannot read: {reason}")
+            display, "", "", error=FileError(display, "read-error", f"cannot read: {exc}")
         )
     result = fix_source(source, display, opts, unsafe=unsafe, file_path=path)
     if write and result.changed and result.error is None:
-        raw = path.read_bytes()
+        raw = read
         try:
             raw.decode("utf-8")
         except UnicodeDecodeError:

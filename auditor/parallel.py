@@ -54,7 +54,7 @@ def read_error(display: str, exc: OSError | str) -> FileResult:
     return FileResult(display, error=FileError(display, "read-error", f"cannot read: {reason}"))
 
 
-def _read(path: Path, display: str) -> bytes | FileResult:
+def read_file(path: Path, display: str) -> bytes | FileResult:
     """The file's bytes, or the result that says why there are none to check."""
     # A notebook's outputs (images) can be large: the limit applies to its code, later.
     limit = MAX_NOTEBOOK_BYTES if _is_notebook(path, display) else MAX_FILE_BYTES
@@ -92,7 +92,7 @@ def check_one(
     """Check one file (a .py script or an .ipynb notebook). Never raises for bad input.
     With `consult_cache=False` the cache was already asked (and missed): only store."""
     if data is None:
-        read = _read(path, display)
+        read = read_file(path, display)
         if isinstance(read, FileResult):
             return read
         data = read
@@ -160,7 +160,7 @@ def check_many(
         if cache is None:
             todo.append((path, display, _size(path)))
             continue
-        read = _read(path, display)
+        read = read_file(path, display)
         if isinstance(read, FileResult):
             results.append(read)
         else:
@@ -311,14 +311,19 @@ def _isolated(files: list[Item], opts: CheckOptions, cache: ResultCache | None) 
     return results
 
 
-# --- the command line ------------------------------------------------------------------------
+# --- a run's files ------------------------------------------------------------------------
 
 
-def check_for_cli(
-    files: Sequence[Item], opts: CheckOptions, *, jobs: int = 0, use_cache: bool = True
+def check_group(
+    files: Sequence[Item],
+    opts: CheckOptions,
+    *,
+    jobs: int = 0,
+    use_cache: bool = True,
+    progress: bool = True,
 ) -> CheckReport:
-    """`benchaudit check`: every core unless told otherwise, the cache unless `--no-cache`,
-    a progress bar on a terminal for a large tree."""
+    """Files that share `opts`: every core unless told otherwise, the cache if `use_cache`, a
+    progress bar on a terminal for a large tree if `progress`."""
     from auditor.cache import config_fingerprint, default_cache_dir
 
     cache = None
@@ -327,7 +332,7 @@ def check_for_cli(
             [r.META.code for r in opts.rules], opts.options, opts.model_paths
         )
         cache = ResultCache(default_cache_dir(), fingerprint)
-    bar = ProgressBar.for_terminal(len(files))
+    bar = ProgressBar.for_terminal(len(files)) if progress else None
     if not gc.isenabled():
         gc.freeze()  # what is imported stays: later collections skip it
     try:

@@ -1,8 +1,8 @@
 """Pull-request review: report only what a change introduced, and render any report format from
 one JSON payload.
 
-- `--diff REV`: keep the findings on lines added or changed since the git revision REV (from
-  `git diff --unified=0 REV`); a file git does not track counts as changed throughout.
+- `--changed-since REV`: keep the findings on lines added or changed since the git revision
+  REV (from `git diff --unified=0 REV`); a file git does not track counts as changed throughout.
 - `--baseline FILE`: drop the findings recorded by `--write-baseline FILE`, matched by
   fingerprint (rule, file and the offending line's text, so unrelated line shifts do not matter)
   as a multiset: two identical findings against a baseline of one still report one.
@@ -30,10 +30,10 @@ FORMATS = ("text", "json", "sarif", "markdown", "github", "html")
 
 
 class ReviewError(Exception):
-    """A usage problem with --diff or a baseline; the message is one line for the user."""
+    """A usage problem with --changed-since or a baseline; the message is one line for the user."""
 
 
-# -- --diff -----------------------------------------------------------------------------------
+# -- --changed-since ------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +61,7 @@ def _git(args: Sequence[str], cwd: Path) -> bytes:
             check=False,
         )
     except FileNotFoundError:
-        raise ReviewError("--diff needs git, which is not installed") from None
+        raise ReviewError("--changed-since needs git, which is not installed") from None
     if res.returncode != 0:
         message = res.stderr.decode("utf-8", "replace").strip().splitlines()
         raise ReviewError(f"git {args[0]} failed: {message[-1] if message else res.returncode}")
@@ -76,15 +76,17 @@ def changed_lines(files: Mapping[str, Path], rev: str, cwd: Path | None = None) 
     """The lines of each file (display path -> path on disk) changed since `rev`."""
     where = cwd or Path.cwd()
     if rev.startswith("-") or not rev.strip():
-        raise ReviewError(f"--diff expects a git revision, not `{rev}`")
+        raise ReviewError(f"--changed-since expects a git revision, not `{rev}`")
     try:
         top = Path(_decode(_git(["rev-parse", "--show-toplevel"], where)).strip())
     except ReviewError:
-        raise ReviewError(f"--diff needs a git repository, and {where} is not in one") from None
+        raise ReviewError(
+            f"--changed-since needs a git repository, and {where} is not in one"
+        ) from None
     try:
         commit = _decode(_git(["rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"], top))
     except ReviewError:
-        raise ReviewError(f"--diff: unknown git revision `{rev}`") from None
+        raise ReviewError(f"--changed-since: unknown git revision `{rev}`") from None
 
     top = top.resolve()
     inside: dict[str, str] = {}  # path relative to the top -> display path

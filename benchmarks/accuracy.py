@@ -24,7 +24,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from auditor.discovery import discover  # noqa: E402
-from auditor.engine import CheckOptions, check_files  # noqa: E402
+from auditor.engine import CheckOptions  # noqa: E402
+from auditor.parallel import check_many  # noqa: E402
 from auditor.registry import all_rules, select_rules  # noqa: E402
 
 CORPUS = ROOT / "benchmarks" / "corpus"
@@ -99,7 +100,7 @@ def measure(corpus: Path = CORPUS, codes: Iterable[str] | None = None) -> Accura
     for case in cases(corpus):
         result.cases += 1
         files = list(discover([case]))
-        report = check_files(files, CheckOptions(rules))
+        report = check_many(list(files), CheckOptions(rules))
         expected: set[Key] = set()
         for path, _ in files:
             result.files += 1

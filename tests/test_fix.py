@@ -17,8 +17,9 @@ from fixture_expectations import FIXTURES, ROOT
 
 from auditor.core import Applicability, Edit, Finding, Fix, Severity, Span
 from auditor.discovery import discover
-from auditor.engine import CheckOptions, check_files, check_source
+from auditor.engine import CheckOptions, check_source
 from auditor.fix import apply_fixes, fix_file, fix_source
+from auditor.parallel import check_many
 from auditor.registry import select_rules
 
 OPTS = CheckOptions(tuple(select_rules()))
@@ -57,13 +58,13 @@ def test_fixes_round_trip_on_the_fixtures(tmp_path: Path, unsafe: bool) -> None:
     shutil.copytree(FIXTURES / "seed", tmp_path / "seed")
     files = list(discover([tmp_path]))
     before = {p: p.read_text(encoding="utf-8") for p, _ in files}
-    report = check_files(files, OPTS)
+    report = check_many(list(files), OPTS)
     assert fixable(report.findings, unsafe), "the fixtures offer fixes"
 
     results = [fix_file(p, d, OPTS, unsafe=unsafe) for p, d in files]
     assert all(r.error is None for r in results)
     assert sum(len(r.applied) for r in results) >= len(fixable(report.findings, unsafe)) // 2
-    after = check_files(files, OPTS)
+    after = check_many(list(files), OPTS)
     assert after.errors == []
     assert not fixable(after.findings, unsafe), "fixed findings are gone"
     applied = {(f.path, f.code, f.fingerprint()) for r in results for f in r.applied}

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from fixture_expectations import ROOT
 
-from auditor.engine import check_paths
+from auditor.api import check as check_paths
 from auditor.project import ProjectCache, ProjectModules
 
 SENTINEL = "import pathlib\npathlib.Path({path!r}).write_text('ran')\n"

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from fixture_expectations import FIXTURES, expected, rule_fixture_files
 
-from auditor.engine import check_paths
+from auditor.api import check as check_paths
 from auditor.registry import all_rules
 
 FILES = rule_fixture_files()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fixture_expectations import FIXTURES
 
-from auditor.engine import check_paths
+from auditor.api import check as check_paths
 
 SEED = FIXTURES / "seed"
 FOUNDING = {
@@ -35,7 +35,7 @@ def test_model_paths_name_the_declared_step_counts() -> None:
     models = {
         name: str(FIXTURES / "models" / "tiny" / f"{name}.py") for name in ("base", "speedup", "gt")
     }
-    report = check_paths([str(SEED / "test.py")], model_paths=models)
+    report = check_paths([str(SEED / "test.py")], models=models)
     step = next(f for f in report.findings if f.name == "inconsistent-step-source")
     assert "base declares 20" in step.message
     assert "speedup declares 10" in step.message

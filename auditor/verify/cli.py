@@ -91,15 +91,10 @@ def resolve_device(requested: str) -> str:
     return "cuda" if available else "cpu"
 
 
-def static_check(script: Path, models: list[tuple[str, str]]) -> tuple[Any, list[str]]:
-    from auditor.core import CheckReport
-
-    try:
-        from auditor.engine import check_paths
-
-        return check_paths([str(script)], model_paths=dict(models)), []
-    except ImportError as exc:
-        return CheckReport(), [f"the static checker is not available ({exc}): no findings"]
+def static_check(run: Any) -> tuple[Any, list[str]]:
+    """The script's findings, with the rules and options its configuration enables (the same
+    prepared run `benchaudit check` would make): a rule turned off is not priced."""
+    return run.check(), []
 
 
 @dataclass(slots=True)
@@ -201,9 +196,26 @@ def verify(
         list[str] | None,
         typer.Option("--model", "-m", help="NAME=PATH of a model module (repeatable)."),
     ] = None,
-    baseline: Annotated[str, typer.Option(help="The model the others are compared with.")] = (
-        "base"
-    ),
+    baseline_model: Annotated[
+        str,
+        typer.Option(
+            "--baseline-model", metavar="NAME", help="The model the others are compared with."
+        ),
+    ] = "base",
+    old_baseline: Annotated[
+        str | None, typer.Option("--baseline", hidden=True, help="Renamed --baseline-model.")
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            help="The configuration to check the script with (default: the nearest "
+            "pyproject.toml with [tool.benchaudit] above the script).",
+        ),
+    ] = None,
+    isolated: Annotated[
+        bool, typer.Option("--isolated", help="Ignore configuration files.")
+    ] = False,
     prompts: Annotated[Path | None, typer.Option(help="A file of prompts, one per line.")] = None,
     batch_size: Annotated[int, typer.Option(min=1, help="Prompts per batched call.")] = 3,
     steps: Annotated[
@@ -242,25 +254,39 @@ def verify(
     ] = None,
 ) -> None:
     """Re-time the models a benchmark script compares and price each static finding."""
+    from auditor.api import RunRequest, SetupError, prepare
     from auditor.verify import assess as assess_mod
     from auditor.verify import probes, report, runner
 
+    baseline = baseline_model
     try:
+        if old_baseline is not None:
+            raise UsageError(
+                "`verify --baseline NAME` was renamed: use --baseline-model NAME "
+                "(`check --baseline` is a baseline file of findings)"
+            )
         if format not in REPORT_FORMATS:
-            raise UsageError(f"--format must be one of {', '.join(REPORT_FORMATS)}, not {format!r}")
+            raise UsageError(f"--format must be one of {', '.join(REPORT_FORMATS)}; got `{format}`")
         if not script.is_file():
             raise UsageError(f"script not found: {script}")
         models = parse_models(model or [])
+        request = RunRequest(paths=(script,), models=dict(models), config=config, isolated=isolated)
+        try:
+            run = prepare(request)
+        except SetupError as exc:
+            raise UsageError(str(exc)) from None
+        if not models:  # the configuration's [tool.benchaudit.models]
+            models = list(run.models.items())
         if not models:
             raise UsageError("give at least one --model NAME=PATH")
         if baseline not in {n for n, _ in models}:
-            raise UsageError(f"--baseline {baseline} is not one of the --model names")
+            raise UsageError(f"--baseline-model {baseline} is not one of the --model names")
         prompt_list = read_prompts(prompts, batch_size)
         resolved = resolve_device(device)
     except UsageError as exc:
         raise _fail(str(exc)) from None
 
-    check, notes = static_check(script, models)
+    check, notes = static_check(run)
     findings = check.findings
     n_batches = -(-len(prompt_list) // batch_size)
     plan = probes.plan([n for n, _ in models], baseline, findings, n_batches)

@@ -1,4 +1,4 @@
-"""`--diff REV` and `--baseline` on a real git history built in the test."""
+"""`--changed-since REV` and `--baseline` on a real git history built in the test."""
 
 from __future__ import annotations
 
@@ -68,13 +68,15 @@ def test_diff_reports_only_findings_on_changed_lines(repo: Path) -> None:
     everything = findings(cli("check", "bench.py", "--isolated", "-f", "json", cwd=repo))
     assert len({code for _, code in everything}) >= 4
 
-    unchanged = cli("check", "bench.py", "--isolated", "--diff", "HEAD", "-f", "json", cwd=repo)
+    unchanged = cli(
+        "check", "bench.py", "--isolated", "--changed-since", "HEAD", "-f", "json", cwd=repo
+    )
     assert unchanged.returncode == 0, unchanged.stderr
     assert findings(unchanged) == []
 
     timer_line = line_of(script, "    gen_time = time.time() - start")
     edit(script, timer_line, "    gen_time = time.time() - start  # seconds for the batch\n")
-    res = cli("check", "bench.py", "--isolated", "--diff", "HEAD", "-f", "json", cwd=repo)
+    res = cli("check", "bench.py", "--isolated", "--changed-since", "HEAD", "-f", "json", cwd=repo)
     assert res.returncode == 1, res.stderr
     assert findings(res) == [(timer_line, "BA101")]
 
@@ -82,15 +84,17 @@ def test_diff_reports_only_findings_on_changed_lines(repo: Path) -> None:
     git(repo, "commit", "-q", "-am", "comment the timer")
     ratio_line = line_of(script, RATIO_LINE.rstrip("\n"))
     edit(script, ratio_line, "    gt_ratio = base_per_sample / gt_time  # mixed\n")
-    res = cli("check", "bench.py", "--isolated", "--diff", "HEAD~1", "-f", "json", cwd=repo)
+    res = cli(
+        "check", "bench.py", "--isolated", "--changed-since", "HEAD~1", "-f", "json", cwd=repo
+    )
     assert findings(res) == [(timer_line, "BA101"), (ratio_line, "BA301")]
-    res = cli("check", "bench.py", "--isolated", "--diff", "HEAD", "-f", "json", cwd=repo)
+    res = cli("check", "bench.py", "--isolated", "--changed-since", "HEAD", "-f", "json", cwd=repo)
     assert findings(res) == [(ratio_line, "BA301")]
 
 
 def test_diff_counts_an_untracked_file_as_changed_throughout(repo: Path) -> None:
     shutil.copy(SEED, repo / "new_bench.py")
-    res = cli("check", ".", "--isolated", "--diff", "HEAD", "-f", "json", cwd=repo)
+    res = cli("check", ".", "--isolated", "--changed-since", "HEAD", "-f", "json", cwd=repo)
     assert res.returncode == 1
     paths = {f["path"] for f in json.loads(res.stdout)["findings"]}
     assert paths == {"new_bench.py"}
@@ -104,16 +108,16 @@ def test_diff_outside_a_repository_or_with_a_bad_revision_is_a_usage_error(
     plain = tmp_path / "plain"
     plain.mkdir()
     shutil.copy(SEED, plain / "bench.py")
-    res = cli("check", "bench.py", "--diff", "HEAD", cwd=plain)
+    res = cli("check", "bench.py", "--changed-since", "HEAD", cwd=plain)
     assert res.returncode == 2 and res.stdout == ""
     (line,) = res.stderr.strip().splitlines()
-    assert line.startswith("error: --diff needs a git repository")
+    assert line.startswith("error: --changed-since needs a git repository")
 
     for rev in ("no-such-branch", "--output=x"):
-        res = cli("check", "bench.py", f"--diff={rev}", cwd=repo)
+        res = cli("check", "bench.py", f"--changed-since={rev}", cwd=repo)
         assert res.returncode == 2, res.stderr
         (line,) = res.stderr.strip().splitlines()
-        assert line.startswith("error: --diff"), line
+        assert line.startswith("error: --changed-since"), line
     assert not (repo / "x").exists()
 
 

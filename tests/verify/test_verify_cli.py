@@ -47,7 +47,10 @@ def test_cli_module_does_not_import_torch() -> None:
         ([str(SEED), "--model", "base"], "error: --model expects NAME=PATH, got 'base'"),
         ([str(SEED), "--model", "base=nope.py"], "error: model file not found: nope.py"),
         ([str(SEED)], "error: give at least one --model NAME=PATH"),
-        ([str(SEED), "--model", f"x={TINY / 'base.py'}"], "error: --baseline base is not one"),
+        (
+            [str(SEED), "--model", f"x={TINY / 'base.py'}"],
+            "error: --baseline-model base is not one",
+        ),
         ([str(SEED), *_models(), "--format", "xml"], "error: --format must be"),
     ],
 )
@@ -72,7 +75,7 @@ def test_device_cuda_without_cuda_is_a_usage_error() -> None:
 
 def _real_checker_works() -> bool:
     try:
-        from auditor.engine import check_paths
+        from auditor.api import check as check_paths
 
         return any(f.name == "per-prompt-loop" for f in check_paths([str(SEED)]).findings)
     except Exception:  # the static side is not wired in this checkout
@@ -86,7 +89,7 @@ def static(monkeypatch: pytest.MonkeyPatch) -> str:
         return "real"
     findings = tuple(seed_findings())
 
-    def check(script: Path, models: list[tuple[str, str]]) -> tuple[CheckReport, list[str]]:
+    def check(run: object) -> tuple[CheckReport, list[str]]:
         return CheckReport([FileResult("fixtures/seed/test.py", findings)]), []
 
     monkeypatch.setattr(verify_cli, "static_check", check)
