@@ -6,11 +6,12 @@ and cross process boundaries.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
 
 class Severity(StrEnum):
@@ -65,6 +66,109 @@ class Related:
     cell: int | None = None  #: notebook cell of `span`, 1-based among all cells; None in a .py
 
 
+# --- evidence: what a finding saw, as data ---------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """A finding's facts as typed, frozen data: what the verifier's probes price (never the
+    message, whose wording may change) and what the JSON report carries under `evidence`,
+    tagged by `kind` (schemas/report.schema.json lists each kind's fields)."""
+
+    KIND: ClassVar[str] = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"kind": self.KIND}
+        for f in dataclasses.fields(self):
+            data[f.name] = _plain(getattr(self, f.name))
+        return data
+
+    @staticmethod
+    def from_dict(data: Mapping[str, Any] | None) -> Evidence | None:
+        """The inverse of `to_dict`; None for no evidence or a kind this version lacks."""
+        cls = EVIDENCE_KINDS.get(str((data or {}).get("kind")))
+        if data is None or cls is None:
+            return None
+        return cls(**{f.name: _frozen(data[f.name]) for f in dataclasses.fields(cls)})
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _frozen(value: Any) -> Any:
+    if isinstance(value, list):
+        return tuple(_frozen(v) for v in value)
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class PerPromptEvidence(Evidence):
+    """BA201: the model is called once per prompt inside a loop over `prompts`."""
+
+    KIND: ClassVar[str] = "per-prompt-loop"
+    call: str  # the called model, e.g. "pipe(...)"
+    prompts: str  # what the loop iterates over
+
+
+@dataclass(frozen=True, slots=True)
+class UnsyncedEvidence(Evidence):
+    """BA101: a host clock read while CUDA work may still be queued."""
+
+    KIND: ClassVar[str] = "unsynchronized-timer"
+    timer: str  # the clock read, e.g. "time.perf_counter"
+    work: str  # the queued work, e.g. "pipe(...)"
+
+
+@dataclass(frozen=True, slots=True)
+class StepSourceEvidence(Evidence):
+    """BA202: the timed calls' step count comes from the command line (`cli_steps` is its
+    default, None when not a literal) while the models may declare their own."""
+
+    KIND: ClassVar[str] = "step-source"
+    cli_steps: int | None
+    cli_option: str | None  # e.g. "--steps"
+    #: (model name, declared `num_inference_steps` or None) for each --model module
+    declared: tuple[tuple[str, int | None], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class WarmupEvidence(Evidence):
+    """BA102: what the warm-up before the first timed region lacks."""
+
+    KIND: ClassVar[str] = "warm-up"
+    model: str
+    warmup_calls: int | None  # None: a loop of unknown length ("several")
+    reasons: tuple[str, ...]  # none, single-call, compile, batch-shape, no-sync
+    warm_shape: str | None = None
+    timed_shape: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UnitMixEvidence(Evidence):
+    """BA301: a ratio of two times in different units."""
+
+    KIND: ClassVar[str] = "unit-mix"
+    left: str
+    right: str
+    left_unit: str  # per-sample, per-call, total or throughput
+    right_unit: str
+
+
+EVIDENCE_KINDS: dict[str, type[Evidence]] = {
+    cls.KIND: cls
+    for cls in (
+        PerPromptEvidence,
+        UnsyncedEvidence,
+        StepSourceEvidence,
+        WarmupEvidence,
+        UnitMixEvidence,
+    )
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Finding:
     code: str
@@ -77,8 +181,9 @@ class Finding:
     source_line: str = ""  # the first offending line, for reports
     fix: Fix | None = None
     related: tuple[Related, ...] = ()
-    # What the verifier should measure, e.g. {"arms": ["base", "speedup"], "cli_steps": 50}
-    evidence: tuple[tuple[str, str], ...] = ()
+    #: The rule's facts as data (the loop, the step sources, the units): what the verifier
+    #: prices. None where the rule records none.
+    evidence: Evidence | None = None
     #: In a notebook (.ipynb): the cell, 1-based among all cells (markdown ones included, as
     #: Jupyter numbers them), and `span` is relative to that cell. None in a .py file.
     cell: int | None = None
@@ -117,7 +222,7 @@ class Finding:
             "fingerprint": self.fingerprint(),
             "fix": None,
             "related": [_related_dict(r) for r in self.related],
-            "evidence": dict(self.evidence),
+            "evidence": self.evidence.to_dict() if self.evidence is not None else None,
         }
         if self.cell is not None:
             data["cell"] = self.cell
@@ -161,7 +266,7 @@ class Finding:
             related=tuple(
                 Related(_span(r), r["message"], r.get("cell")) for r in data.get("related", ())
             ),
-            evidence=tuple((data.get("evidence") or {}).items()),
+            evidence=Evidence.from_dict(data.get("evidence")),
             cell=data.get("cell"),
         )
 

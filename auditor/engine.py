@@ -20,6 +20,7 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from auditor.core import (
+    Evidence,
     FileError,
     FileResult,
     Finding,
@@ -121,7 +122,7 @@ class Rule(_Visitor):
         *,
         fix: Fix | None = None,
         related: Sequence[tuple[cst.CSTNode, str]] = (),
-        evidence: dict[str, str] | None = None,
+        evidence: Evidence | None = None,
         severity: Severity | None = None,
         **fmt: str,
     ) -> None:
@@ -140,7 +141,7 @@ class Rule(_Visitor):
                 source_line=line.rstrip("\r\n"),
                 fix=fix,
                 related=tuple(Related(self.span_of(n), m) for n, m in related),
-                evidence=tuple(sorted((evidence or {}).items())),
+                evidence=evidence,
             )
         )
 

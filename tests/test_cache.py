@@ -27,9 +27,14 @@ from auditor.core import (
     FileResult,
     Finding,
     Fix,
+    PerPromptEvidence,
     Related,
     Severity,
     Span,
+    StepSourceEvidence,
+    UnitMixEvidence,
+    UnsyncedEvidence,
+    WarmupEvidence,
 )
 from auditor.discovery import discover
 from auditor.engine import CheckOptions
@@ -64,7 +69,24 @@ findings = st.builds(
         edits=st.lists(st.builds(Edit, spans, text), max_size=3).map(tuple),
     ),
     related=st.lists(st.builds(Related, spans, text, cells), max_size=3).map(tuple),
-    evidence=st.dictionaries(text, text, max_size=3).map(lambda d: tuple(d.items())),
+    evidence=st.none()
+    | st.builds(PerPromptEvidence, text, text)
+    | st.builds(UnsyncedEvidence, text, text)
+    | st.builds(
+        StepSourceEvidence,
+        st.none() | st.integers(1, 1000),
+        st.none() | text,
+        st.lists(st.tuples(text, st.none() | st.integers(1, 1000)), max_size=3).map(tuple),
+    )
+    | st.builds(
+        WarmupEvidence,
+        text,
+        st.none() | st.integers(0, 50),
+        st.lists(st.sampled_from(["none", "single-call", "no-sync"]), max_size=3).map(tuple),
+        st.none() | text,
+        st.none() | text,
+    )
+    | st.builds(UnitMixEvidence, text, text, st.just("total"), st.just("per-sample")),
     cell=cells,
 )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fixture_expectations import FIXTURES
 
 from auditor.api import check as check_paths
+from auditor.core import StepSourceEvidence
 
 SEED = FIXTURES / "seed"
 FOUNDING = {
@@ -40,4 +41,6 @@ def test_model_paths_name_the_declared_step_counts() -> None:
     assert "base declares 20" in step.message
     assert "speedup declares 10" in step.message
     assert "every arm runs 50 steps" in step.message
-    assert dict(step.evidence)["cli_steps"] == "50"
+    assert isinstance(step.evidence, StepSourceEvidence)
+    assert step.evidence.cli_steps == 50 and step.evidence.cli_option is not None
+    assert dict(step.evidence.declared) == {"base": 20, "gt": 20, "speedup": 10}

@@ -29,6 +29,13 @@ class Unit(StrEnum):
 
 
 TIME_UNITS = frozenset({Unit.TOTAL, Unit.PER_CALL, Unit.PER_SAMPLE, Unit.THROUGHPUT})
+#: A time unit's short name in a finding's evidence (`UnitMixEvidence`).
+UNIT_KEYS = {
+    Unit.TOTAL: "total",
+    Unit.PER_CALL: "per-call",
+    Unit.PER_SAMPLE: "per-sample",
+    Unit.THROUGHPUT: "throughput",
+}
 
 COUNT_NAME_RE = re.compile(
     r"^(n|num|count|total|bs|batch_size|n_[a-z_]+|num_[a-z_]+|[a-z_]*count|[a-z_]*samples?"

@@ -16,7 +16,7 @@ def build_check_payload(
     payload: dict[str, Any] = {
         "tool": "benchaudit",
         "version": __version__,
-        "schema_version": 1,
+        "schema_version": 2,
         "kind": kind,
         "findings": [f.to_dict() for f in findings],
         "errors": [e.to_dict() for e in report.errors],

@@ -22,12 +22,19 @@ This module is pure Python: it plans arms for the worker and judges what comes b
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from auditor.core import Finding
+from auditor.core import (
+    Evidence,
+    Finding,
+    PerPromptEvidence,
+    StepSourceEvidence,
+    UnitMixEvidence,
+    UnsyncedEvidence,
+    WarmupEvidence,
+)
 from auditor.verify import stats
 from auditor.verify.stats import Verdict
 
@@ -130,9 +137,13 @@ class Impact:
 
 
 class Probe:
-    """Base class: a rule name, how the flaw changes a variant, and what to compare."""
+    """Base class: the evidence it prices, how the flaw changes a variant, what to compare.
 
-    rule: str = ""
+    A probe reads only the finding's typed evidence (`Finding.evidence`), never its message or
+    rule name: rewording a message cannot change what is priced."""
+
+    evidence: type[Evidence] = Evidence
+    rule: str = ""  # the probe's name in arm ids ("probe-<rule>")
     title: str = ""
     needs_arm: bool = True
 
@@ -158,6 +169,7 @@ def _times(effect: Effect | None) -> str:
 
 
 class PerPromptProbe(Probe):
+    evidence = PerPromptEvidence
     rule = "per-prompt-loop"
     title = "per-prompt calls vs one batched call"
 
@@ -172,6 +184,7 @@ class PerPromptProbe(Probe):
 
 
 class UnsyncedProbe(Probe):
+    evidence = UnsyncedEvidence
     rule = "unsynchronized-timer"
     title = "host clock without synchronisation vs synchronised timing"
 
@@ -193,13 +206,15 @@ class UnsyncedProbe(Probe):
 
 
 class CliStepsProbe(Probe):
+    evidence = StepSourceEvidence
     rule = "inconsistent-step-source"
     title = "the CLI step count on every arm vs each model's declared steps"
 
     @staticmethod
     def cli_steps(finding: Finding) -> int:
-        raw = dict(finding.evidence).get("cli_steps", "")
-        return int(raw) if raw.isdigit() and int(raw) > 0 else DEFAULT_CLI_STEPS
+        ev = finding.evidence
+        steps = ev.cli_steps if isinstance(ev, StepSourceEvidence) else None
+        return steps if steps is not None and steps > 0 else DEFAULT_CLI_STEPS
 
     def apply(self, variant: Variant, finding: Finding) -> Variant:
         return replace(variant, steps=self.cli_steps(finding))
@@ -214,17 +229,21 @@ class CliStepsProbe(Probe):
 
 
 class WeakWarmupProbe(Probe):
+    evidence = WarmupEvidence
     rule = "weak-warmup"
     title = "first call after the script's warm-up vs steady state"
     needs_arm = False
+    #: a warm-up loop of unknown length: priced as this many calls
+    SEVERAL = 3
 
     @staticmethod
     def script_warmup(finding: Finding) -> int:
-        evidence = dict(finding.evidence)
-        raw = evidence.get("warmup_calls", "")
-        if raw.isdigit():
-            return int(raw)
-        return 0 if evidence.get("reason") == "none" else 1
+        ev = finding.evidence
+        if not isinstance(ev, WarmupEvidence):
+            return 1
+        if ev.warmup_calls is not None:
+            return ev.warmup_calls
+        return 0 if "none" in ev.reasons else WeakWarmupProbe.SEVERAL
 
     def apply(self, variant: Variant, finding: Finding) -> Variant:
         return replace(variant, warmup_calls=self.script_warmup(finding))
@@ -238,46 +257,38 @@ class WeakWarmupProbe(Probe):
 
     def explain(self, absolute: Effect | None, ratio: Effect | None, finding: Finding) -> str:
         w = self.script_warmup(finding)
-        reason = dict(finding.evidence).get("reason", "")
+        ev = finding.evidence
+        reasons = ev.reasons if isinstance(ev, WarmupEvidence) else ()
         text = (
             f"after {w} warm-up call(s) the next call's per-sample time is {_times(absolute)} "
             f"of steady state, and the speedup read from such calls is {_times(ratio)} of the "
             f"steady one; in a script that times n batches, the excess is spread over all n"
         )
-        if reason in ("batch-shape", "no-sync", "compile"):
-            text += f" (the script's warm-up also has the `{reason}` problem, not reproduced here)"
+        other = [r for r in reasons if r in ("batch-shape", "no-sync", "compile")]
+        if other:
+            problems = ", ".join(f"`{r}`" for r in other)
+            text += f" (the script's warm-up also has the {problems} problem, not reproduced here)"
         return text
-
-
-_UNIT_RE = re.compile(r"is (a [a-z-]+ time|a throughput|a total over)")
-_UNIT_WORDS = {
-    "a per-sample time": "per-sample",
-    "a per-call time": "per-call",
-    "a total time": "total",
-    "a total over": "total",
-    "a throughput": "throughput",
-}
 
 
 class UnitMixingProbe(Probe):
     """Re-expresses each side of the script's ratio in the unit the script gave it.
 
-    The units come from the finding's evidence (`left_unit`, `right_unit`: per-sample, per-call,
-    total or throughput, or the rule's phrases for them), else from its message.
+    The units come from the finding's evidence (`UnitMixEvidence.left_unit`, `.right_unit`:
+    per-sample, per-call, total or throughput).
     """
 
+    evidence = UnitMixEvidence
     rule = "ratio-unit-mixing"
     title = "the script's ratio in its mixed units vs the ratio of per-sample medians"
     needs_arm = False
 
     @staticmethod
     def units(finding: Finding) -> tuple[str, str]:
-        evidence = dict(finding.evidence)
-        found = [evidence.get("left_unit", ""), evidence.get("right_unit", "")]
-        if not all(found):
-            found = _UNIT_RE.findall(finding.message)[:2]
-        words = [_UNIT_WORDS.get(u, u.removeprefix("a ").removesuffix(" time")) for u in found]
-        return (words[0], words[1]) if len(words) == 2 else ("per-sample", "per-sample")
+        ev = finding.evidence
+        if isinstance(ev, UnitMixEvidence):
+            return ev.left_unit, ev.right_unit
+        return "per-sample", "per-sample"
 
     def apply(self, variant: Variant, finding: Finding) -> Variant:
         return variant  # priced on its own; the script's speedup below keeps consistent units
@@ -303,8 +314,9 @@ class UnitMixingProbe(Probe):
         )
 
 
-PROBES: dict[str, Probe] = {
-    p.rule: p
+#: evidence type -> the probe that prices it
+PROBES: dict[type[Evidence], Probe] = {
+    p.evidence: p
     for p in (
         PerPromptProbe(),
         UnsyncedProbe(),
@@ -316,7 +328,7 @@ PROBES: dict[str, Probe] = {
 
 
 def probe_for(finding: Finding) -> Probe | None:
-    return PROBES.get(finding.name)
+    return PROBES.get(type(finding.evidence)) if finding.evidence is not None else None
 
 
 def script_variant(findings: Sequence[Finding]) -> Variant:
@@ -332,7 +344,7 @@ def canonical_warmup(n_batches: int, findings: Sequence[Finding]) -> int:
     """At least min(3, n_batches) calls, and two past the script's warm-up to price it."""
     calls = max(min(3, n_batches), 1)
     for finding in findings:
-        if finding.name == WeakWarmupProbe.rule:
+        if isinstance(finding.evidence, WarmupEvidence):
             calls = max(calls, WeakWarmupProbe.script_warmup(finding) + 2)
     return calls
 

@@ -110,7 +110,7 @@ def build_payload(
     return {
         "tool": "benchaudit",
         "version": auditor.__version__,
-        "schema_version": 1,
+        "schema_version": 2,
         "kind": "verify",
         "findings": [f.to_dict() for f in findings],
         "errors": [e.to_dict() for e in errors],

@@ -6,8 +6,14 @@ import libcst as cst
 
 from auditor.analyses import names as N
 from auditor.analyses.base import FactsRule
-from auditor.analyses.units import TIME_UNITS, Unit, UnitAnalysis, same_base_different_slice
-from auditor.core import Category, RuleDocs, RuleMeta, Severity
+from auditor.analyses.units import (
+    TIME_UNITS,
+    UNIT_KEYS,
+    Unit,
+    UnitAnalysis,
+    same_base_different_slice,
+)
+from auditor.core import Category, RuleDocs, RuleMeta, Severity, UnitMixEvidence
 
 
 class RatioUnitMixing(FactsRule):
@@ -85,6 +91,9 @@ class RatioUnitMixing(FactsRule):
                         right=rtext,
                         left_unit=str(left.unit),
                         right_unit=str(right.unit),
+                        evidence=UnitMixEvidence(
+                            ltext, rtext, UNIT_KEYS[left.unit], UNIT_KEYS[right.unit]
+                        ),
                     )
                 elif (
                     left.unit in (Unit.TOTAL, Unit.PER_CALL)

@@ -15,7 +15,17 @@ from auditor.analyses.sync import (
     unsynced_importer_uses,
     unsynced_step_callback_reads,
 )
-from auditor.core import Applicability, Category, Edit, Fix, RuleDocs, RuleMeta, Severity, Span
+from auditor.core import (
+    Applicability,
+    Category,
+    Edit,
+    Fix,
+    RuleDocs,
+    RuleMeta,
+    Severity,
+    Span,
+    UnsyncedEvidence,
+)
 
 
 class UnsynchronizedTimer(FactsRule):
@@ -84,6 +94,9 @@ class UnsynchronizedTimer(FactsRule):
                         end,
                         message=f"`{N.code(end)}` reads CUDA events without synchronising "
                         "after the closing `record()`, so the end event may not have completed",
+                        evidence=UnsyncedEvidence(
+                            N.code(end), N.short(N.code(work[0].node.func)) + "(...)"
+                        ),
                     )
                 continue
             if region.foreign or region.kind is RegionKind.SPLIT:
@@ -93,10 +106,13 @@ class UnsynchronizedTimer(FactsRule):
                 continue
             reported.add(id(region.end_node))
             end = region.end_node
+            timer = N.short(N.code(end.func)) if isinstance(end, cst.Call) else region.timer
+            work_text = N.short(N.code(verdict.work.node.func)) + "(...)"
             self.report(
                 end,
-                timer=N.short(N.code(end.func)) if isinstance(end, cst.Call) else region.timer,
-                work=N.short(N.code(verdict.work.node.func)) + "(...)",
+                timer=timer,
+                work=work_text,
+                evidence=UnsyncedEvidence(timer, work_text),
                 fix=self._fix(end),
                 related=[
                     (region.start_node, "the timed region starts here"),
@@ -111,6 +127,7 @@ class UnsynchronizedTimer(FactsRule):
                     message=f"`{N.code(h.call.node.func)}` times `{queued}(...)` and reads its "
                     "clock without synchronising, so the time covers launching the work, not "
                     "running it",
+                    evidence=UnsyncedEvidence(N.code(h.call.node.func), f"{queued}(...)"),
                 )
         for read in unsynced_step_callback_reads(facts) if facts.uses_gpu else ():
             self.report(
@@ -118,6 +135,7 @@ class UnsynchronizedTimer(FactsRule):
                 message=f"`{N.code(read.node.func)}()` is read in a step callback while the "
                 "step's CUDA work may still be queued, so per-step times measure launches",
                 fix=self._fix(read.node),
+                evidence=UnsyncedEvidence(N.code(read.node.func), "the step's work"),
             )
         for use in unsynced_importer_uses(facts):
             if id(use.timer.end_node) not in reported:
@@ -128,6 +146,7 @@ class UnsynchronizedTimer(FactsRule):
                     f"synchronising, and `{use.user}` times CUDA work in it (`{use.work}(...)` "
                     f"at line {use.line}), so the time covers launching the work, not running it",
                     fix=self._fix(use.timer.end_node),
+                    evidence=UnsyncedEvidence(use.timer.name, f"{use.work}(...)"),
                 )
 
     def _fix(self, end_read: cst.CSTNode) -> Fix | None:

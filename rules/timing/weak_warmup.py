@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from auditor.analyses.base import FactsRule
-from auditor.analyses.warmup import assess, first_timed_regions
-from auditor.core import Category, RuleDocs, RuleMeta, Severity
+from auditor.analyses.warmup import MANY, assess, first_timed_regions
+from auditor.core import Category, RuleDocs, RuleMeta, Severity, WarmupEvidence
 
 
 class WeakWarmup(FactsRule):
@@ -69,9 +69,11 @@ class WeakWarmup(FactsRule):
                 model=verdict.model,
                 reasons=verdict.describe(),
                 related=[(c.node, "warm-up call") for c in verdict.warmups[:3]],
-                evidence={
-                    "reason": str(verdict.reasons[0]),
-                    "reasons": ",".join(str(r) for r in verdict.reasons),
-                    **verdict.detail,
-                },
+                evidence=WarmupEvidence(
+                    model=verdict.model,
+                    warmup_calls=verdict.count if verdict.count < MANY else None,
+                    reasons=tuple(str(r) for r in verdict.reasons),
+                    warm_shape=verdict.detail.get("warm_shape"),
+                    timed_shape=verdict.detail.get("timed_shape"),
+                ),
             )

@@ -14,7 +14,7 @@ from auditor.analyses.steps import (
     step_sources,
     takes_steps,
 )
-from auditor.core import Category, RuleDocs, RuleMeta, Severity
+from auditor.core import Category, RuleDocs, RuleMeta, Severity, StepSourceEvidence
 
 
 class InconsistentStepSource(FactsRule):
@@ -131,11 +131,11 @@ class InconsistentStepSource(FactsRule):
             self.report(
                 call.node,
                 message=", ".join(parts),
-                evidence={
-                    "cli_steps": cli.value or "",
-                    "cli_option": cli.option or "",
-                    **self._declared_evidence(),
-                },
+                evidence=StepSourceEvidence(
+                    cli_steps=int(cli.value) if cli.value and cli.value.isdigit() else None,
+                    cli_option=cli.option,
+                    declared=self._declared_steps(),
+                ),
             )
 
     def _declared(self) -> dict[str, str]:
@@ -145,5 +145,7 @@ class InconsistentStepSource(FactsRule):
             out[name] = str(value) if value is not None else "nothing"
         return out
 
-    def _declared_evidence(self) -> dict[str, str]:
-        return {f"declared_{k}": v for k, v in self._declared().items()}
+    def _declared_steps(self) -> tuple[tuple[str, int | None], ...]:
+        return tuple(
+            (name, declared_steps(path)) for name, path in sorted(self.ctx.model_paths.items())
+        )

@@ -7,7 +7,16 @@ from auditor.analyses.base import FactsRule
 from auditor.analyses.batching import per_prompt_loop
 from auditor.analyses.facts import CallSite
 from auditor.analyses.rewrites import batched_call
-from auditor.core import Applicability, Category, Edit, Fix, RuleDocs, RuleMeta, Severity
+from auditor.core import (
+    Applicability,
+    Category,
+    Edit,
+    Fix,
+    PerPromptEvidence,
+    RuleDocs,
+    RuleMeta,
+    Severity,
+)
 
 
 class PerPromptLoop(FactsRule):
@@ -84,6 +93,7 @@ class PerPromptLoop(FactsRule):
                 prompts=iterable,
                 fix=fix,
                 related=[(loop, "the loop over prompts")],
+                evidence=PerPromptEvidence(N.code(call.node.func) + "(...)", iterable),
             )
 
 

@@ -131,7 +131,7 @@ def test_a_flawed_arm_2_5x_slower_per_sample_moves_absolute_numbers() -> None:
 
 
 def test_one_step_count_on_both_arms_moves_both() -> None:
-    impact = _impact(make_finding("inconsistent-step-source", cli_steps="40"))
+    impact = _impact(make_finding("inconsistent-step-source", cli_steps=40))
     assert impact.moves == "both" and impact.verdict is Verdict.CONFIRMED
     assert impact.absolute is not None and impact.absolute.value == pytest.approx(2.0, rel=0.03)
     assert impact.ratio is not None and impact.ratio.value == pytest.approx(0.5, rel=0.03)
@@ -187,7 +187,7 @@ def test_weak_warmup_is_priced_from_the_warmup_trace(
 ) -> None:
     base = ScriptedModel("base", steps=20, warmup_factors=factors)
     fast = ScriptedModel("fast", steps=10, warmup_factors=factors)
-    impact = _impact(make_finding("weak-warmup", warmup_calls="1"), base, fast)
+    impact = _impact(make_finding("weak-warmup", warmup_calls=1), base, fast)
     assert (impact.moves, impact.verdict) == (moves, verdict)
     assert impact.absolute is not None and impact.absolute.value == pytest.approx(value, rel=0.03)
     assert impact.ratio is not None and impact.ratio.verdict is Verdict.NOT_MATERIAL
@@ -211,8 +211,8 @@ def test_the_worker_measures_what_the_scripted_harness_does() -> None:
     models = {m.name: m for m in (BASE, FAST)}
     findings = [
         make_finding("per-prompt-loop"),
-        make_finding("inconsistent-step-source", cli_steps="40"),
-        make_finding("weak-warmup", warmup_calls="1"),
+        make_finding("inconsistent-step-source", cli_steps=40),
+        make_finding("weak-warmup", warmup_calls=1),
     ]
     plan = probes.plan(list(models), "base", findings, N_BATCHES)
     device = FakeDevice()

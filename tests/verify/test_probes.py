@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 
 from verify_helpers import make_finding, seed_findings
 
@@ -60,7 +61,7 @@ def test_per_prompt_loop_moves_absolute_numbers_only() -> None:
 
 
 def test_cli_steps_moves_both() -> None:
-    f = make_finding("inconsistent-step-source", cli_steps="50")
+    f = make_finding("inconsistent-step-source", cli_steps=50)
     arms = {
         "base:canonical": _arm(1.0),
         "fast:canonical": _arm(0.54, seed=1),
@@ -73,7 +74,7 @@ def test_cli_steps_moves_both() -> None:
 
 
 def test_weak_warmup_uses_the_warmup_trace() -> None:
-    f = make_finding("weak-warmup", warmup_calls="1", reason="single-call")
+    f = make_finding("weak-warmup", warmup_calls=1, reasons=("single-call",))
     warm = {"base:canonical": _arm(1.0, warm=0.0), "fast:canonical": _arm(0.5, seed=1)}
     impact = probes.judge(f, "", "base", "fast", warm)
     assert impact is not None and impact.absolute is not None
@@ -84,7 +85,7 @@ def test_weak_warmup_uses_the_warmup_trace() -> None:
     assert impact.absolute.value > 1.5
 
 
-def test_unit_mixing_reads_units_from_the_message_and_moves_the_ratio() -> None:
+def test_unit_mixing_reads_units_from_the_evidence_and_moves_the_ratio() -> None:
     (f,) = [x for x in seed_findings() if x.name == "ratio-unit-mixing"]
     assert probes.UnitMixingProbe.units(f) == ("per-sample", "total")
     arms = {"base:canonical": _arm(1.0), "fast:canonical": _arm(0.5, seed=1)}
@@ -94,9 +95,28 @@ def test_unit_mixing_reads_units_from_the_message_and_moves_the_ratio() -> None:
     assert impact.absolute is None and impact.moves == "ratio"
 
 
-def test_unit_mixing_prefers_evidence() -> None:
-    f = make_finding("ratio-unit-mixing", left_unit="total", right_unit="per-sample")
+def test_unit_mixing_reads_the_evidence_never_the_message() -> None:
+    f = make_finding(
+        "ratio-unit-mixing",
+        message="`a` is a per-sample time but `b` is a total time",
+        left_unit="total",
+        right_unit="per-sample",
+    )
     assert probes.UnitMixingProbe.units(f) == ("total", "per-sample")
+
+
+def test_probes_follow_evidence_not_names_or_messages() -> None:
+    """Rewording a message or renaming a rule changes nothing that is priced; a finding
+    without evidence is not priced."""
+    f = make_finding("inconsistent-step-source", cli_steps=40)
+    reworded = replace(f, name="renamed-rule", message="anything at all")
+    assert probes.probe_for(reworded) is probes.probe_for(f) is not None
+    assert probes.CliStepsProbe.cli_steps(reworded) == 40
+    assert probes.probe_for(replace(f, evidence=None)) is None
+    warm = make_finding("weak-warmup", warmup_calls=None, reasons=("single-call",))
+    assert probes.WeakWarmupProbe.script_warmup(warm) == probes.WeakWarmupProbe.SEVERAL
+    none = make_finding("weak-warmup", warmup_calls=0, reasons=("none",))
+    assert probes.WeakWarmupProbe.script_warmup(none) == 0
 
 
 def test_missing_arms_leave_a_finding_unpriced() -> None:

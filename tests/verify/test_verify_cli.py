@@ -146,7 +146,12 @@ def test_tiny_fixtures_on_cpu_end_to_end(tmp_path: Path, static: str) -> None:
         ("speedup", "base"),
         ("gt", "base"),
     ]
-    probed = [(f["name"], f["line"]) for f in payload["findings"] if f["name"] in probes.PROBES]
+    kinds = {p.evidence.KIND for p in probes.PROBES.values()}
+    probed = [
+        (f["name"], f["line"])
+        for f in payload["findings"]
+        if f["evidence"] and f["evidence"]["kind"] in kinds
+    ]
     assert len(probed) >= 4  # the seed's per-prompt loop, steps, warm-up and unit mix
     priced = [(i["name"], i["line"], i["candidate"]) for i in payload["impacts"]]
     assert sorted(priced) == sorted((name, line, "speedup") for name, line in probed)

@@ -1,11 +1,23 @@
 from __future__ import annotations
 
 import importlib.util
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from auditor.core import Finding, Severity, Span
+from auditor.core import (
+    Evidence,
+    Finding,
+    PerPromptEvidence,
+    Severity,
+    Span,
+    StepSourceEvidence,
+    UnitMixEvidence,
+    UnsyncedEvidence,
+    WarmupEvidence,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = ROOT / "fixtures" / "seed" / "test.py"
@@ -15,7 +27,18 @@ HAS_RUNTIME = all(importlib.util.find_spec(m) for m in ("torch", "diffusers", "t
 runtime = pytest.mark.skipif(not HAS_RUNTIME, reason="needs benchaudit[runtime]")
 
 
-def make_finding(name: str, line: int = 1, message: str = "m", **evidence: str) -> Finding:
+#: Each priced rule's evidence as the rule records it on the seed script.
+DEFAULT_EVIDENCE: dict[str, Evidence] = {
+    "per-prompt-loop": PerPromptEvidence("pipe(...)", "prompts"),
+    "inconsistent-step-source": StepSourceEvidence(50, "--steps"),
+    "unsynchronized-timer": UnsyncedEvidence("time.perf_counter", "pipe(...)"),
+    "weak-warmup": WarmupEvidence("pipe", 1, ("single-call",)),
+    "ratio-unit-mixing": UnitMixEvidence("base_per_sample", "gt_time", "per-sample", "total"),
+}
+
+
+def make_finding(name: str, line: int = 1, message: str = "m", **evidence: Any) -> Finding:
+    """A finding of rule `name` with its default evidence, fields overridden by `evidence`."""
     codes = {
         "per-prompt-loop": "BA201",
         "inconsistent-step-source": "BA202",
@@ -32,16 +55,16 @@ def make_finding(name: str, line: int = 1, message: str = "m", **evidence: str) 
         message=message,
         help="fix it",
         source_line="x = 1",
-        evidence=tuple(sorted(evidence.items())),
+        evidence=replace(DEFAULT_EVIDENCE[name], **evidence) if name in DEFAULT_EVIDENCE else None,
     )
 
 
 def seed_findings() -> list[Finding]:
     """What the static checker reports on the seed script (a stand-in for engine output)."""
     return [
-        make_finding("weak-warmup", 46, reason="single-call", warmup_calls="1"),
+        make_finding("weak-warmup", 46, reasons=("single-call",), warmup_calls=1),
         make_finding("per-prompt-loop", 57),
-        make_finding("inconsistent-step-source", 58, cli_steps="50"),
+        make_finding("inconsistent-step-source", 58, cli_steps=50),
         make_finding(
             "ratio-unit-mixing",
             113,
