@@ -27,9 +27,13 @@ def rule_markdown(meta: RuleMeta) -> str:
         f"Fix: {meta.fix_title}.\n",
     ]
     if meta.options:
-        parts.append("## Options\n")
+        import json  # TOML writes booleans and numbers as JSON does
+
+        parts.append(f"## Options\n\nUnder `[tool.benchaudit.rules.{meta.name}]`:\n")
         parts.append(
-            "".join(f"- `{k.replace('_', '-')}` (default `{v!r}`)\n" for k, v in meta.options)
+            "".join(
+                f"- `{k.replace('_', '-')}` (default `{json.dumps(v)}`)\n" for k, v in meta.options
+            )
         )
     if d.known_problems:
         parts += ["## Known problems\n", d.known_problems + "\n"]

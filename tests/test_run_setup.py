@@ -282,3 +282,69 @@ def test_verify_prices_only_what_the_configuration_enables(tmp_path: Path) -> No
     report, _ = verify_cli.static_check(run)
     found = {f.code for f in report.findings}
     assert "BA201" not in found and "BA202" in found
+
+
+# --- rule options: every option in the docs and schema is read by its rule --------------------
+
+TWO_WARMUPS = """\
+import time
+import torch
+from diffusers import DiffusionPipeline
+
+pipe = DiffusionPipeline.from_pretrained("sd").to("cuda")
+prompts = ["a cat", "a dog", "a fox"]
+pipe(prompts)
+pipe(prompts)
+torch.cuda.synchronize()
+t0 = time.perf_counter()
+images = pipe(prompts).images
+torch.cuda.synchronize()
+elapsed = time.perf_counter() - t0
+"""
+
+NO_CUDA_MENTION = """\
+import time
+from diffusers import DiffusionPipeline
+
+pipe = DiffusionPipeline.from_pretrained("sd")
+prompts = ["a cat", "a dog", "a fox"]
+for _ in range(3):
+    pipe(prompts)
+t0 = time.perf_counter()
+images = pipe(prompts, output_type="latent").images
+elapsed = time.perf_counter() - t0
+"""
+
+
+def _codes_with(tmp_path: Path, source: str, config: str) -> set[str]:
+    (tmp_path / "bench.py").write_text(source)
+    (tmp_path / "pyproject.toml").write_text(config)
+    return {f.code for f in api.check([tmp_path / "bench.py"]).findings}
+
+
+def test_weak_warmup_min_calls(tmp_path: Path) -> None:
+    assert "BA102" not in _codes_with(tmp_path, TWO_WARMUPS, "[tool.benchaudit]\n")
+    three = "[tool.benchaudit.rules.weak-warmup]\nmin-calls = 3\n"
+    assert "BA102" in _codes_with(tmp_path, TWO_WARMUPS, three)
+    report = api.check([tmp_path / "bench.py"])
+    (finding,) = [f for f in report.findings if f.code == "BA102"]
+    assert "only 2 warm-up call(s)" in finding.message
+
+
+def test_unsynchronized_timer_assume_gpu(tmp_path: Path) -> None:
+    assert "BA101" not in _codes_with(tmp_path, NO_CUDA_MENTION, "[tool.benchaudit]\n")
+    on = "[tool.benchaudit.rules.unsynchronized-timer]\nassume-gpu = true\n"
+    assert "BA101" in _codes_with(tmp_path, NO_CUDA_MENTION, on)
+
+
+def test_every_documented_option_is_declared_by_its_rule() -> None:
+    """The schema's options are exactly the rules' declared options (and so their docs)."""
+    from auditor.registry import all_rules
+    from auditor.resources import load_schema
+
+    schema = load_schema("config.schema.json")["properties"]["rules"]["properties"]
+    declared = {r.META.name: {k.replace("_", "-") for k, _ in r.META.options} for r in all_rules()}
+    for rule, spec in schema.items():
+        assert set(spec["properties"]) == declared[rule], rule
+    for rule, options in declared.items():
+        assert not options or set(schema[rule]["properties"]) == options, rule

@@ -175,7 +175,9 @@ def _library_warmup(facts: FileFacts, scope: Scope, model: str, before: Pos) -> 
     return False
 
 
-def assess(facts: FileFacts, region: Region) -> WarmupVerdict | None:
+def assess(facts: FileFacts, region: Region, min_calls: int = 2) -> WarmupVerdict | None:
+    """What the warm-up before `region` lacks; None when it is enough. Fewer than `min_calls`
+    warm-up calls is too few (a `torch.compile`d model needs at least two whatever it is)."""
     timed = [c for c in region.calls() if facts.kind(c).model]
     if not timed:
         return None
@@ -208,7 +210,7 @@ def assess(facts: FileFacts, region: Region) -> WarmupVerdict | None:
         reasons.append(WarmupReason.NONE)
     elif compiled and count < 2:
         reasons.append(WarmupReason.COMPILE)
-    elif count == 1:
+    elif count < min_calls:
         reasons.append(WarmupReason.SINGLE_CALL)
     if warmups:
         mismatch = _shape_mismatch(facts, warmups, timed)

@@ -38,6 +38,9 @@ class UnsynchronizedTimer(FactsRule):
         message="`{timer}()` is read while CUDA work from `{work}` may still be queued, so the "
         "time covers launching the work, not running it",
         fix_title="Call `torch.cuda.synchronize()` before reading the timer",
+        # [tool.benchaudit.rules.unsynchronized-timer] assume-gpu = true: check scripts that
+        # never mention CUDA too (their device comes from a config or another module)
+        options=(("assume_gpu", False),),
         docs=RuleDocs(
             what_it_does="Finds timed regions whose closing read of a host clock (`time.time`, "
             "`time.perf_counter`, `time.monotonic`, `timeit.default_timer`, their `_ns` forms, "
@@ -73,7 +76,8 @@ class UnsynchronizedTimer(FactsRule):
             known_problems="The rule cannot see inside libraries: a whole diffusers pipeline "
             'call with `output_type="latent"` synchronised internally on an H100 (timing '
             "unchanged), yet is flagged. `benchaudit verify` measures whether it mattered. "
-            "Scripts that never mention CUDA are treated as CPU-only and not checked.",
+            "Scripts that never mention CUDA are treated as CPU-only and not checked, unless "
+            "the `assume-gpu` option is set.",
             references=(
                 "https://pytorch.org/docs/stable/notes/cuda.html#asynchronous-execution",
                 "https://pytorch.org/docs/stable/benchmark_utils.html",
@@ -84,7 +88,8 @@ class UnsynchronizedTimer(FactsRule):
     def check(self) -> None:
         facts = self.facts
         reported: set[int] = set()
-        for region in self.regions if facts.uses_gpu else ():
+        gpu = facts.uses_gpu or bool(self.options["assume_gpu"])
+        for region in self.regions if gpu else ():
             if region.kind is RegionKind.EVENT:
                 work = [c for c in region.calls() if facts.kind(c).work]
                 end = region.end_node
@@ -119,7 +124,7 @@ class UnsynchronizedTimer(FactsRule):
                     (verdict.work.node, "device work queued here"),
                 ],
             )
-        for h in harnesses(facts) if facts.uses_gpu else ():
+        for h in harnesses(facts) if gpu else ():
             queued = unsynced_work(facts, h)
             if queued is not None:
                 self.report(
@@ -129,7 +134,7 @@ class UnsynchronizedTimer(FactsRule):
                     "running it",
                     evidence=UnsyncedEvidence(N.code(h.call.node.func), f"{queued}(...)"),
                 )
-        for read in unsynced_step_callback_reads(facts) if facts.uses_gpu else ():
+        for read in unsynced_step_callback_reads(facts) if gpu else ():
             self.report(
                 read.node,
                 message=f"`{N.code(read.node.func)}()` is read in a step callback while the "

@@ -19,6 +19,8 @@ class WeakWarmup(FactsRule):
         "one-time start-up costs",
         fix_title="Warm up with several calls at the timed batch shape, then "
         "`torch.cuda.synchronize()` before starting the timer",
+        # [tool.benchaudit.rules.weak-warmup] min-calls = N: fewer warm-up calls are too few
+        options=(("min_calls", 2),),
         docs=RuleDocs(
             what_it_does="Looks at the first timed region of each function (or of the script) "
             "and at the calls of the timed model that run before it. It reports a missing "
@@ -61,7 +63,7 @@ class WeakWarmup(FactsRule):
 
     def check(self) -> None:
         for region in first_timed_regions(self.facts, self.regions):
-            verdict = assess(self.facts, region)
+            verdict = assess(self.facts, region, int(self.options["min_calls"]))
             if verdict is None:
                 continue
             self.report(
