@@ -217,18 +217,34 @@ def _apply_suppressions(
     return kept, suppressed
 
 
-def read_source(path: Path) -> str:
-    """Decode a Python source file as the interpreter would (coding cookie, BOM)."""
-    return decode_source(path.read_bytes())
+class SourceDecodeError(ValueError):
+    """The bytes are not Python source text; the message says why, in one line."""
 
 
 def decode_source(data: bytes) -> str:
-    """Decode Python source bytes as the interpreter would (coding cookie, BOM)."""
-    if b"\0" in data[:8192]:
-        raise UnicodeDecodeError("utf-8", data[:1], 0, 1, "binary file (NUL byte)")
-    encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-    text = data.decode(encoding)
-    return text.removeprefix("\ufeff")
+    """Decode Python source bytes as the interpreter would (coding cookie, BOM). Raises
+    `SourceDecodeError` for binary content, a bad coding declaration or undecodable bytes."""
+    nul = data.find(b"\0", 0, 8192)
+    if nul >= 0:
+        raise SourceDecodeError(f"not Python source: binary content (a NUL byte at offset {nul})")
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except LookupError as exc:
+        raise SourceDecodeError(f"bad encoding declaration: {exc}") from None
+    except SyntaxError as exc:  # no usable declaration, and the first lines are not UTF-8
+        _decode(data, "utf-8")
+        raise SourceDecodeError(f"bad encoding declaration: {exc}") from None
+    return _decode(data, encoding).removeprefix("\ufeff")
+
+
+def _decode(data: bytes, encoding: str) -> str:
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        bad = exc.object[exc.start : exc.start + 1].hex()
+        raise SourceDecodeError(
+            f"not valid {encoding}: byte 0x{bad} at offset {exc.start} ({exc.reason})"
+        ) from None
 
 
 @dataclass(frozen=True, slots=True)

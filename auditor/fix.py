@@ -20,7 +20,7 @@ from pathlib import Path
 import libcst as cst
 
 from auditor.core import Applicability, Edit, FileError, FileResult, Finding, Fix
-from auditor.engine import CheckOptions, check_source, decode_source
+from auditor.engine import CheckOptions, SourceDecodeError, check_source, decode_source
 from auditor.parallel import read_file
 from auditor.resources import write_atomic
 
@@ -152,10 +152,8 @@ def fix_file(
         return FileFix(display, "", "", error=read.error)
     try:
         source = decode_source(read)
-    except (UnicodeDecodeError, SyntaxError, LookupError) as exc:
-        return FileFix(
-            display, "", "", error=FileError(display, "read-error", f"cannot read: {exc}")
-        )
+    except SourceDecodeError as exc:
+        return FileFix(display, "", "", error=FileError(display, "parse-error", str(exc)))
     result = fix_source(source, display, opts, unsafe=unsafe, file_path=path)
     if write and result.changed and result.error is None:
         raw = read

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from auditor.cache import ResultCache
 from auditor.core import CheckReport, FileError, FileResult
-from auditor.engine import CheckOptions, check_source, decode_source
+from auditor.engine import CheckOptions, SourceDecodeError, check_source, decode_source
 from auditor.limits import MAX_FILE_BYTES, MAX_NOTEBOOK_BYTES, too_large
 from auditor.project import ProjectModules
 
@@ -131,8 +131,8 @@ def _check_data(
         return to_cells(result, notebook)
     try:
         source = decode_source(data)
-    except (UnicodeDecodeError, SyntaxError, LookupError) as exc:
-        return read_error(display, str(exc))
+    except SourceDecodeError as exc:  # the content, like a syntax error: not a read failure
+        return FileResult(display, error=FileError(display, "parse-error", str(exc)))
     return check_source(source, display, opts, file_path=path, modules=modules)
 
 

@@ -101,12 +101,13 @@ def test_unreadable_file_exits_2(tmp_path: Path) -> None:
     assert "cannot read" in res.stdout
 
 
-def test_non_utf8_file_is_a_read_error_not_a_crash(tmp_path: Path) -> None:
+def test_non_utf8_file_is_a_content_error_not_a_crash(tmp_path: Path) -> None:
     f = tmp_path / "latin.py"
     f.write_bytes(b"x = '\xe9'\n")
     res = cli("check", str(f))
-    assert res.returncode == 2
-    assert "cannot read" in res.stdout and "Traceback" not in res.stderr
+    assert res.returncode == 1  # like a syntax error: the file's content, not a usage error
+    assert "not valid utf-8: byte 0xe9 at offset 5" in res.stdout
+    assert "Traceback" not in res.stderr
     g = tmp_path / "cookie.py"
     g.write_bytes(b"# -*- coding: latin-1 -*-\nx = '\xe9'\n")
     assert cli("check", str(g)).returncode == 0

@@ -80,9 +80,13 @@ def test_syntax_error_is_located(tmp_path: Path) -> None:
     assert res.returncode == 1 and "bad.py:2:" in res.stdout and "syntax error" in res.stdout
 
 
-def test_not_utf8_without_a_cookie_is_a_read_error(tmp_path: Path) -> None:
+def test_not_utf8_without_a_cookie_is_a_content_error(tmp_path: Path) -> None:
     result = check_one_path(write(tmp_path / "latin.py", "name = 'café'\n".encode("latin-1")))
-    assert result.error is not None and result.error.kind == "read-error"
+    assert result.error is not None and result.error.kind == "parse-error"
+    assert (
+        result.error.message
+        == "not valid utf-8: byte 0xe9 at offset 11 (invalid continuation byte)"
+    )
 
 
 def test_latin1_with_a_coding_cookie_is_decoded(tmp_path: Path) -> None:
@@ -124,12 +128,15 @@ def test_empty_and_comment_only_files(tmp_path: Path) -> None:
         assert result.error is None and not result.findings, name
 
 
-def test_binary_file_is_a_read_error(tmp_path: Path) -> None:
+def test_binary_file_is_a_content_error(tmp_path: Path) -> None:
     data = bytes(range(256)) * 64
     result = check_one_path(write(tmp_path / "blob.py", data))
-    assert result.error is not None and result.error.kind == "read-error"
+    assert result.error is not None and result.error.kind == "parse-error"
     res = cli("check", str(tmp_path / "blob.py"))
-    assert res.returncode == 2 and "blob.py: error: cannot read" in res.stdout
+    assert res.returncode == 1  # the file's content, like a syntax error; not a usage error
+    assert (
+        "blob.py: error: not Python source: binary content (a NUL byte at offset 0)" in res.stdout
+    )
 
 
 def test_a_10_mb_file_is_refused_quickly(tmp_path: Path) -> None:

@@ -348,3 +348,83 @@ def test_every_documented_option_is_declared_by_its_rule() -> None:
         assert set(spec["properties"]) == declared[rule], rule
     for rule, options in declared.items():
         assert not options or set(schema[rule]["properties"]) == options, rule
+
+
+# --- smaller items ---------------------------------------------------------------------------
+
+
+def test_binary_and_undecodable_files_are_content_errors_like_a_syntax_error(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "bin.py").write_bytes(b"import time\x00\x01\x02#\n")
+    (tmp_path / "latin.py").write_bytes(b"x = '\xff'\n")
+    (tmp_path / "syn.py").write_text("x = (\n")
+    for name, message in (
+        ("bin.py", "bin.py: error: not Python source: binary content (a NUL byte at offset 11)"),
+        ("latin.py", "latin.py: error: not valid utf-8: byte 0xff at offset 5"),
+        ("syn.py", "syn.py:1:5: error: syntax error"),
+    ):
+        res = cli("check", name, "--isolated", cwd=tmp_path)
+        assert res.returncode == 1, (name, res.stdout, res.stderr)  # not a usage error
+        assert message in res.stdout, res.stdout
+        assert res.stdout.rstrip().endswith("No findings in 0 checked files; 1 file not checked.")
+
+
+def test_the_summary_does_not_count_unchecked_files_as_clean(tmp_path: Path) -> None:
+    (tmp_path / "bin.py").write_bytes(b"\x00\x01")
+    shutil.copy(CLEAN, tmp_path / "clean.py")
+    shutil.copy(SEED, tmp_path / "seed.py")
+    res = cli("check", "bin.py", "clean.py", "--isolated", cwd=tmp_path)
+    assert res.stdout.rstrip().endswith("No findings in 1 checked file; 1 file not checked.")
+    res = cli("check", ".", "--isolated", "--no-source", cwd=tmp_path)
+    last = res.stdout.rstrip().splitlines()[-1]
+    assert last.startswith("Found ") and last.endswith(
+        "in 1 of 2 checked files; 1 file not checked."
+    )
+    md = cli("check", ".", "--isolated", "-f", "markdown", cwd=tmp_path)
+    assert "in 1 of 2 checked files; 1 file not checked" in md.stdout
+
+
+GPU_OR_CPU = """\
+import argparse
+import time
+import torch
+from diffusers import DiffusionPipeline
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--device", default="cuda", choices=["cuda", "cpu"])
+args = parser.parse_args()
+pipe = DiffusionPipeline.from_pretrained("sd").to(args.device)
+prompts = ["a cat", "a dog"]
+for _ in range(3):
+    pipe(prompts)
+torch.cuda.synchronize() if args.device == "cuda" else None
+t0 = time.perf_counter()
+images = pipe(prompts, output_type="latent").images
+elapsed = time.perf_counter() - t0
+"""
+
+
+def test_the_sync_fix_is_guarded_in_a_script_that_may_run_on_the_cpu(tmp_path: Path) -> None:
+    script = tmp_path / "bench.py"
+    script.write_text(GPU_OR_CPU)
+    res = cli("fix", "bench.py", "--isolated", "--select", "BA101", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    fixed = script.read_text()
+    assert "if torch.cuda.is_available():\n    torch.cuda.synchronize()\nelapsed =" in fixed
+    compile(fixed, "bench.py", "exec")
+    cuda_only = GPU_OR_CPU.replace(', choices=["cuda", "cpu"]', "").replace(
+        'torch.cuda.synchronize() if args.device == "cuda" else None', "torch.cuda.synchronize()"
+    )
+    script.write_text(cuda_only)
+    cli("fix", "bench.py", "--isolated", "--select", "BA101", cwd=tmp_path)
+    assert "\ntorch.cuda.synchronize()\nelapsed =" in script.read_text()
+
+
+def test_markdown_says_how_each_fix_is_applied() -> None:
+    from auditor.reporters.markdown import fix_sentence
+
+    assert "`benchaudit fix`" in fix_sentence("safe", notebook=False)
+    assert fix_sentence("unsafe", notebook=False).startswith("An unsafe automatic fix")
+    assert "--unsafe-fixes" in fix_sentence("unsafe", notebook=False)
+    assert "does not rewrite notebooks" in fix_sentence("unsafe", notebook=True)

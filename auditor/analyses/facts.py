@@ -9,6 +9,7 @@ this local helper do. They look through assignments and through functions define
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
@@ -140,6 +141,18 @@ def _effective(b: Binding) -> Pos:
 
 def _pos(rng: CodeRange) -> tuple[Pos, Pos]:
     return (rng.start.line, rng.start.column), (rng.end.line, rng.end.column)
+
+
+#: A condition true exactly when the script runs on CUDA.
+CUDA_GUARD_RE = re.compile(
+    r"""^(?:torch\.)?cuda\.is_available\(\)$"""
+    r"""|^[\w.]+\s*==\s*["']cuda(?::\d+)?["']$|^["']cuda(?::\d+)?["']\s*==\s*[\w.]+$"""
+)
+
+
+def is_cuda_guard(test: cst.BaseExpression) -> bool:
+    """`torch.cuda.is_available()`, `device == "cuda"`, `args.device.type == "cuda"`."""
+    return CUDA_GUARD_RE.match(N.code(test).strip()) is not None
 
 
 class FileFacts:
@@ -276,15 +289,22 @@ class FileFacts:
         found = self._stmt_by_pos.get(key)
         return [found] if found is not None else []
 
-    def branches(self, node: cst.CSTNode, scope: Scope) -> frozenset[tuple[int, str]]:
-        """The `if` branches that must be taken for `node` to run: (If id, side) pairs."""
+    def branches(
+        self, node: cst.CSTNode, scope: Scope, *, cuda_guards: bool = True
+    ) -> frozenset[tuple[int, str]]:
+        """The `if` branches that must be taken for `node` to run: (If id, side) pairs. With
+        `cuda_guards=False`, the body of `if torch.cuda.is_available():` (or `if device ==
+        "cuda":`) is left out: it runs whenever there is CUDA work to wait for, so a sync there
+        is as good as an unconditional one."""
         out: set[tuple[int, str]] = set()
         child = node
         for anc in self.ancestors(node):
             if anc is scope.node:
                 break
             if isinstance(anc, cst.If):
-                out.add((id(anc), "body" if child is anc.body else "orelse"))
+                side = "body" if child is anc.body else "orelse"
+                if cuda_guards or side != "body" or not is_cuda_guard(anc.test):
+                    out.add((id(anc), side))
             child = anc
         return frozenset(out)
 

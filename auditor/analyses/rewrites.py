@@ -9,6 +9,7 @@ changes what the loop collects from one output per prompt to the batch's outputs
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import libcst as cst
@@ -39,10 +40,21 @@ def import_line(facts: FileFacts) -> int:
     return line
 
 
+#: A script that can choose the CPU: a "cpu" string (`--device cpu`, `torch.device("cpu")`, a
+#: `"cuda" if ... else "cpu"` fallback) or a check for CUDA.
+CPU_CHOICE_RE = re.compile(r"""["']cpu["':]|cuda\.is_available\(|--cpu\b""")
+
+
+def may_run_on_cpu(source: str) -> bool:
+    return CPU_CHOICE_RE.search(source) is not None
+
+
 def sync_insertions(facts: FileFacts, read: cst.CSTNode) -> list[tuple[int, str]] | None:
     """Lines to insert so that the statement holding a clock read synchronises first:
-    `torch.cuda.synchronize()` above it at its indentation, and `import torch` at the top when
-    the module does not import it. None when the statement does not start its line."""
+    `torch.cuda.synchronize()` above it at its indentation (behind `if
+    torch.cuda.is_available():` in a script that may run on the CPU, where an unconditional
+    sync raises), and `import torch` at the top when the module does not import it. None when
+    the statement does not start its line."""
     stmt = facts.enclosing_statement(read)
     if stmt is None:
         return None
@@ -52,7 +64,11 @@ def sync_insertions(facts: FileFacts, read: cst.CSTNode) -> list[tuple[int, str]
     indent = text[: len(text) - len(text.lstrip())]
     if len(indent) != column:
         return None
-    out = [(line, f"{indent}torch.cuda.synchronize()\n")]
+    if may_run_on_cpu(facts.source):  # an unconditional sync would fail there
+        sync = f"{indent}if torch.cuda.is_available():\n{indent}    torch.cuda.synchronize()\n"
+    else:
+        sync = f"{indent}torch.cuda.synchronize()\n"
+    out = [(line, sync)]
     if not facts.module_imported_as("torch"):
         at = import_line(facts)
         if at >= line:

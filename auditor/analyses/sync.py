@@ -57,7 +57,7 @@ def _covered(facts: FileFacts, region: Region, calls: list[CallSite], work: Call
     return any(
         facts.kind(c).sync is not None
         and work.end < c.end <= region.content_end
-        and facts.branches(c.node, region.scope) <= branches
+        and facts.branches(c.node, region.scope, cuda_guards=False) <= branches
         for c in calls
     )
 

@@ -129,9 +129,10 @@ def headline(payload: Payload) -> str:
     """One sentence: how many findings in how many files, and the files not checked."""
     findings = payload.get("findings") or []
     summary = payload.get("summary") or {}
-    files = plural(int(summary.get("files", 0)), "file")
     errors = payload.get("errors") or []
-    err = f", {plural(len(errors), 'file')} not checked" if errors else ""
+    checked = int(summary.get("files", 0)) - len(errors)  # `files` counts every file named
+    files = plural(checked, "checked file" if errors else "file")
+    err = f"; {plural(len(errors), 'file')} not checked" if errors else ""
     if not findings:
         return f"No findings in {files}{err}"
     flagged = len({f["path"] for f in findings})

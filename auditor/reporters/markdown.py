@@ -194,6 +194,21 @@ def _rule_section(
     return out
 
 
+def fix_sentence(applicability: str, *, notebook: bool) -> str:
+    """What a reviewer can do with a finding's fix, as the `fix` command would do it."""
+    if notebook:
+        return (
+            f"An automatic fix exists ({md_text(applicability)}), but `benchaudit fix` does not "
+            "rewrite notebooks: apply it by hand."
+        )
+    if applicability == "safe":
+        return "A safe automatic fix is available: `benchaudit fix`."
+    return (
+        f"An {md_text(applicability)} automatic fix is available (it changes what the script "
+        "does): `benchaudit fix --unsafe-fixes`."
+    )
+
+
 def _finding(f: Mapping[str, Any], impact: Mapping[str, Any] | None) -> list[str]:
     out = [f"- **{md_code(location(f))}**: {md_inline(f['message'])}", ""]
     source = str(f.get("source_line") or "").strip()
@@ -203,7 +218,7 @@ def _finding(f: Mapping[str, Any], impact: Mapping[str, Any] | None) -> list[str
     out += [f"  **Remedy:** {md_inline(f['help'])}", ""]
     fix = f.get("fix")
     if fix:
-        out += [f"  A {md_text(fix['applicability'])} automatic fix is available.", ""]
+        out += [f"  {fix_sentence(fix['applicability'], notebook=bool(f.get('cell')))}", ""]
     related = f.get("related") or []
     if related:
         see = "; ".join(f"{related_where(r)}: {md_inline(r['message'])}" for r in related)

@@ -127,12 +127,14 @@ def render_check(
 
 
 def summary_line(report: CheckReport) -> str:
+    """The last line: findings in the files that were checked, then the files that were not
+    (a file that could not be read or parsed is not counted among those without findings)."""
     findings = report.findings
-    nfiles = len(report.files)
-    files = f"{nfiles} file" + ("" if nfiles == 1 else "s")
     errors = report.errors
+    checked = len(report.files) - len(errors)
+    files = f"{checked} {'checked ' if errors else ''}file" + ("" if checked == 1 else "s")
     err = (
-        f", {len(errors)} file" + (" " if len(errors) == 1 else "s ") + "not checked"
+        f"; {len(errors)} file" + (" " if len(errors) == 1 else "s ") + "not checked"
         if errors
         else ""
     )
