@@ -271,17 +271,45 @@ def test_the_python_api(repo: Path) -> None:
     assert {r.META.code for r in run.rules} == {"BA301"}  # the command line on top
 
 
-def test_verify_prices_only_what_the_configuration_enables(tmp_path: Path) -> None:
-    """verify checks the script through the same prepared run: a rule turned off in
-    pyproject.toml produces no finding, so nothing is priced for it."""
-    shutil.copy(SEED, tmp_path / "bench.py")
-    (tmp_path / "pyproject.toml").write_text('[tool.benchaudit]\nignore = ["BA201"]\n')
-    from auditor.verify import cli as verify_cli
+def test_verify_prices_only_what_the_configuration_enables(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`verify` checks the script through the same prepared run as `check`: a rule turned off
+    in pyproject.toml is neither reported nor given a probe arm, and the configuration's
+    `models` table supplies the models."""
+    pytest.importorskip("torch")
+    from typer.testing import CliRunner
 
-    run = api.prepare(api.RunRequest(paths=(tmp_path / "bench.py",)))
-    report, _ = verify_cli.static_check(run)
-    found = {f.code for f in report.findings}
-    assert "BA201" not in found and "BA202" in found
+    from auditor import cli as cli_mod
+    from auditor.verify import runner
+
+    shutil.copy(SEED, tmp_path / "bench.py")
+    shutil.copytree(FIXTURES / "models" / "tiny", tmp_path / "models")
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.benchaudit]\nignore = ["per-prompt-loop"]\n\n[tool.benchaudit.models]\n'
+        'base = "models/base.py"\nspeedup = "models/speedup.py"\n'
+    )
+    jobs: list[dict[str, object]] = []
+
+    def fake_run(job: dict[str, object], timeout: float, progress: object) -> runner.Outcome:
+        jobs.append(job)
+        return runner.Outcome(fatal="not measured in this test")
+
+    monkeypatch.setattr(runner, "run_supervised", fake_run)
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "verify.json"
+    result = CliRunner().invoke(
+        cli_mod.app, ["verify", "bench.py", "--device", "cpu", "-f", "json", "-o", str(out)]
+    )
+    assert result.exit_code == 1, result.output
+    (job,) = jobs
+    assert [m["name"] for m in job["models"]] == ["base", "speedup"]  # type: ignore[index]
+    variants = {a["variant"] for a in job["arms"]}  # type: ignore[attr-defined]
+    assert "probe-inconsistent-step-source" in variants
+    assert "probe-per-prompt-loop" not in variants
+    payload = json.loads(out.read_text())
+    names = {f["name"] for f in payload["findings"]}
+    assert "per-prompt-loop" not in names and "inconsistent-step-source" in names
 
 
 # --- rule options: every option in the docs and schema is read by its rule --------------------

@@ -238,10 +238,14 @@ def verify(
         typer.Option(min=1.0, help="Seconds a model may take to load or run one call."),
     ] = 300.0,
     format: Annotated[
-        str, typer.Option("--format", help="text, json, sarif, markdown, github or html.")
+        str,
+        typer.Option(
+            "--format", "-f", metavar="FORMAT", help="text, json, sarif, markdown, github or html."
+        ),
     ] = "text",
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write the report here.")
+        Path | None,
+        typer.Option("--output", "-o", metavar="FILE", help="Write the report here (atomically)."),
     ] = None,
     progress: Annotated[
         bool | None, typer.Option("--progress/--no-progress", help="Default: on a TTY.")
