@@ -351,6 +351,14 @@ def fix_command(
     ignore: Annotated[
         list[str] | None, typer.Option("--ignore", metavar="RULES", help="Rules to skip.")
     ] = None,
+    extend_select: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--extend-select",
+            metavar="RULES",
+            help="Rules whose fixes to apply in addition to the selection (e.g. BA103).",
+        ),
+    ] = None,
     config: Annotated[
         Path | None,
         typer.Option(
@@ -383,6 +391,7 @@ def fix_command(
         paths=tuple(paths),
         select=select,
         ignore=ignore or (),
+        extend_select=extend_select or (),
         config=config,
         isolated=isolated,
         force_exclude=force_exclude,

@@ -22,7 +22,7 @@ from auditor.fix import apply_fixes, fix_file, fix_source
 from auditor.parallel import check_many
 from auditor.registry import select_rules
 
-OPTS = CheckOptions(tuple(select_rules()))
+OPTS = CheckOptions(tuple(select_rules(select=["ALL"])))  # BA103 is off by default
 
 
 def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -189,22 +189,37 @@ def test_fix_diff_writes_nothing_and_fix_writes_atomically(tmp_path: Path) -> No
     shutil.copy(FIXTURES / "rules" / "wall-clock-timer" / "bad_time_time.py", script)
     script.chmod(0o640)
     original = script.read_text()
-    res = cli("fix", "bench.py", "--diff", "--isolated", cwd=tmp_path)
+    res = cli("fix", "bench.py", "--diff", "--isolated", "--extend-select", "BA103", cwd=tmp_path)
     assert res.returncode == 1, res.stderr
     assert "+    start = time.perf_counter()" in res.stdout
     assert "Would fix 1 finding(s) (BA103: 1)" in res.stderr
     assert script.read_text() == original
-    res = cli("fix", "bench.py", "--isolated", cwd=tmp_path)
+    res = cli("fix", "bench.py", "--isolated", "--extend-select", "BA103", cwd=tmp_path)
     assert res.returncode == 0 and "Fixed 1 finding(s)" in res.stderr
     assert "time.perf_counter() - start" in script.read_text()
     assert script.stat().st_mode & 0o777 == 0o640
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bench.py"]
-    assert cli("fix", "bench.py", "--diff", "--isolated", cwd=tmp_path).returncode == 0
+    assert (
+        cli(
+            "fix", "bench.py", "--diff", "--isolated", "--extend-select", "BA103", cwd=tmp_path
+        ).returncode
+        == 0
+    )
 
 
 def test_check_fix_reports_what_remains(tmp_path: Path) -> None:
     shutil.copy(FIXTURES / "seed" / "test.py", tmp_path / "test.py")
-    res = cli("check", "test.py", "--fix", "--isolated", "--no-source", "--no-cache", cwd=tmp_path)
+    res = cli(
+        "check",
+        "test.py",
+        "--fix",
+        "--isolated",
+        "--extend-select",
+        "BA103",
+        "--no-source",
+        "--no-cache",
+        cwd=tmp_path,
+    )
     assert res.returncode == 1
     assert "Fixed 2 finding(s) (BA101: 1, BA103: 1)" in res.stderr
     assert "BA103" not in res.stdout and "BA101" not in res.stdout

@@ -26,7 +26,7 @@ from auditor.limits import MAX_FILE_BYTES
 from auditor.parallel import check_many
 from auditor.registry import select_rules
 
-OPTS = CheckOptions(tuple(select_rules()))
+OPTS = CheckOptions(tuple(select_rules(select=["ALL"])))  # BA103 is off by default
 FLAWED = """\
 import time
 import torch
@@ -428,7 +428,7 @@ FIXABLE = (
 
 
 def fix_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return cli("fix", *args, "--isolated", cwd=cwd)
+    return cli("fix", *args, "--isolated", "--extend-select", "BA103", cwd=cwd)
 
 
 def test_fix_through_a_symlink_keeps_the_link(tmp_path: Path) -> None:

@@ -193,6 +193,10 @@ def assess(facts: FileFacts, region: Region, min_calls: int = 2) -> WarmupVerdic
         if outer is None:
             return None  # the model comes from a caller we cannot see: stay silent
         warmups, sync_scope, sync_to = outer
+    elif not warmups and scope.parent is not None:
+        outer = _warmups_before_first_call(facts, scope, model)
+        if outer is not None:
+            warmups, sync_scope, sync_to = outer
     targets = {id(c.node) for c in warmups}
     count = _count(facts, _statements(sync_scope), targets) if warmups else 0
     for c in warmups:
@@ -283,6 +287,21 @@ def _warmups_at_caller(
         return None
     warmups = [w for name in names for w in _warmups_in(facts, site.scope, name, site.start)]
     return sorted(warmups, key=lambda c: c.end), site.scope, site.start
+
+
+def _warmups_before_first_call(
+    facts: FileFacts, scope: Scope, model: str
+) -> tuple[list[CallSite], Scope, Pos] | None:
+    """A timing helper that uses a model of an enclosing scope (not a parameter): the warm-up
+    may run in the caller, before the helper's first call."""
+    sites = sorted(facts.calls_to_function(scope.name), key=lambda c: c.start)
+    if not sites:
+        return None
+    site = sites[0]
+    warmups = _warmups_in(facts, site.scope, model, site.start)
+    if not warmups:
+        return None
+    return warmups, site.scope, site.start
 
 
 def _arm_models(facts: FileFacts, scope: Scope, arg: cst.BaseExpression, pos: Pos) -> set[str]:

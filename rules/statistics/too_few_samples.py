@@ -11,6 +11,7 @@ from auditor.analyses.harness import (
     HarnessKind,
     harnesses,
 )
+from auditor.analyses.repetition import repetitions
 from auditor.core import Category, RuleDocs, RuleMeta, Severity
 
 
@@ -27,7 +28,13 @@ class TooFewSamples(FactsRule):
         "spread, or give the harness a budget of many calls",
         docs=RuleDocs(
             what_it_does="Reports (1) a comparison whose every arm is one model call timed once, "
-            "at the first arm's closing timer read; (2) `timeit.timeit(..., number=1)` and "
+            "at the first arm's closing timer read; (1b) any timed region around model work that "
+            "runs once (no loop around it or inside it, and its function not called from a "
+            "loop), whether or not the file compares arms: configurations are often compared "
+            "across runs of the script; (1c) a region repeated by `range(N)` where N, a literal "
+            "or a command-line default less the runs the script discards (`times[1:]`, "
+            "`pop(0)`), is two or three, and the file computes no spread (standard deviation, "
+            "percentiles, min and max); (2) `timeit.timeit(..., number=1)` and "
             "`Timer.timeit(1)` with no `repeat`; (3) `torch.utils.benchmark`'s "
             f"`blocked_autorange()` with `min_run_time` under {MIN_RUN_TIME_FOR_LONG_CALLS:g} s "
             "(default 0.2 s) around a diffusers pipeline, a transformers `pipeline` or "
@@ -57,8 +64,12 @@ class TooFewSamples(FactsRule):
                 "samples = timeit.repeat(run, number=1, repeat=7)\n"
                 "seconds = statistics.median(samples)\n"
             ),
-            known_problems="A single run of a script that times one arm (no comparison) is "
-            "not flagged. A mean of a few runs reported without spread is not detected yet.",
+            known_problems="A region that also times loading the model is left to BA204. A "
+            "loop over a collection around a region (prompts, or a sweep of configurations) is "
+            "not counted as repetition, and such a region is not flagged. A loop count that is "
+            "neither a literal nor an argparse default is unknown and not flagged. Four or five "
+            "runs without spread are not flagged (careful scripts often keep five samples). A "
+            "mean over runs printed one by one is not flagged (the spread is visible).",
             references=(
                 "https://pytorch.org/docs/stable/benchmark_utils.html",
                 "https://triton-lang.org/main/python-api/generated/triton.testing.do_bench.html",
@@ -72,10 +83,27 @@ class TooFewSamples(FactsRule):
         for comp in comparisons(facts, self.regions):
             first = runs_once(facts, comp)
             if first is not None and id(first.end_node) not in reported:
-                reported.add(id(first.end_node))
+                # one finding for the comparison, at its first arm
+                reported |= {id(a.region.end_node) for a in comp.arms if a.region is not None}
                 self.report(
                     first.end_node,
                     what=f"each of the {len(comp.arms)} compared arms is timed with one call, once",
+                )
+        for rep in repetitions(facts, self.regions):
+            end = rep.region.end_node
+            if id(end) in reported:
+                continue
+            reported.add(id(end))
+            call = N.short(N.code(rep.work.node.func)) + "(...)"
+            if rep.runs == 1:
+                how = "" if rep.source == "once" else f" ({rep.source})"
+                self.report(end, what=f"this timer reads one run of `{call}`{how}")
+            else:
+                self.report(
+                    end,
+                    message=f"this timer's runs of `{call}` are averaged over {rep.runs} timed "
+                    f"runs ({rep.source}) and no spread is computed, so the reported time cannot "
+                    "be told from run-to-run noise",
                 )
         for h in harnesses(facts):
             what = None

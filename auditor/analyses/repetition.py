@@ -1,0 +1,193 @@
+"""How many times a timed region runs: once (one sample), a few times (a mean of a handful), or
+enough. Statistics without a division: a reported time is one number whether or not the file
+compares two arms.
+
+A region "runs once" when no loop of its scope encloses it, no loop inside it repeats the model
+work, and its function is not called from a loop in this file (one level of callers is
+followed). A region runs "a few times" when a `for ... in range(N)` repeats it (or the work in
+it) with N a literal or a command-line default of at most `FEW_RUNS`, less the iterations the
+script discards (`times[1:]`, `times.pop(0)`), and the file computes no spread (a standard
+deviation, percentiles, min/max of the samples) that would show how noisy that mean is.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import libcst as cst
+
+from auditor.analyses import names as N
+from auditor.analyses.facts import CallSite, FileFacts, Scope
+from auditor.analyses.regions import Region
+from auditor.analyses.timed import setup_in_regions
+
+#: A mean of this many runs or fewer, with no spread, is a finding. Three: every few-run mean
+#: labelled in the real development corpus had two or three timed runs, while careful scripts
+#: with five recorded runs are common.
+FEW_RUNS = 3
+#: Words that show the script looks at the spread of its samples.
+SPREAD_RE = re.compile(
+    r"\b(?:std|stdev|pstdev|variance|var|percentile|quantile|iqr|sem|median_abs_deviation|"
+    r"confidence|ci95|blocked_autorange|adaptive_autorange)\b"
+)
+MIN_RE = re.compile(r"\bmin\(|\[[\"']min[\"']\]")
+MAX_RE = re.compile(r"\bmax\(|\[[\"']max[\"']\]")
+
+
+def computes_spread(source: str) -> bool:
+    """A standard deviation, percentiles or an interval, or both a min and a max."""
+    if SPREAD_RE.search(source) is not None:
+        return True
+    return MIN_RE.search(source) is not None and MAX_RE.search(source) is not None
+
+
+#: Calls that show each run's time to the reader (so its spread is visible).
+REPORT_CALLS = frozenset({"print", "info", "log", "write", "add_scalar", "append_row"})
+#: A discarded first iteration: `times[1:]`, `times.pop(0)`, `del times[0]`.
+DISCARD_RE = re.compile(r"\[\s*(\d+)\s*:\s*\]|\.pop\(\s*0\s*\)|del\s+\w+\[\s*0\s*\]")
+
+
+@dataclass(frozen=True, slots=True)
+class Repetition:
+    region: Region
+    runs: int  # timed runs that count (1: a single sample)
+    work: CallSite  # the model call timed
+    source: str  # where the count comes from: "once", "range(3)", "--runs (default 3)"
+
+
+def _model_calls(facts: FileFacts, region: Region) -> list[CallSite]:
+    return [
+        c
+        for c in facts.reachable_calls(region.calls())
+        if facts.kind(c).model is not None or facts.kind(c).pipeline_call
+    ]
+
+
+def _called_in_a_loop(facts: FileFacts, scope: Scope) -> bool | None:
+    """Whether `scope`'s function is called from a loop of this file: True, False, or None when
+    it is a method or the function is handed elsewhere (a callback: unknown)."""
+    if isinstance(scope.node, cst.Module):
+        return False
+    if scope.cls is not None:
+        return None
+    sites = facts.calls_to_function(scope.name)
+    if any(site.loops for site in sites):
+        return True
+    for site in sites:
+        outer = _called_in_a_loop(facts, site.scope) if site.scope is not scope else None
+        if outer:
+            return True
+    passed = f"({scope.name})" in facts.source or f"({scope.name}," in facts.source
+    if passed or f"{scope.name}," in facts.source.replace(f"def {scope.name}", ""):
+        return None  # handed to a harness, an executor or a list of arms
+    return False
+
+
+def _range_count(facts: FileFacts, scope: Scope, loop: cst.CSTNode) -> tuple[int, str] | None:
+    """`for _ in range(N)` with N a literal or a command-line default (possibly `args.n - 2`,
+    or a local bound to either): (N, how it was found)."""
+    if not isinstance(loop, cst.For) or not isinstance(loop.iter, cst.Call):
+        return None
+    call = loop.iter
+    if N.code(call.func) != "range" or not call.args or len(call.args) > 2:
+        return None
+    pos, _ = facts.pos(loop)
+    start = 0
+    if len(call.args) == 2:
+        first = _int(facts, scope, call.args[0].value, pos)
+        if first is None:
+            return None
+        start = first[0]
+    found = _int(facts, scope, call.args[-1].value, pos)
+    if found is None:
+        return None
+    value, text = found
+    return value - start, text
+
+
+def _int(
+    facts: FileFacts, scope: Scope, expr: cst.BaseExpression, pos: tuple[int, int], depth: int = 0
+) -> tuple[int, str] | None:
+    if depth > 4:
+        return None
+    if isinstance(expr, cst.Integer):
+        return int(expr.value), f"range({expr.value})"
+    if isinstance(expr, cst.BinaryOperation) and isinstance(expr.right, cst.Integer):
+        left = _int(facts, scope, expr.left, pos, depth + 1)
+        k = int(expr.right.value)
+        if left is not None and isinstance(expr.operator, cst.Subtract | cst.Add):
+            value = left[0] - k if isinstance(expr.operator, cst.Subtract) else left[0] + k
+            return value, f"{left[1]} {'-' if isinstance(expr.operator, cst.Subtract) else '+'} {k}"
+        return None
+    if isinstance(expr, cst.Name):
+        resolved, rscope, rpos = facts.resolve(scope, expr, pos)
+        if resolved is not expr:
+            return _int(facts, rscope, resolved, rpos, depth + 1)
+    if isinstance(expr, cst.Attribute | cst.Name):
+        name = expr.attr.value if isinstance(expr, cst.Attribute) else expr.value
+        default = facts.argparse_defaults.get(name)
+        if default is not None and default.isdigit():
+            option = facts.argparse_options.get(name, name)
+            return int(default), f"{option} defaults to {default}"
+    return None
+
+
+def _is_range(loop: cst.CSTNode) -> bool:
+    return (
+        isinstance(loop, cst.For)
+        and isinstance(loop.iter, cst.Call)
+        and N.code(loop.iter.func) == "range"
+    )
+
+
+def _discarded(facts: FileFacts) -> int:
+    found = [int(m.group(1)) if m.group(1) else 1 for m in DISCARD_RE.finditer(facts.source)]
+    return max(found, default=0)
+
+
+def _printed_each_run(region: Region, loop: cst.CSTNode) -> bool:
+    """A print (or log) inside `loop` after the region's closing read: every run is shown."""
+    return any(
+        loop in c.loops and c.start >= region.content_end and N.call_name(c.node) in REPORT_CALLS
+        for c in region.scope.calls
+    )
+
+
+def repetitions(facts: FileFacts, regions: list[Region]) -> list[Repetition]:
+    """The regions around model work that run once, or a few times with no spread computed.
+    A region that also times loading the model is left to BA204 (it measures set-up, whose
+    one run is the point)."""
+    out: list[Repetition] = []
+    spread = computes_spread(facts.source)
+    with_setup = {id(hit.region) for hit in setup_in_regions(facts, regions)}
+    for region in regions:
+        work = _model_calls(facts, region)
+        if not work or id(region) in with_setup:
+            continue
+        own = [c for c in work if c.scope is region.scope]
+        around = region.loops(facts)
+        inside = {id(lp): lp for c in own for lp in c.loops[len(around) :]}
+        repeated = _called_in_a_loop(facts, region.scope)
+        if repeated is None:
+            continue
+        if not around and not inside and not repeated:
+            out.append(Repetition(region, 1, work[0], "once"))
+            continue
+        if spread or repeated:
+            continue
+        # Counted repeats are `range(N)` loops. A loop over a collection around the region may
+        # be a sweep of configurations or a repeat over prompts (which one is not known), and
+        # one inside it is a total over its items: neither is counted, nor is the region.
+        if any(not _is_range(lp) for lp in inside.values()):
+            continue
+        loops = [lp for lp in [*around, *inside.values()] if _is_range(lp)]
+        if not loops:
+            continue
+        count = _range_count(facts, region.scope, loops[-1])
+        if len(loops) != 1 or count is None or _printed_each_run(region, loops[-1]):
+            continue
+        runs = count[0] - _discarded(facts)
+        if 1 <= runs <= FEW_RUNS:
+            out.append(Repetition(region, runs, work[0], count[1]))
+    return out
