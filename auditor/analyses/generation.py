@@ -43,6 +43,39 @@ def reports_token_rate(facts: FileFacts) -> bool:
     return bool(memo)
 
 
+def _result_names(call: CallSite) -> list[str]:
+    """The names a call's result is bound to: `out = f()`, `out, metrics = f()`."""
+    stmt = call.stmt
+    if not isinstance(stmt, cst.SimpleStatementLine):
+        return []
+    names: list[str] = []
+    for small in stmt.body:
+        if isinstance(small, cst.Assign) and small.value is call.node:
+            for target in small.targets:
+                node = target.target
+                elements = node.elements if isinstance(node, cst.Tuple | cst.List) else [node]
+                for el in elements:
+                    value = el.value if isinstance(el, cst.Element) else el
+                    if isinstance(value, cst.Name):
+                        names.append(value.value)
+    return names
+
+
+def counts_produced_tokens(facts: FileFacts, call: CallSite) -> bool:
+    """The script measures the output it got (`out.shape[-1] - prompt_len`, `out.numel()`,
+    `len(out[0])`, `y.size(-1)`, `for o in out`): a tokens/s figure from the produced count is
+    right whatever the length."""
+    for name in _result_names(call):
+        n = re.escape(name)
+        pattern = (
+            rf"\b{n}\s*(?:\[[^\]]*\]\s*)*\.(?:shape|numel|size)\b"
+            rf"|\blen\(\s*{n}\b|\bfor\s+\w+\s+in\s+{n}\b"
+        )
+        if re.search(pattern, facts.source):
+            return True
+    return False
+
+
 def output_length(facts: FileFacts, call: CallSite) -> Length:
     kwargs = _keywords(facts, call.scope, call.node, call.start, 0)
     if kwargs is None:

@@ -6,7 +6,13 @@ from auditor.analyses import names as N
 from auditor.analyses.arms import comparisons
 from auditor.analyses.base import FactsRule
 from auditor.analyses.facts import CallSite
-from auditor.analyses.generation import Length, is_generate, output_length, reports_token_rate
+from auditor.analyses.generation import (
+    Length,
+    counts_produced_tokens,
+    is_generate,
+    output_length,
+    reports_token_rate,
+)
 from auditor.core import Category, RuleDocs, RuleMeta, Severity
 
 
@@ -61,8 +67,9 @@ class UnfixedGenerationLength(FactsRule):
             ),
             known_problems="Settings passed through a dictionary or config object the rule "
             "cannot read (built at run time, loaded from JSON) are unknown and not flagged. A "
-            "script that counts the tokens it actually generated and compares per-token times "
-            "is still flagged when it also compares arms.",
+            "tokens/s figure from the tokens actually produced (the output's shape, size, "
+            "`numel()` or length) is not flagged; a script that also compares the arms' times "
+            "still is, since their lengths may differ.",
             references=(
                 "https://huggingface.co/docs/transformers/main_classes/text_generation",
                 "https://docs.vllm.ai/en/latest/api/inference_params.html",
@@ -84,8 +91,8 @@ class UnfixedGenerationLength(FactsRule):
                 if id(call) in seen or not is_generate(facts, call):
                     continue
                 seen.add(id(call))
-                if not rate and id(call) not in compared:
-                    continue
+                if id(call) not in compared and (not rate or counts_produced_tokens(facts, call)):
+                    continue  # no comparison, and no tokens/s, or one from the produced count
                 if output_length(facts, call) is Length.VARIABLE:
                     self._flag(call, rate)
 
