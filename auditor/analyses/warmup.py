@@ -9,6 +9,7 @@ several.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -65,14 +66,47 @@ class WarmupVerdict:
 
 
 def first_timed_regions(facts: FileFacts, regions: Sequence[Region]) -> list[Region]:
-    """The first region of each scope that times model work, if it is not inside a loop."""
+    """The first region of each scope that times model work (inside a loop or not)."""
     firsts: dict[int, Region] = {}
     for region in regions:
         if not any(facts.kind(c).model for c in region.calls()):
             continue
         if id(region.scope) not in firsts:
             firsts[id(region.scope)] = region
-    return [r for r in firsts.values() if not r.loops(facts)]
+    return list(firsts.values())
+
+
+#: A timing loop that sets its first iterations aside: `if i == 0: continue`, `if i <
+#: args.warmup`, `times[1:]`, `times.pop(0)`, `del times[0]`, `[warmup:]`.
+DISCARD_IN_LOOP_RE = re.compile(
+    r"\bif\b[^\n:]*(?:==|<=?|>=?)\s*(?:\d+|[\w.]*warm[\w.]*)|\bcontinue\b|warm",
+    re.IGNORECASE,
+)
+DISCARD_AFTER_RE = re.compile(r"\[\s*[\w.]+\s*:\s*\]|\.pop\(\s*0\s*\)|del\s+\w+\[\s*0\s*\]")
+
+
+def _assess_loop(
+    facts: FileFacts, region: Region, model: str, loop: cst.CSTNode
+) -> WarmupVerdict | None:
+    """A region inside a loop: its first iteration is cold unless the model ran before the
+    loop or the loop sets its first iterations aside. Only a missing warm-up is reported (the
+    loop's later iterations make a count or shape argument uncertain)."""
+    scope = region.scope
+    start, _ = facts.pos(loop)
+    if _warmups_in(facts, scope, model, start):
+        return None
+    if any(c.end <= start and facts.kind(c).model for c in scope.calls):
+        return None  # some model ran first: the arms may be warmed through a collection
+    if scope.parent is not None:
+        if model in scope.params and _warmups_at_caller(facts, scope, model) is None:
+            return None  # the model comes from a caller we cannot see
+        if _warmups_at_caller(facts, scope, model) or _warmups_before_first_call(
+            facts, scope, model
+        ):
+            return None
+    if DISCARD_IN_LOOP_RE.search(N.code(loop)) or DISCARD_AFTER_RE.search(facts.source):
+        return None
+    return WarmupVerdict(region, model, 0, (WarmupReason.NONE,), (), {"warmup_calls": "0"})
 
 
 def _count(facts: FileFacts, stmts: Sequence[cst.CSTNode], targets: set[int]) -> int:
@@ -186,6 +220,9 @@ def assess(facts: FileFacts, region: Region, min_calls: int = 2) -> WarmupVerdic
     scope = region.scope
     if _library_warmup(facts, scope, model, region.content_start):
         return None  # `pipe.warmup(...)`: the library warms itself up
+    loops = region.loops(facts)
+    if loops:  # the innermost loop times; warm-ups may sit in the loops around it
+        return _assess_loop(facts, region, model, loops[-1])
     warmups = _warmups_in(facts, scope, model, region.content_start)
     sync_scope, sync_from, sync_to = scope, region.content_start, region.content_start
     if not warmups and model in scope.params:

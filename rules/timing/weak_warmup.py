@@ -50,10 +50,13 @@ class WeakWarmup(FactsRule):
                 "images = pipe(prompts).images\n"
                 "elapsed = time.perf_counter() - t0\n"
             ),
-            known_problems="Only the first timed region of each function is checked, and a "
-            "region inside a loop is left alone (its first iteration may be discarded). When "
-            "the timed model is a parameter, the warm-up is looked for before the first call of "
-            "the function in this file; with no such call the rule stays silent.",
+            known_problems="Only the first timed region of each function is checked. For a "
+            "region inside a loop only a missing warm-up is reported (no model call before the "
+            "timing loop, in the loops around it or before the function's first call), and "
+            "not when the loop sets iterations aside (`if i < warmup`, `continue`, "
+            "`times[1:]`, `pop(0)`). When the timed model is a parameter, the warm-up is "
+            "looked for before the first call of the function in this file; with no such call "
+            "the rule stays silent.",
             references=(
                 "https://pytorch.org/docs/stable/benchmark_utils.html",
                 "https://pytorch.org/docs/stable/torch.compiler_faq.html",
