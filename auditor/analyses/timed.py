@@ -96,12 +96,37 @@ def timed_calls(facts: FileFacts, regions: list[Region]) -> Iterator[tuple[CallS
 
 # --------------------------------------------------------------------------------- I/O
 def io_in_regions(facts: FileFacts, regions: list[Region]) -> list[TimedCall]:
+    """I/O in a timed region: a call that does it, a model call that streams its output, or a
+    call of a function of this file that does it (reported at the call the region makes)."""
     found = []
     for call, region in timed_calls(facts, regions):
-        what = io_kind(facts, call)
+        what = io_kind(facts, call) or _streams(facts, call) or _io_in_helper(facts, call)
         if what is not None:
             found.append(TimedCall(call, region, what))
     return found
+
+
+def _streams(facts: FileFacts, call: CallSite) -> str | None:
+    """`model.generate(..., streamer=TextStreamer(tok))`: each token is decoded and printed."""
+    arg = N.keyword(call.node, "streamer")
+    if arg is None or (isinstance(arg.value, cst.Name) and arg.value.value == "None"):
+        return None
+    if facts.kind(call).model is None and N.call_name(call.node) != "generate":
+        return None
+    return "streams its output (the streamer decodes and prints every token)"
+
+
+def _io_in_helper(facts: FileFacts, call: CallSite) -> str | None:
+    """A function of this file, called from the region, that writes, saves, decodes or prints
+    results (followed a few calls deep)."""
+    callees = [fn for owner, fn in facts.possible_callees(call) if owner is facts]
+    if not callees:
+        return None
+    for inner in facts.reachable_calls([c for fn in callees for c in fn.calls]):
+        what = io_kind(facts, inner) or _streams(facts, inner)
+        if what is not None:
+            return f"{what} (in the function it runs, line {inner.start[0]})"
+    return None
 
 
 def io_kind(facts: FileFacts, call: CallSite) -> str | None:

@@ -52,7 +52,9 @@ class IoInTimedRegion(FactsRule):
             ),
             known_problems="A `print` is reported only when it prints something a model call "
             "or a decode produced in the same function; progress messages are left alone. "
-            "I/O inside a helper function called from the region is not followed.",
+            "I/O inside functions of the same file called from the region is followed (a few "
+            "calls deep) and reported at the call; functions of other modules are not. A "
+            "`streamer=` passed to a timed call is reported: it decodes and prints every token.",
             references=("https://pytorch.org/docs/stable/benchmark_utils.html",),
         ),
     )
