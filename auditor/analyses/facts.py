@@ -143,6 +143,11 @@ def _pos(rng: CodeRange) -> tuple[Pos, Pos]:
     return (rng.start.line, rng.start.column), (rng.end.line, rng.end.column)
 
 
+#: Ways a script puts work on a GPU without the literal string "cuda".
+GPU_USE_RE = re.compile(
+    r"""["']cuda[:"'{]|\.cuda\(|\bdevice_map\s*=|\bdevice\s*=\s*\d\b|\.to\(\s*\d\s*\)"""
+    r"""|\bAccelerator\(|\btorch\.cuda\.(?!is_available\b|device_count\b)\w+"""
+)
 #: A condition true exactly when the script runs on CUDA.
 CUDA_GUARD_RE = re.compile(
     r"""^(?:torch\.)?cuda\.is_available\(\)$"""
@@ -202,8 +207,11 @@ class FileFacts:
 
     @cached_property
     def uses_gpu(self) -> bool:
-        """The script mentions a CUDA device somewhere (else it runs on the CPU only)."""
-        return self.mentions_cuda
+        """The script puts something on a GPU somewhere (else it runs on the CPU only): a
+        "cuda" string (also in an f-string, `f"cuda:{rank}"`), `.cuda()`, `device_map=...`,
+        `device=0` or `.to(0)`, an accelerate `Accelerator`, or a `torch.cuda` call other than
+        `is_available()`."""
+        return self.mentions_cuda or GPU_USE_RE.search(self.source) is not None
 
     def calls_to_function(self, name: str) -> list[CallSite]:
         return [

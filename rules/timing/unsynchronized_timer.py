@@ -76,8 +76,10 @@ class UnsynchronizedTimer(FactsRule):
             known_problems="The rule cannot see inside libraries: a whole diffusers pipeline "
             'call with `output_type="latent"` synchronised internally on an H100 (timing '
             "unchanged), yet is flagged. `benchaudit verify` measures whether it mattered. "
-            "Scripts that never mention CUDA are treated as CPU-only and not checked, unless "
-            "the `assume-gpu` option is set.",
+            "A script that never puts anything on a GPU (no `cuda` string, f-string included, "
+            "no `.cuda()`, `device_map=`, `device=0`, `.to(0)`, `Accelerator()` or "
+            "`torch.cuda` call) is treated as CPU-only and not checked, unless the "
+            "`assume-gpu` option is set; a device chosen in another module is not seen.",
             references=(
                 "https://pytorch.org/docs/stable/notes/cuda.html#asynchronous-execution",
                 "https://pytorch.org/docs/stable/benchmark_utils.html",
