@@ -268,3 +268,66 @@ def _calls(node: cst.CSTNode) -> list[cst.Call]:
 
     node.visit(V())
     return found
+
+
+# ------------------------------------------------------- harness helpers given a callable
+@dataclass(frozen=True, slots=True)
+class HelperHarness:
+    """A call of a timing helper (`benchmark_fn(run_inference, pipe, args)`, in this file or a
+    sibling module) whose harness times the callable the call hands it."""
+
+    call: CallSite  # the call in this file, where the user chose what to time
+    harness: Harness  # in the helper
+    helper: str  # the helper's name
+
+
+def helper_harnesses(facts: FileFacts) -> list[HelperHarness]:
+    """Calls that hand a multi-second callable (a function running a pipeline or `generate`)
+    to a helper whose `Timer(stmt="f(...)", globals={"f": f})` harness times its parameter."""
+    out: list[HelperHarness] = []
+    for scope in facts.scopes:
+        for call in scope.calls:
+            target = facts.callee(scope, call.node.func, call.start)
+            if target is None:
+                continue
+            owner, fn = target
+            for h in _param_harnesses(owner, fn):
+                index, param = h[1], fn.params[h[1]]
+                arg = facts.argument(call.node, param, index)
+                if arg is not None and _long(facts, call, arg, None):
+                    out.append(HelperHarness(call, h[0], fn.name))
+    return out
+
+
+def _param_harnesses(owner: FileFacts, fn: Scope) -> list[tuple[Harness, int]]:
+    """The harnesses in `fn` whose timed statement calls one of `fn`'s parameters, with the
+    parameter's index (methods: `self` is not counted)."""
+    memo_key = f"param_harnesses:{id(fn)}"
+    memo = owner.memo.get(memo_key)
+    if memo is not None:
+        found: list[tuple[Harness, int]] = memo
+        return found
+    found = []
+    params = [p for p in fn.params if p != "self"]
+    for call in fn.calls:
+        h = _harness(owner, call)
+        if h is None or h.kind is not HarnessKind.AUTORANGE:
+            continue
+        timer = _timer_construction(owner, call)
+        stmt = N.keyword(timer, "stmt") or N.positional(timer, 0) if timer else None
+        text = N.string_value(stmt.value) if stmt is not None else None
+        if timer is None or text is None:
+            continue
+        try:
+            parsed = cst.parse_module(text)
+        except cst.ParserSyntaxError:
+            continue
+        globals_ = N.keyword(timer, "globals")
+        mapping = _globals(globals_.value) if globals_ is not None else {}
+        for name in _called_names(parsed):
+            value = mapping.get(name, cst.Name(name))
+            if isinstance(value, cst.Name) and value.value in params:
+                found.append((h, fn.params.index(value.value)))
+                break
+    owner.memo[memo_key] = found
+    return found

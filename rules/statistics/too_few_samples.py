@@ -10,6 +10,7 @@ from auditor.analyses.harness import (
     MIN_RUN_TIME_FOR_LONG_CALLS,
     HarnessKind,
     harnesses,
+    helper_harnesses,
 )
 from auditor.analyses.repetition import repetitions
 from auditor.core import Category, RuleDocs, RuleMeta, Severity
@@ -38,7 +39,10 @@ class TooFewSamples(FactsRule):
             "`Timer.timeit(1)` with no `repeat`; (3) `torch.utils.benchmark`'s "
             f"`blocked_autorange()` with `min_run_time` under {MIN_RUN_TIME_FOR_LONG_CALLS:g} s "
             "(default 0.2 s) around a diffusers pipeline, a transformers `pipeline` or "
-            "`generate()`; (4) `triton.testing.do_bench` with `rep` under "
+            "`generate()`, also when a timing helper of the file or a sibling module "
+            "(`benchmark_fn(run_inference, pipe)`) builds the harness around the callable it "
+            "is handed (reported at the call that hands it over); (4) "
+            "`triton.testing.do_bench` with `rep` under "
             f"{DO_BENCH_REP_FOR_LONG_CALLS:g} ms (default 100 ms) around such a call.",
             why_is_this_bad="Run-to-run variation of a GPU pipeline is a few percent (clock "
             "boost, thermal state, allocator, host jitter), and the first timed run of an arm "
@@ -105,6 +109,17 @@ class TooFewSamples(FactsRule):
                     f"runs ({rep.source}) and no spread is computed, so the reported time cannot "
                     "be told from run-to-run noise",
                 )
+        for hh in helper_harnesses(facts):
+            h = hh.harness
+            if h.budget is not None and h.budget >= MIN_RUN_TIME_FOR_LONG_CALLS:
+                continue
+            budget = "its default 0.2 s" if h.budget is None else f"{h.budget:g} s"
+            self.report(
+                hh.call.node,
+                what=f"`{hh.helper}` times the callable it is given with "
+                f"`{N.code(h.call.node.func)}()` at {budget}, and this call gives it a "
+                "multi-second pipeline call",
+            )
         for h in harnesses(facts):
             what = None
             call = N.code(h.call.node.func)
