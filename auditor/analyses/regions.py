@@ -283,12 +283,50 @@ def _stored_timer_read(facts: FileFacts, scope: Scope, key: str) -> CallSite | N
     return None
 
 
+#: Timing context managers from installed libraries: qualified name -> the clock they read.
+#: None of them synchronises a device before its closing read. (A catalogue as data, like the
+#: model names: add a library here, with the clock its `__exit__` reads.)
+LIBRARY_CONTEXT_TIMERS: dict[str, str] = {
+    "contexttimer.Timer": "timeit.default_timer",
+    "codetiming.Timer": "time.perf_counter",
+    "optimum.habana.utils.HabanaGenerationTime": "time.perf_counter",
+    "optimum.habana.utils.HabanaProfile": "time.perf_counter",
+    "pytorch_lightning.utilities.timer.Timer": "time.monotonic",
+    "torchtnt.utils.timer.Timer": "time.perf_counter",
+}
+
+
+def library_context_timer(facts: FileFacts, item: cst.WithItem) -> str | None:
+    """The qualified name of a library timer a `with` item enters (`with Timer() as t:`)."""
+    expr = item.item
+    if not isinstance(expr, cst.Call):
+        return None
+    found = facts.qnames_of(expr.func) & LIBRARY_CONTEXT_TIMERS.keys()
+    return sorted(found)[0] if found else None
+
+
 def _context_regions(facts: FileFacts) -> list[Region]:
     out: list[Region] = []
     for scope in facts.scopes:
         for with_node, item, pos in _with_items(facts, scope):
             timer = timer_of_with_item(facts, scope, item, pos)
             if timer is None:
+                library = library_context_timer(facts, item)
+                if library is not None:  # read when the block ends, never synchronised
+                    body_start, body_end = facts.pos(with_node.body)
+                    clock = LIBRARY_CONTEXT_TIMERS[library]
+                    out.append(
+                        Region(
+                            RegionKind.CONTEXT,
+                            scope,
+                            body_start,
+                            body_end,
+                            with_node,
+                            with_node,
+                            library,
+                            clock=clock,
+                        )
+                    )
                 continue
             local = timer.facts is facts
             body_start, body_end = facts.pos(with_node.body)

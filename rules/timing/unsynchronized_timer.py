@@ -79,7 +79,10 @@ class UnsynchronizedTimer(FactsRule):
             "A script that never puts anything on a GPU (no `cuda` string, f-string included, "
             "no `.cuda()`, `device_map=`, `device=0`, `.to(0)`, `Accelerator()` or "
             "`torch.cuda` call) is treated as CPU-only and not checked, unless the "
-            "`assume-gpu` option is set; a device chosen in another module is not seen.",
+            "`assume-gpu` option is set; a device chosen in another module is not seen. "
+            "Timing context managers from libraries are known from a catalogue "
+            "(`auditor.analyses.regions.LIBRARY_CONTEXT_TIMERS`: contexttimer, codetiming, "
+            "optimum-habana, Lightning, torchtnt); others are not timers to the rule.",
             references=(
                 "https://pytorch.org/docs/stable/notes/cuda.html#asynchronous-execution",
                 "https://pytorch.org/docs/stable/benchmark_utils.html",
@@ -157,6 +160,8 @@ class UnsynchronizedTimer(FactsRule):
                 )
 
     def _fix(self, end_read: cst.CSTNode) -> Fix | None:
+        if isinstance(end_read, cst.With):
+            return None  # a library timer reads its clock when the block ends
         inserts = sync_insertions(self.facts, end_read)
         if inserts is None:
             return None
