@@ -185,9 +185,13 @@ def repetitions(facts: FileFacts, regions: list[Region]) -> list[Repetition]:
         if not loops:
             continue
         count = _range_count(facts, region.scope, loops[-1])
-        if len(loops) != 1 or count is None or _printed_each_run(region, loops[-1]):
+        if len(loops) != 1 or count is None:
             continue
-        runs = count[0] - _discarded(facts)
+        discarded = _discarded(facts)
+        runs = count[0] - discarded
+        if runs > 2 and _printed_each_run(region, loops[-1]):
+            continue  # three runs, each printed: the reader sees their spread
+        source = count[1] + (f", less {discarded} set aside" if discarded else "")
         if 1 <= runs <= FEW_RUNS:
-            out.append(Repetition(region, runs, work[0], count[1]))
+            out.append(Repetition(region, runs, work[0], source))
     return out
