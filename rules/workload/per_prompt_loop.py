@@ -6,6 +6,7 @@ from auditor.analyses import names as N
 from auditor.analyses.base import FactsRule
 from auditor.analyses.batching import per_prompt_loop
 from auditor.analyses.facts import CallSite
+from auditor.analyses.regions import Region
 from auditor.analyses.rewrites import batched_call
 from auditor.core import (
     Applicability,
@@ -30,9 +31,11 @@ class PerPromptLoop(FactsRule):
         "time pays a full call per sample and none of the batching a benchmark claims",
         fix_title="Pass the whole batch in one call, e.g. `pipe(batch_prompts, ...)`",
         docs=RuleDocs(
-            what_it_does="Finds a pipeline or model call inside a timed region (or a loop that "
-            "contains the timed region) that receives one prompt per iteration of a `for` "
-            "loop, `while` loop or comprehension over a list of prompts. Chunked loops "
+            what_it_does="Finds a pipeline or model call inside a timed region that receives one "
+            "prompt per iteration of a `for` loop, `while` loop or comprehension over a list "
+            "of prompts, the loop inside the region (or inside a function the region calls). "
+            "A region inside the loop times each prompt on its own (a per-image latency "
+            "benchmark) and is not flagged. Chunked loops "
             "(`for i in range(0, n, bs): pipe(prompts[i:i + bs])`) and loops over prebuilt "
             "batches are not flagged.",
             why_is_this_bad="A batch in one call shares kernel launches, weight reads and "
@@ -69,15 +72,17 @@ class PerPromptLoop(FactsRule):
 
     def check(self) -> None:
         facts = self.facts
-        timed_calls: dict[int, CallSite] = {}
+        timed_calls: dict[int, tuple[CallSite, Region]] = {}
         for region in self.regions:
             for call in facts.reachable_calls(region.calls()):
                 if facts.kind(call).model:
-                    timed_calls.setdefault(id(call), call)
-        for call in timed_calls.values():
+                    timed_calls.setdefault(id(call), (call, region))
+        for call, region in timed_calls.values():
             loop = per_prompt_loop(facts, call)
             if loop is None:
                 continue
+            if call.scope is region.scope and facts.pos(loop)[0] < region.content_start:
+                continue  # the region is inside the loop: each prompt is timed on its own
             iterable = _iterable_text(loop)
             rewrite = batched_call(facts, call, loop)
             fix = None
