@@ -152,11 +152,13 @@ GPU_USE_RE = re.compile(
 CUDA_GUARD_RE = re.compile(
     r"""^(?:torch\.)?cuda\.is_available\(\)$"""
     r"""|^[\w.]+\s*==\s*["']cuda(?::\d+)?["']$|^["']cuda(?::\d+)?["']\s*==\s*[\w.]+$"""
+    r"""|^["']cuda["']\s+in\s+(?:str\()?[\w.]+\)?$|^[\w.]+\.is_cuda$"""
 )
 
 
 def is_cuda_guard(test: cst.BaseExpression) -> bool:
-    """`torch.cuda.is_available()`, `device == "cuda"`, `args.device.type == "cuda"`."""
+    """`torch.cuda.is_available()`, `device == "cuda"`, `args.device.type == "cuda"`,
+    `"cuda" in device`, `"cuda" in str(device)`, `x.is_cuda`."""
     return CUDA_GUARD_RE.match(N.code(test).strip()) is not None
 
 
