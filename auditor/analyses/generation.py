@@ -12,6 +12,8 @@ dictionaries (`dict(...)` or `{...}`, here or imported from a sibling module), a
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from enum import StrEnum
 
 import libcst as cst
@@ -197,3 +199,58 @@ def _same(facts: FileFacts, a: Value, b: Value) -> bool:
 
 def _truthy(value: Value | None) -> bool:
     return value is not None and _literal(value) == "True"
+
+
+# ------------------------------------------------------- tokens counted with the prompt
+@dataclass(frozen=True, slots=True)
+class PromptInCount:
+    """`out.shape[-1] / elapsed` where `out` is a decoder-only `generate()` output: the count
+    includes the prompt tokens the model was given, not only the tokens it produced."""
+
+    division: cst.BinaryOperation
+    count: str  # the numerator as written
+    call: cst.Call  # the generate() call that produced `out`
+
+
+#: A decoder-only model: its generate() output starts with the prompt.
+CAUSAL_LM_RE = re.compile(r"\w*For(?:CausalLM|ConditionalGeneration)\b|AutoModelForCausalLM")
+
+
+def _length_of(expr: cst.BaseExpression) -> str | None:
+    """The name whose length an expression reads: `out.shape[-1]`, `out.shape[1]`,
+    `out[0].shape[0]`, `len(out[0])`, `out.numel()`, `out.size(-1)`."""
+    node: cst.BaseExpression | None = None
+    if isinstance(expr, cst.Subscript) and isinstance(expr.value, cst.Attribute):
+        if expr.value.attr.value == "shape":
+            node = expr.value.value
+    elif isinstance(expr, cst.Call):
+        if isinstance(expr.func, cst.Name) and expr.func.value == "len" and expr.args:
+            node = expr.args[0].value
+        elif isinstance(expr.func, cst.Attribute) and expr.func.attr.value in ("numel", "size"):
+            node = expr.func.value
+    while isinstance(node, cst.Subscript):
+        node = node.value
+    return node.value if isinstance(node, cst.Name) else None
+
+
+def prompt_in_token_counts(facts: FileFacts, is_time: Callable[..., bool]) -> list[PromptInCount]:
+    """Divisions of a decoder-only `generate()` output's full length by a time.
+
+    `is_time(scope, expr, pos)` says whether the divisor is a time (the unit analysis)."""
+    if "vllm" in facts.source or not CAUSAL_LM_RE.search(facts.source):
+        return []
+    out: list[PromptInCount] = []
+    for scope in facts.scopes:
+        for div in facts.binary_operations(scope, cst.Divide):
+            pos, _ = facts.pos(div)
+            count, cscope, cpos = facts.resolve(scope, div.left, pos)
+            name = _length_of(count)
+            if name is None:
+                continue
+            binding = facts.binding_before(cscope, name, cpos)
+            value = binding.value if binding is not None else None
+            if not isinstance(value, cst.Call) or N.call_name(value) != "generate":
+                continue
+            if is_time(scope, div.right, pos):
+                out.append(PromptInCount(div, N.code(div.left), value))
+    return out
