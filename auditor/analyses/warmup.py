@@ -31,6 +31,7 @@ class WarmupReason(StrEnum):
     SINGLE_CALL = "single-call"
     BATCH_SHAPE = "batch-shape"
     NO_SYNC = "no-sync"
+    RECONFIGURED = "reconfigured"
 
 
 REASON_TEXT = {
@@ -40,6 +41,8 @@ REASON_TEXT = {
     WarmupReason.BATCH_SHAPE: "a warm-up at another batch shape ({warm}) than its timed calls"
     " ({timed})",
     WarmupReason.NO_SYNC: "no synchronisation between the warm-up and the timer start",
+    WarmupReason.RECONFIGURED: "no call of `{model}` between `{warm}` changing it and the timer "
+    "start (the changed model runs cold)",
 }
 
 
@@ -57,7 +60,7 @@ class WarmupVerdict:
             REASON_TEXT[r].format(
                 model=self.model,
                 count=self.count,
-                warm=self.detail.get("warm_shape", "?"),
+                warm=self.detail.get("warm_shape", self.detail.get("changed_by", "?")),
                 timed=self.detail.get("timed_shape", "?"),
             )
             for r in self.reasons
@@ -356,3 +359,91 @@ def _arm_models(facts: FileFacts, scope: Scope, arg: cst.BaseExpression, pos: Po
                 return names
     info = facts.model_info(scope, arg, pos)
     return {info.name} if info is not None else set()
+
+
+# ----------------------------------------------------------- a model changed, then timed
+#: Methods that change how a model runs (new kernels, shapes or graphs to warm up).
+RECONFIGURE_METHODS = frozenset(
+    {
+        "enable_xformers_memory_efficient_attention",
+        "set_attn_processor",
+        "fuse_qkv_projections",
+        "enable_model_cpu_offload",
+        "enable_sequential_cpu_offload",
+        "load_lora_weights",
+        "fuse_lora",
+        "set_adapters",
+        "enable_freeu",
+        "compile",
+    }
+)
+#: Functions that patch a model handed to them (`tomesd.apply_patch(pipe)`,
+#: `register_faster_forward(pipe.unet)`, `torch.compile(pipe.unet)`, `quantize_(pipe.unet)`).
+RECONFIGURE_FUNC_RE = re.compile(r"^(?:register_|apply_|patch|compile$|quantize|enable_|wrap_)")
+
+
+def _reconfigures(facts: FileFacts, call: CallSite, model: str) -> bool:
+    node = call.node
+    name = N.call_name(node) or ""
+    if isinstance(node.func, cst.Attribute):
+        receiver = N.dotted(node.func.value) or ""
+        if (receiver == model or receiver.startswith(model + ".")) and (
+            name in RECONFIGURE_METHODS
+        ):
+            return True
+    if not RECONFIGURE_FUNC_RE.match(name):
+        return False
+    for arg in node.args:
+        text = N.dotted(arg.value) or ""
+        if text == model or text.startswith(model + "."):
+            return True
+    return False
+
+
+def _method_owner(facts: FileFacts, call: CallSite) -> str | None:
+    """`pipe.call(...)`, `pipe.run(...)`: a method of a known model object (a patched entry
+    point the call-kind analysis does not know)."""
+    func = call.node.func
+    if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
+        info = facts.model_info(call.scope, func.value, call.start)
+        if info is not None:
+            return info.name
+    return None
+
+
+def reconfigured_cold(facts: FileFacts, region: Region) -> WarmupVerdict | None:
+    """A region whose model was changed (compiled, patched, given new attention processors)
+    after its last run and before the timer starts: the first timed call of the changed
+    model pays for its new kernels and graphs, whatever warm-up came before the change."""
+    model = ""
+    for c in region.calls():
+        model = facts.kind(c).model or _method_owner(facts, c) or ""
+        if model:
+            break
+    if not model:
+        return None
+    start = region.content_start
+    before = [c for c in region.scope.calls if c.end <= start]
+    changes = [c for c in before if _reconfigures(facts, c, model)]
+    if not changes:
+        return None
+    last_change = max(changes, key=lambda c: c.end)
+    ran_since = [c for c in before if c.start > last_change.end and facts.kind(c).model == model]
+    if ran_since:
+        return None
+    loops = region.loops(facts)
+    if loops:
+        loop_start, _ = facts.pos(loops[-1])
+        if loop_start > last_change.end and (
+            DISCARD_IN_LOOP_RE.search(N.code(loops[-1])) or DISCARD_AFTER_RE.search(facts.source)
+        ):
+            return None  # the timing loop sets its first iterations aside
+    changed_by = N.short(N.code(last_change.node.func)) + "(...)"
+    return WarmupVerdict(
+        region,
+        model,
+        0,
+        (WarmupReason.RECONFIGURED,),
+        (),
+        {"warmup_calls": "0", "changed_by": changed_by},
+    )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from auditor.analyses.base import FactsRule
-from auditor.analyses.warmup import MANY, assess, first_timed_regions
+from auditor.analyses.warmup import MANY, assess, first_timed_regions, reconfigured_cold
 from auditor.core import Category, RuleDocs, RuleMeta, Severity, WarmupEvidence
 
 
@@ -26,7 +26,11 @@ class WeakWarmup(FactsRule):
             "and at the calls of the timed model that run before it. It reports a missing "
             "warm-up, a single warm-up call, a warm-up at another batch shape than the timed "
             "calls (one prompt vs a batch), a warm-up not followed by a synchronisation before "
-            "the timer starts, and a `torch.compile`d model warmed up fewer than two times.",
+            "the timer starts, and a `torch.compile`d model warmed up fewer than two times. "
+            "It also checks every later timed region: one whose model was changed after its "
+            "last run (`torch.compile(pipe.unet)`, `pipe.fuse_qkv_projections()`, "
+            "`tomesd.apply_patch(pipe)`, `register_*(pipe.unet)`) and not run again before the "
+            "timer starts times the changed model cold.",
             why_is_this_bad="The first calls pay for CUDA context creation, cuDNN/cuBLAS "
             "autotuning, allocator growth and compilation. On an H100 a cold first call of a "
             "bf16 transformer took 26x a warm one. Autotuning and compiled graphs are "
@@ -65,12 +69,26 @@ class WeakWarmup(FactsRule):
     )
 
     def check(self) -> None:
-        for region in first_timed_regions(self.facts, self.regions):
-            verdict = assess(self.facts, region, int(self.options["min_calls"]))
+        verdicts = []
+        firsts = first_timed_regions(self.facts, self.regions)
+        for region in firsts:
+            verdicts.append(assess(self.facts, region, int(self.options["min_calls"])))
+        first_ids = {id(r) for r in firsts}
+        for region in self.regions:  # any later region whose model was changed just before it
+            if id(region) not in first_ids:
+                verdicts.append(reconfigured_cold(self.facts, region))
+        for verdict in verdicts:
             if verdict is None:
                 continue
+            region = verdict.region
+            changed_by = verdict.detail.get("changed_by")
             self.report(
                 region.start_node,
+                message=None
+                if changed_by is None
+                else f"This timed region runs `{verdict.model}` cold: `{changed_by}` changed it "
+                "after its last run and nothing ran it again before the timer started, so its "
+                "time includes compiling or tuning the changed model",
                 model=verdict.model,
                 reasons=verdict.describe(),
                 related=[(c.node, "warm-up call") for c in verdict.warmups[:3]],
