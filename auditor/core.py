@@ -157,6 +157,16 @@ class UnitMixEvidence(Evidence):
     right_unit: str
 
 
+@dataclass(frozen=True, slots=True)
+class ArmsEvidence(Evidence):
+    """BA207 and BA303: the compared arms, in the order they are timed, and (BA207) the
+    settings in which a later arm differs from the first: (setting, first's, this arm's)."""
+
+    KIND: ClassVar[str] = "arms"
+    arms: tuple[str, ...]
+    differences: tuple[tuple[str, str, str], ...] = ()
+
+
 EVIDENCE_KINDS: dict[str, type[Evidence]] = {
     cls.KIND: cls
     for cls in (
@@ -165,6 +175,7 @@ EVIDENCE_KINDS: dict[str, type[Evidence]] = {
         StepSourceEvidence,
         WarmupEvidence,
         UnitMixEvidence,
+        ArmsEvidence,
     )
 }
 

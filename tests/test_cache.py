@@ -22,6 +22,7 @@ from auditor import parallel
 from auditor.cache import ResultCache, config_fingerprint, result_from_dict, result_to_dict
 from auditor.core import (
     Applicability,
+    ArmsEvidence,
     Edit,
     FileError,
     FileResult,
@@ -86,7 +87,12 @@ findings = st.builds(
         st.none() | text,
         st.none() | text,
     )
-    | st.builds(UnitMixEvidence, text, text, st.just("total"), st.just("per-sample")),
+    | st.builds(UnitMixEvidence, text, text, st.just("total"), st.just("per-sample"))
+    | st.builds(
+        ArmsEvidence,
+        st.lists(text, max_size=3).map(tuple),
+        st.lists(st.tuples(text, text, text), max_size=2).map(tuple),
+    ),
     cell=cells,
 )
 

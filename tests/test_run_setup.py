@@ -456,3 +456,16 @@ def test_markdown_says_how_each_fix_is_applied() -> None:
     assert fix_sentence("unsafe", notebook=False).startswith("An unsafe automatic fix")
     assert "--unsafe-fixes" in fix_sentence("unsafe", notebook=False)
     assert "does not rewrite notebooks" in fix_sentence("unsafe", notebook=True)
+
+
+def test_arms_evidence_names_the_arms_and_the_settings_that_differ() -> None:
+    from auditor.core import ArmsEvidence
+
+    path = FIXTURES / "rules" / "mismatched-arms" / "bad_dtype.py"
+    report = api.check([path], isolated=True)
+    (finding,) = [f for f in report.findings if f.code == "BA207"]
+    assert isinstance(finding.evidence, ArmsEvidence)
+    assert len(finding.evidence.arms) == 2
+    assert [d[0] for d in finding.evidence.differences] == ["dtype"]
+    data = finding.to_dict()["evidence"]
+    assert data["kind"] == "arms" and data["differences"][0][0] == "dtype"

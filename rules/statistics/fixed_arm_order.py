@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from auditor.analyses.arms import comparisons, second_arm_start
 from auditor.analyses.base import FactsRule
-from auditor.core import Category, RuleDocs, RuleMeta, Severity
+from auditor.core import ArmsEvidence, Category, RuleDocs, RuleMeta, Severity
 
 
 class FixedArmOrder(FactsRule):
@@ -87,4 +87,5 @@ class FixedArmOrder(FactsRule):
                 first=comp.arms[0].label,
                 second=comp.arms[1].label,
                 related=[(comp.arms[0].anchor, "the first arm is timed here")],
+                evidence=ArmsEvidence(tuple(a.label for a in comp.arms)),
             )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from auditor.analyses.arms import comparisons
 from auditor.analyses.base import FactsRule
 from auditor.analyses.configs import Deviation, deviations
-from auditor.core import Category, RuleDocs, RuleMeta, Severity
+from auditor.core import ArmsEvidence, Category, RuleDocs, RuleMeta, Severity
 
 
 class MismatchedArms(FactsRule):
@@ -79,12 +79,14 @@ class MismatchedArms(FactsRule):
     def check(self) -> None:
         by_node: dict[int, list[Deviation]] = {}
         first: dict[int, str] = {}
+        arms: dict[int, tuple[str, ...]] = {}
         for comp in comparisons(self.facts, self.regions):
             if len(comp.arms) < 2:
                 continue
             for dev in deviations(self.facts, comp):
                 by_node.setdefault(id(dev.node), []).append(dev)
                 first.setdefault(id(dev.node), comp.arms[0].label)
+                arms.setdefault(id(dev.node), tuple(a.label for a in comp.arms))
         for key, devs in by_node.items():
             unique = list({d.key: d for d in devs}.values())
             differences = ", ".join(f"{d.label} ({d.second}, against {d.first})" for d in unique)
@@ -96,4 +98,5 @@ class MismatchedArms(FactsRule):
                 severity=Severity.ERROR
                 if any(d.key == "dtype" for d in unique)
                 else Severity.WARNING,
+                evidence=ArmsEvidence(arms[key], tuple((d.key, d.first, d.second) for d in unique)),
             )
