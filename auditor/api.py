@@ -120,14 +120,14 @@ class PreparedRun:
     ) -> CheckReport:
         """Check every file. `jobs=0`: one process per core. `use_cache`: the result cache
         (`.benchaudit_cache/`). `progress`: a progress bar on a terminal for a large tree."""
-        from auditor.parallel import check_group, check_one, default_jobs
+        from auditor.parallel import check_group, check_one
 
         results: list[FileResult] = []
         for group in self.groups:
             results += check_group(
                 list(group.files),
                 group.options,
-                jobs=jobs or default_jobs(),
+                jobs=jobs,
                 use_cache=use_cache,
                 progress=progress,
             ).files
@@ -197,8 +197,11 @@ def _prepare(request: RunRequest) -> PreparedRun:
         fixed = load_config(request.config)
     resolver = ConfigResolver()
 
-    def config_for(path: Path) -> Config:
-        return fixed if fixed is not None else resolver.for_file(path)
+    def config_for(path: Path, *, folder: bool = False) -> Config:
+        """The configuration of a file (or, with `folder`, of a folder's own files)."""
+        if fixed is not None:
+            return fixed
+        return resolver.for_folder(path if folder else path.parent)
 
     paths = [Path(p) for p in request.paths]
     wants_stdin = any(str(p) == STDIN for p in paths)
@@ -210,7 +213,7 @@ def _prepare(request: RunRequest) -> PreparedRun:
     found: list[tuple[Path, str]] = []
     for path in on_disk:
         walked = path.is_dir()
-        cfg = config_for(path / "x" if walked else path)
+        cfg = config_for(path, folder=walked)
         force = request.force_exclude if request.force_exclude is not None else cfg.force_exclude
 
         def skip(full: Path, disp: str) -> bool:
@@ -231,19 +234,12 @@ def _prepare(request: RunRequest) -> PreparedRun:
         cfg = config_for(item[0])
         groups.setdefault(id(cfg), (cfg, []))[1].append(item)
 
-    stdin_cfg = None
-    if wants_stdin:
-        name = request.stdin_filename or "<stdin>"
-        stdin_cfg = config_for(Path(request.stdin_filename or "stdin.py").absolute())
+    # Where standard input would be on disk (for its configuration and sibling modules).
+    stdin_path = Path(request.stdin_filename or "stdin.py").absolute()
+    stdin_cfg = config_for(stdin_path) if wants_stdin else None
     configs = [cfg for cfg, _ in groups.values()] + ([stdin_cfg] if stdin_cfg else [])
     if not configs:  # every path excluded: the configuration still applies to nothing
-        configs = [fixed if fixed is not None else resolver.for_folder(Path.cwd())]
-
-    models: dict[str, str] = {}
-    for cfg in configs[:1]:
-        origin = f"{cfg.path} [tool.benchaudit.models]" if cfg.path else "models"
-        models.update(_check_models(cfg.model_paths(), origin))
-    models.update(cli_models)
+        configs = [config_for(Path.cwd(), folder=True)]
 
     options: dict[int, CheckOptions] = {}
 
@@ -273,18 +269,18 @@ def _prepare(request: RunRequest) -> PreparedRun:
                 data = sys.stdin.buffer.read()
             except (OSError, ValueError, AttributeError) as exc:
                 raise SetupError(f"cannot read standard input: {exc}") from None
-        display = display_path(Path(request.stdin_filename)) if request.stdin_filename else name
+        name = request.stdin_filename
+        display = display_path(Path(name)) if name else "<stdin>"
         opts = options_for(stdin_cfg)
         ignores = stdin_cfg.ignores_for(display)
         if ignores:
             opts = replace(opts, extra_ignores={display: ignores})
-        stdin = StdinSource(
-            Path(request.stdin_filename or "stdin.py").absolute(), display, data, opts
-        )
+        stdin = StdinSource(stdin_path, display, data, opts)
 
+    # The models a run reports (verify's default models): the first configuration's, then the
+    # request's; the rules: every rule enabled for some file.
+    models = dict(options_for(configs[0]).model_paths)
     rule_set = {r for o in options.values() for r in o.rules}
-    if not options:
-        rule_set = set(options_for(configs[0]).rules)
     rules = tuple(sorted(rule_set, key=lambda r: r.META.code))
     return PreparedRun(tuple(built), rules, models, stdin)
 

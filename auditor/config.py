@@ -170,7 +170,7 @@ class ConfigResolver:
         return found
 
     def for_file(self, path: Path) -> Config:
-        return self.for_folder(path.parent if path.parent != Path("") else Path("."))
+        return self.for_folder(path.parent)
 
 
 def _validate(table: dict[str, Any], path: Path) -> None:

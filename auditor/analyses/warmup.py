@@ -101,11 +101,10 @@ def _assess_loop(
     if any(c.end <= start and facts.kind(c).model for c in scope.calls):
         return None  # some model ran first: the arms may be warmed through a collection
     if scope.parent is not None:
-        if model in scope.params and _warmups_at_caller(facts, scope, model) is None:
+        at_caller = _warmups_at_caller(facts, scope, model)
+        if model in scope.params and at_caller is None:
             return None  # the model comes from a caller we cannot see
-        if _warmups_at_caller(facts, scope, model) or _warmups_before_first_call(
-            facts, scope, model
-        ):
+        if at_caller or _warmups_before_first_call(facts, scope, model):
             return None
     if DISCARD_IN_LOOP_RE.search(N.code(loop)) or DISCARD_AFTER_RE.search(facts.source):
         return None
