@@ -469,3 +469,18 @@ def test_arms_evidence_names_the_arms_and_the_settings_that_differ() -> None:
     assert [d[0] for d in finding.evidence.differences] == ["dtype"]
     data = finding.to_dict()["evidence"]
     assert data["kind"] == "arms" and data["differences"][0][0] == "dtype"
+
+
+def test_mutually_recursive_timing_functions_are_checked_not_crashed(tmp_path: Path) -> None:
+    """BA302 follows a timed function's callers; a cycle of callers must end, not recurse."""
+    (tmp_path / "bench.py").write_text(
+        "import time\nimport torch\nfrom diffusers import DiffusionPipeline\n\n"
+        'pipe = DiffusionPipeline.from_pretrained("sd").to("cuda")\n\n\n'
+        "def ping(n):\n    t0 = time.perf_counter()\n    pipe(['a cat'])\n"
+        "    torch.cuda.synchronize()\n    print(time.perf_counter() - t0)\n"
+        "    if n:\n        pong(n - 1)\n\n\n"
+        "def pong(n):\n    ping(n)\n\n\nping(3)\n"
+    )
+    report = api.check([tmp_path / "bench.py"], isolated=True)
+    assert report.errors == []
+    assert "BA302" in {f.code for f in report.findings}

@@ -3,11 +3,11 @@ enough. Statistics without a division: a reported time is one number whether or 
 compares two arms.
 
 A region "runs once" when no loop of its scope encloses it, no loop inside it repeats the model
-work, and its function is not called from a loop in this file (one level of callers is
-followed). A region runs "a few times" when a `for ... in range(N)` repeats it (or the work in
-it) with N a literal or a command-line default of at most `FEW_RUNS`, less the iterations the
-script discards (`times[1:]`, `times.pop(0)`), and the file computes no spread (a standard
-deviation, percentiles, min/max of the samples) that would show how noisy that mean is.
+work, and its function is not called from a loop in this file (its callers are followed). A
+region runs "a few times" when a `for ... in range(N)` repeats it (or the work in it) with N a
+literal or a command-line default of at most `FEW_RUNS`, less the iterations the script
+discards (`times[1:]`, `times.pop(0)`), and the file computes no spread (a standard deviation,
+percentiles, min/max of the samples) that would show how noisy that mean is.
 """
 
 from __future__ import annotations
@@ -64,9 +64,12 @@ def _model_calls(facts: FileFacts, region: Region) -> list[CallSite]:
     ]
 
 
-def _called_in_a_loop(facts: FileFacts, scope: Scope) -> bool | None:
-    """Whether `scope`'s function is called from a loop of this file: True, False, or None when
-    it is a method or the function is handed elsewhere (a callback: unknown)."""
+def _called_in_a_loop(
+    facts: FileFacts, scope: Scope, seen: frozenset[int] = frozenset()
+) -> bool | None:
+    """Whether `scope`'s function is called from a loop of this file, directly or through its
+    callers: True, False, or None when it is a method or the function is handed elsewhere (a
+    callback: unknown). `seen` stops at functions already on the chain (mutual recursion)."""
     if isinstance(scope.node, cst.Module):
         return False
     if scope.cls is not None:
@@ -74,9 +77,9 @@ def _called_in_a_loop(facts: FileFacts, scope: Scope) -> bool | None:
     sites = facts.calls_to_function(scope.name)
     if any(site.loops for site in sites):
         return True
+    seen = seen | {id(scope)}
     for site in sites:
-        outer = _called_in_a_loop(facts, site.scope) if site.scope is not scope else None
-        if outer:
+        if id(site.scope) not in seen and _called_in_a_loop(facts, site.scope, seen):
             return True
     passed = f"({scope.name})" in facts.source or f"({scope.name}," in facts.source
     if passed or f"{scope.name}," in facts.source.replace(f"def {scope.name}", ""):
