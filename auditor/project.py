@@ -2,14 +2,20 @@
 
 `from timing_utils import Timer` in `bench.py` refers to `timing_utils.py` in the same folder (or
 `timing_utils/__init__.py`); `from .utils.timing import Timer` to a module relative to the file's
-package. Such modules are read and parsed with libcst, never imported or run, and each is parsed
-at most once per run however many files import it. Anything else (an installed library, a name
-that matches no file) resolves to None, and the analyses treat it as unknown.
+package. An absolute import that matches nothing beside the file is looked up in the folders
+above it, as the interpreter finds it when the script is run from the repository root or the
+package is installed in development mode (`from src.decoding import kv` in `benchmarks/run.py`),
+up to the project root (the first folder above with `.git`, `pyproject.toml`, `setup.py` or
+`setup.cfg`) and at most `MAX_LEVELS_UP` folders up. Such modules are read and parsed with libcst,
+never imported or run, and each is parsed at most once per run however many files import it.
+Anything else (an installed library, a name that matches no file) resolves to None, and the
+analyses treat it as unknown.
 """
 
 from __future__ import annotations
 
 import io
+import os
 import re
 import tokenize
 from collections.abc import Callable
@@ -23,6 +29,13 @@ T = TypeVar("T")
 
 #: Larger files are not audited code a benchmark imports for its timing helpers.
 MAX_MODULE_BYTES = 1_000_000
+#: How far above the file's folder absolute imports (and the modules importing the file) are
+#: looked for: a benchmark in `benchmarks/llm/` importing the repository's `src` package.
+MAX_LEVELS_UP = 3
+#: Files that mark the root of a project: nothing above it is the project's code.
+ROOT_MARKERS = (".git", "pyproject.toml", "setup.py", "setup.cfg")
+#: At most this many Python files of a project are scanned for the modules importing a file.
+MAX_PROJECT_FILES = 3000
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,45 +67,72 @@ class ProjectModules:
         leading dots of a relative import."""
         if self.file_path is None or (not name and level == 0):
             return None
-        base = self.file_path.parent
-        for _ in range(max(level - 1, 0)):
-            base = base.parent
         parts = [p for p in name.split(".") if p]
-        for candidate in (
-            base.joinpath(*parts).with_suffix(".py"),
-            base.joinpath(*parts, "__init__.py"),
-        ):
-            if candidate.resolve() == self.file_path:
-                continue
-            module = self._parse(candidate)
-            if module is not None:
-                self.used.add(module.path)
-                return ProjectModule(name, module.path, module.module)
+        if level:
+            base = self.file_path.parent
+            for _ in range(level - 1):
+                base = base.parent
+            bases = [base]
+        else:
+            bases = self.search_folders()
+        for base in bases:
+            for candidate in (
+                base.joinpath(*parts).with_suffix(".py"),
+                base.joinpath(*parts, "__init__.py"),
+            ):
+                if _resolve(candidate) in (self.file_path, None):
+                    continue
+                module = self._parse(candidate)
+                if module is not None:
+                    self.used.add(module.path)
+                    return ProjectModule(name, module.path, module.module)
         return None
 
-    def importers(self) -> list[ProjectModule]:
-        """The modules in this file's folder that import it (`import x`, `from x import ...`)."""
+    def search_folders(self) -> list[Path]:
+        """Where an absolute import of this file is looked for: its folder, then the folders
+        above it up to the project root (see the module docstring)."""
         if self.file_path is None:
             return []
-        folder, stem = self.file_path.parent, self.file_path.stem
-        key = (folder, "importers:" + stem)
+        key = (self.file_path.parent, "search-folders")
         if key not in self.cache.derived:
-            pattern = re.compile(
-                rf"^\s*(from\s+\.?{re.escape(stem)}\s+import\b|import\s+{re.escape(stem)}\b)",
-                re.M,
-            )
+            self.cache.derived[key] = _folders_up(self.file_path.parent)
+        folders: list[Path] = self.cache.derived[key]
+        return folders
+
+    def importers(self) -> list[ProjectModule]:
+        """The modules that import this file: in its folder (`import x`, `from x import ...`,
+        `from .x import ...`), and anywhere under the project root by a dotted name from a
+        folder above it (`from libs.bench import run` in a script beside `libs/` or in
+        `scripts/`). A match is a candidate: the analyses confirm it by resolving the import."""
+        if self.file_path is None:
+            return []
+        key = (self.file_path, "importers")
+        if key not in self.cache.derived:
+            folders = self.search_folders()
+            dotted = [self.file_path.stem]
+            qualified: list[str] = []
+            for folder in folders[:-1]:
+                dotted = [folder.name, *dotted]
+                qualified.append(".".join(dotted))
+            local = _import_pattern([self.file_path.stem], local=True)
+            far = [_import_pattern(name.split("."), local=False) for name in qualified]
             found: list[ProjectModule] = []
-            try:
-                siblings = sorted(folder.glob("*.py"))
-            except OSError:
-                siblings = []
-            for path in siblings:
-                if path.resolve() == self.file_path:
-                    continue
+            top = folders[-1]
+            if _is_root(top):  # the whole project, below its root marker
+                candidates = _project_files(top)
+            else:  # no root found: the folders above the file, not what lies beside them
+                candidates = [f for folder in folders for f in _project_files(folder, deep=False)]
+            for path in candidates:
+                if _resolve(path) in (self.file_path, None):
+                    continue  # the file itself, or a link that leads nowhere (a loop)
                 text = _read(path)
-                module = self._parse(path) if text and pattern.search(text) else None
-                if module is not None:
-                    found.append(module)
+                if not text:
+                    continue
+                near = _resolve(path.parent) == self.file_path.parent
+                if (near and local.search(text)) or any(p.search(text) for p in far):
+                    module = self._parse(path)
+                    if module is not None:
+                        found.append(module)
             self.cache.derived[key] = found
         result: list[ProjectModule] = self.cache.derived[key]
         self.used.update(m.path for m in result)
@@ -111,7 +151,9 @@ class ProjectModules:
     def _parse(self, path: Path) -> ProjectModule | None:
         if not parts_ok(path):
             return None
-        resolved = path.resolve()
+        resolved = _resolve(path)
+        if resolved is None:
+            return None
         if resolved in self.cache.parsed:
             return self.cache.parsed[resolved]
         result: ProjectModule | None = None
@@ -123,6 +165,67 @@ class ProjectModules:
                 result = None
         self.cache.parsed[resolved] = result
         return result
+
+
+def _folders_up(folder: Path) -> list[Path]:
+    folders = [folder]
+    for _ in range(MAX_LEVELS_UP):
+        if _is_root(folder) or not parts_ok(folder):
+            break
+        parent = folder.parent
+        if parent == folder:
+            break
+        folder = parent
+        folders.append(folder)
+    return folders
+
+
+def _import_pattern(dotted: list[str], local: bool) -> re.Pattern[str]:
+    """`import a.b.c`, `from a.b.c import`, `from a.b import c` (and the relative `from .c
+    import` for a module of the same folder)."""
+    full = re.escape(".".join(dotted))
+    forms = [rf"from\s+{full}\s+import\b", rf"import\s+{full}\b"]
+    if len(dotted) > 1:
+        parent = re.escape(".".join(dotted[:-1]))
+        forms.append(rf"from\s+{parent}\s+import\s+[^\n]*\b{re.escape(dotted[-1])}\b")
+    if local:
+        forms.append(rf"from\s+\.{full}\s+import\b")
+    return re.compile(rf"^\s*(?:{'|'.join(forms)})", re.M)
+
+
+#: Folders never holding the project's own code.
+SKIP_FOLDERS = frozenset(
+    {"site-packages", "dist-packages", "node_modules", "__pycache__", "build", "dist", "venv"}
+)
+
+
+def _is_root(folder: Path) -> bool:
+    return any((folder / marker).exists() for marker in ROOT_MARKERS)
+
+
+def _project_files(root: Path, deep: bool = True) -> list[Path]:
+    """The Python files under `root` (at most `MAX_PROJECT_FILES`), skipping hidden folders,
+    virtual environments and build outputs; `deep=False`: those of `root` itself."""
+    out: list[Path] = []
+    try:
+        for folder, dirs, files in os.walk(root):
+            if not deep:
+                dirs[:] = []
+            dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in SKIP_FOLDERS)
+            out += [Path(folder) / f for f in sorted(files) if f.endswith(".py")]
+            if len(out) >= MAX_PROJECT_FILES:
+                break
+    except OSError:
+        pass
+    return out[:MAX_PROJECT_FILES]
+
+
+def _resolve(path: Path) -> Path | None:
+    """The real path, or None for a link loop."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):
+        return None
 
 
 def parts_ok(path: Path) -> bool:

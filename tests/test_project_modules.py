@@ -147,3 +147,71 @@ def test_project_resolver_never_imports_the_analyses() -> None:
         a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names
     }
     assert not any(m.startswith(("auditor.", "importlib", "runpy")) for m in imported)
+
+
+TIMING_HELPER = """import time
+
+import torch
+
+
+def time_pipeline(pipe, prompts, rounds):
+    durations = []
+    for i in range(rounds):
+        torch.cuda.synchronize()
+        start = time.perf_counter()
+        pipe(prompts, output_type="latent")
+        torch.cuda.synchronize()
+        durations.append(time.perf_counter() - start)
+    print(sum(durations) / len(durations), min(durations), max(durations))
+"""
+
+CALLER = """import torch
+from diffusers import DiffusionPipeline
+
+from {module} import time_pipeline
+
+pipe = DiffusionPipeline.from_pretrained("sd", torch_dtype=torch.float16).to("cuda")
+prompts = ["a red fox"] * 4
+{warmup}time_pipeline(pipe, prompts, 10)
+"""
+
+
+def test_a_helper_package_sees_its_callers_at_the_repository_root(tmp_path: Path) -> None:
+    """`libs/bench.py` times a model its caller, `run.py` beside `libs/`, builds and passes in
+    (imported as `libs.bench`, as the interpreter finds it when `run.py` runs): the warm-up is
+    looked for before that call."""
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'demo'\n")
+    (tmp_path / "libs").mkdir()
+    write(tmp_path / "libs", bench=TIMING_HELPER)
+    write(tmp_path, run=CALLER.format(module="libs.bench", warmup=""))
+    got = findings(tmp_path / "libs" / "bench.py")
+    assert got == {("bench.py", 10, "BA102")}
+    report = check_paths([str(tmp_path / "libs" / "bench.py")], select=["BA102"])
+    assert "nor before the call at run.py:8 that passes the model in" in report.findings[0].message
+    warm = "for _ in range(3):\n    pipe(prompts, output_type='latent')\ntorch.cuda.synchronize()\n"
+    write(tmp_path, run=CALLER.format(module="libs.bench", warmup=warm))
+    assert findings(tmp_path / "libs" / "bench.py") == set()
+
+
+def test_absolute_imports_resolve_from_the_project_root(tmp_path: Path) -> None:
+    """`benchmarks/run.py` importing `src.timing` (run from the root, or installed in
+    development mode) reads `src/timing.py`; nothing above the project root is read."""
+    (tmp_path / "proj").mkdir()
+    root = tmp_path / "proj"
+    (root / "setup.py").write_text("")
+    for folder in ("src", "benchmarks"):
+        (root / folder).mkdir()
+    write(root / "src", timing=UNSYNCED_TIMER)
+    write(
+        root / "benchmarks",
+        bench=BENCH.format(module="src.timing", name="timer", call="timer(samples)"),
+    )
+    cache = ProjectCache()
+    found = ProjectModules(root / "benchmarks" / "bench.py", cache).find("src.timing")
+    assert found is not None and found.path == (root / "src" / "timing.py").resolve()
+    # the helper's file reports what its user in another folder exposes
+    assert findings(root / "src" / "timing.py") == {("timing.py", 11, "BA101")}
+    write(tmp_path, outside="X = 1\n")  # above the root marker: not the project's code
+    assert ProjectModules(root / "benchmarks" / "bench.py", cache).find("outside") is None
+    importers = ProjectModules(root / "src" / "timing.py", cache).importers()
+    assert [m.path.name for m in importers] == ["bench.py"]

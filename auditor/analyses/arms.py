@@ -326,7 +326,7 @@ def _loop_arms(
 ) -> list[Arm] | None:
     """The arms a loop runs, when the call uses its variable and the loop goes over ≥2
     models or functions."""
-    used = _names(call.node)
+    used = N.names_in(call.node)
     for b in call.scope.bindings:
         if b.loop is not loop or b.target not in used:
             continue
@@ -382,21 +382,12 @@ def _strip(expr: cst.BaseExpression) -> cst.BaseExpression:
     return expr
 
 
-def _names(node: cst.CSTNode) -> set[str]:
-    out: set[str] = set()
-
-    class V(cst.CSTVisitor):
-        def visit_Name(self, n: cst.Name) -> None:
-            out.add(n.value)
-
-    node.visit(V())
-    return out
-
-
 def _shuffled(facts: FileFacts, scope: Scope, loop: cst.For) -> bool:
-    names = _names(loop.iter)
+    names = N.names_in(loop.iter)
     for c in scope.calls:
-        if N.call_name(c.node) in ("shuffle", "sample", "permutation") and (_names(c.node) & names):
+        if N.call_name(c.node) in ("shuffle", "sample", "permutation") and (
+            N.names_in(c.node) & names
+        ):
             return True
     return False
 
@@ -441,7 +432,8 @@ def _call_arms(facts: FileFacts, sites: list[CallSite]) -> list[Arm] | None:
             None,
         )
         if subject is None or any(
-            isinstance(a, cst.For) and _names(a.target) & _names(subject) for a in site.loops
+            isinstance(a, cst.For) and N.names_in(a.target) & N.names_in(subject)
+            for a in site.loops
         ):
             return None
         subjects.add(N.code(subject))

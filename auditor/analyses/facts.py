@@ -773,6 +773,33 @@ class FileFacts:
             memo[local] = (facts, ref.name) if facts is not None else None
         return memo[local]
 
+    def calls_from_importers(self, name: str) -> list[tuple[FileFacts, CallSite]]:
+        """Calls of this file's module-level function `name` in the project modules that import
+        it (`from libs.bench import run` then `run(...)`, under any local alias), in file order.
+        """
+        if self.project is None or self.project.file_path is None:
+            return []
+        memo: dict[str, list[tuple[FileFacts, CallSite]]] = self.memo.setdefault("importers", {})
+        if name in memo:
+            return memo[name]
+        memo[name] = []
+        out: list[tuple[FileFacts, CallSite]] = []
+        for module in self.project.importers():
+            user = module_facts(self.project, module)
+            if user is None:
+                continue
+            for local, ref in user.imports.items():
+                if ref.name != name:
+                    continue
+                sib = user.sibling(local)
+                if sib is None or sib[0].project is None:
+                    continue
+                if sib[0].project.file_path != self.project.file_path:
+                    continue
+                out += [(user, site) for site in user.calls_to_function(local)]
+        memo[name] = out
+        return out
+
     def callee(
         self, scope: Scope, func: cst.BaseExpression, pos: Pos
     ) -> tuple[FileFacts, Scope] | None:

@@ -250,3 +250,30 @@ def code(node: cst.CSTNode) -> str:
 def short(text: str, width: int = 40) -> str:
     """`text` cut to `width` characters for a message, with an ellipsis when cut."""
     return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def names_in(node: cst.CSTNode) -> set[str]:
+    """Every name read or written anywhere in `node`."""
+    out: set[str] = set()
+
+    class V(cst.CSTVisitor):
+        def visit_Name(self, name: cst.Name) -> None:
+            out.add(name.value)
+
+    node.visit(V())
+    return out
+
+
+def contains(outer: cst.CSTNode, inner: cst.CSTNode) -> bool:
+    """Whether `inner` (by identity) is `outer` or inside it."""
+    found = False
+
+    class V(cst.CSTVisitor):
+        def on_visit(self, node: cst.CSTNode) -> bool:
+            nonlocal found
+            if node is inner:
+                found = True
+            return not found
+
+    outer.visit(V())
+    return found

@@ -157,6 +157,45 @@ def _printed_each_run(region: Region, loop: cst.CSTNode) -> bool:
     )
 
 
+def kept_after_loop(facts: FileFacts, region: Region) -> CallSite | None:
+    """`samples.append(elapsed)` written after the timing loop instead of in it (dedented): a
+    region repeated by a loop whose elapsed time, computed in the loop, is stored once, after
+    it, so only the last iteration's time is kept. The store, or None."""
+    loops = region.loops(facts)
+    if not loops:
+        return None
+    loop = loops[-1]
+    scope = region.scope
+    loop_start, loop_end = facts.pos(loop)
+    # names holding the closing read, then the elapsed times computed from them in the loop
+    end_start, _ = facts.pos(region.end_node)
+    timed: set[str] = set()
+    elapsed: set[str] = set()
+    for b in sorted(scope.bindings, key=lambda b: b.start):
+        if b.kind != "assign" or b.value is None or not loop_start <= b.start < loop_end:
+            continue
+        if b.value is region.end_node:
+            timed.add(b.target)
+        elif b.start >= end_start and (
+            N.contains(b.value, region.end_node) or N.names_in(b.value) & (timed | elapsed)
+        ):
+            elapsed.add(b.target)
+    if not elapsed:
+        return None
+    for c in scope.calls:
+        func = c.node.func
+        if c.start < loop_end or c.loops != loops[:-1]:
+            continue
+        if not isinstance(func, cst.Attribute) or func.attr.value not in ("append", "extend"):
+            continue
+        if len(c.node.args) == 1 and N.names_in(c.node.args[0].value) & elapsed:
+            rebound = [
+                b for b in scope.bindings if b.target in elapsed and loop_end <= b.start < c.start
+            ]
+            return None if rebound else c
+    return None
+
+
 def repetitions(facts: FileFacts, regions: list[Region]) -> list[Repetition]:
     """The regions around model work that run once, or a few times with no spread computed.
     A region that also times loading the model is left to BA204 (it measures set-up, whose
@@ -171,6 +210,19 @@ def repetitions(facts: FileFacts, regions: list[Region]) -> list[Repetition]:
         own = [c for c in work if c.scope is region.scope]
         around = region.loops(facts)
         inside = {id(lp): lp for c in own for lp in c.loops[len(around) :]}
+        kept = kept_after_loop(facts, region)
+        if kept is not None:
+            store = N.short(N.code(kept.node))
+            out.append(
+                Repetition(
+                    region,
+                    1,
+                    work[0],
+                    f"`{store}` at line {kept.start[0]} runs after the loop "
+                    "that times it, so only the last run is kept",
+                )
+            )
+            continue
         repeated = _called_in_a_loop(facts, region.scope)
         if repeated is None:
             continue

@@ -162,7 +162,7 @@ def _write_mode(node: cst.Call) -> bool:
 def _prints_results(facts: FileFacts, call: CallSite) -> bool:
     """`print` of something a model call, a decode or a pipeline produced in this scope."""
     for arg in call.node.args:
-        for name in _names(arg.value):
+        for name in N.names_in(arg.value):
             b = facts.binding_before(call.scope, name, call.start)
             if b is None or b.kind != "assign" or not isinstance(b.value, cst.BaseExpression):
                 continue
@@ -173,36 +173,11 @@ def _prints_results(facts: FileFacts, call: CallSite) -> bool:
 
 def _produced_by_model(facts: FileFacts, scope: Scope, value: cst.BaseExpression) -> bool:
     for c in scope.calls:
-        if not _contains(value, c.node):
+        if not N.contains(value, c.node):
             continue
         if facts.kind(c).model or (N.call_name(c.node) or "") in DECODE_METHODS:
             return True
     return False
-
-
-def _contains(outer: cst.CSTNode, inner: cst.CSTNode) -> bool:
-    found = False
-
-    class V(cst.CSTVisitor):
-        def on_visit(self, node: cst.CSTNode) -> bool:
-            nonlocal found
-            if node is inner:
-                found = True
-            return not found
-
-    outer.visit(V())
-    return found
-
-
-def _names(expr: cst.CSTNode) -> set[str]:
-    out: set[str] = set()
-
-    class V(cst.CSTVisitor):
-        def visit_Name(self, node: cst.Name) -> None:
-            out.add(node.value)
-
-    expr.visit(V())
-    return out
 
 
 # --------------------------------------------------------------------------- clearing

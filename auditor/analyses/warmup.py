@@ -65,6 +65,9 @@ class WarmupVerdict:
             )
             for r in self.reasons
         ]
+        caller = self.detail.get("caller")
+        if caller:
+            parts[0] += f" (nor before the call at {caller} that passes the model in)"
         return "; ".join(parts)
 
 
@@ -98,17 +101,21 @@ def _assess_loop(
     start, _ = facts.pos(loop)
     if _warmups_in(facts, scope, model, start):
         return None
+    at_caller: CallerWarmups | None = None
     if any(c.end <= start and facts.kind(c).model for c in scope.calls):
         return None  # some model ran first: the arms may be warmed through a collection
     if scope.parent is not None:
         at_caller = _warmups_at_caller(facts, scope, model)
         if model in scope.params and at_caller is None:
             return None  # the model comes from a caller we cannot see
-        if at_caller or _warmups_before_first_call(facts, scope, model):
+        if (at_caller and at_caller.warmups) or _warmups_before_first_call(facts, scope, model):
             return None
     if DISCARD_IN_LOOP_RE.search(N.code(loop)) or DISCARD_AFTER_RE.search(facts.source):
         return None
-    return WarmupVerdict(region, model, 0, (WarmupReason.NONE,), (), {"warmup_calls": "0"})
+    detail = {"warmup_calls": "0"}
+    if at_caller is not None and at_caller.facts is not facts:
+        detail["caller"] = at_caller.where()
+    return WarmupVerdict(region, model, 0, (WarmupReason.NONE,), (), detail)
 
 
 def _count(facts: FileFacts, stmts: Sequence[cst.CSTNode], targets: set[int]) -> int:
@@ -227,22 +234,27 @@ def assess(facts: FileFacts, region: Region, min_calls: int = 2) -> WarmupVerdic
         return _assess_loop(facts, region, model, loops[-1])
     warmups = _warmups_in(facts, scope, model, region.content_start)
     sync_scope, sync_from, sync_to = scope, region.content_start, region.content_start
+    wfacts = facts  # the file the warm-ups (and the sync after them) are in
+    caller = ""
     if not warmups and model in scope.params:
         outer = _warmups_at_caller(facts, scope, model)
         if outer is None:
             return None  # the model comes from a caller we cannot see: stay silent
-        warmups, sync_scope, sync_to = outer
+        warmups, sync_scope, sync_to, wfacts = outer.warmups, outer.scope, outer.pos, outer.facts
+        caller = outer.where() if outer.facts is not facts else ""
     elif not warmups and scope.parent is not None:
-        outer = _warmups_before_first_call(facts, scope, model)
-        if outer is not None:
-            warmups, sync_scope, sync_to = outer
+        before = _warmups_before_first_call(facts, scope, model)
+        if before is not None:
+            warmups, sync_scope, sync_to = before
     targets = {id(c.node) for c in warmups}
-    count = _count(facts, _statements(sync_scope), targets) if warmups else 0
+    count = _count(wfacts, _statements(sync_scope), targets) if warmups else 0
     for c in warmups:
-        if _helper_count(facts, c) > 1:
-            count = max(count, _helper_count(facts, c))
+        if _helper_count(wfacts, c) > 1:
+            count = max(count, _helper_count(wfacts, c))
     reasons: list[WarmupReason] = []
     detail: dict[str, str] = {"warmup_calls": str(count if count < MANY else "many")}
+    if caller:
+        detail["caller"] = caller
     info = (
         facts.model_info(timed[0].scope, timed[0].node.func, timed[0].start)
         if isinstance(timed[0].node.func, cst.Name | cst.Attribute)
@@ -256,7 +268,7 @@ def assess(facts: FileFacts, region: Region, min_calls: int = 2) -> WarmupVerdic
     elif count < min_calls:
         reasons.append(WarmupReason.SINGLE_CALL)
     if warmups:
-        mismatch = _shape_mismatch(facts, warmups, timed)
+        mismatch = _shape_mismatch(facts, warmups, timed) if wfacts is facts else None
         if mismatch is not None:
             reasons.append(WarmupReason.BATCH_SHAPE)
             detail["warm_shape"], detail["timed_shape"] = mismatch
@@ -264,13 +276,14 @@ def assess(facts: FileFacts, region: Region, min_calls: int = 2) -> WarmupVerdic
         sync_from = last.end
         if (
             facts.uses_gpu
-            and facts.kind(last).sync is None
-            and not synced_between(facts, sync_scope.calls, sync_from, sync_to)
+            and wfacts.kind(last).sync is None
+            and not synced_between(wfacts, sync_scope.calls, sync_from, sync_to)
         ):
             reasons.append(WarmupReason.NO_SYNC)
     if not reasons:
         return None
-    return WarmupVerdict(region, model, count, tuple(reasons), tuple(warmups), detail)
+    shown = tuple(warmups) if wfacts is facts else ()  # related locations are in this file
+    return WarmupVerdict(region, model, count, tuple(reasons), shown, detail)
 
 
 def _shape_mismatch(
@@ -301,17 +314,34 @@ def _shape_mismatch(
     return None
 
 
-def _warmups_at_caller(
-    facts: FileFacts, scope: Scope, model: str
-) -> tuple[list[CallSite], Scope, Pos] | None:
-    """When the timed model is a parameter, look before the first call of this function."""
+@dataclass(frozen=True, slots=True)
+class CallerWarmups:
+    """The warm-ups found at the first call of a timing helper: in this file or, when nothing
+    here calls it, in a project module that imports it."""
+
+    facts: FileFacts  # the caller's file
+    warmups: list[CallSite]
+    scope: Scope
+    pos: Pos  # the helper's call
+
+    def where(self) -> str:
+        path = self.facts.project.file_path if self.facts.project is not None else None
+        name = path.name if path is not None else "its caller"
+        return f"{name}:{self.pos[0]}"
+
+
+def _warmups_at_caller(facts: FileFacts, scope: Scope, model: str) -> CallerWarmups | None:
+    """When the timed model is a parameter, look before the first call of this function: in
+    this file, or (a module-level helper nothing here calls) in the modules importing it."""
     if scope.parent is None or model not in scope.params:
         return None
     index = scope.params.index(model)
-    sites = sorted(facts.calls_to_function(scope.name), key=lambda c: c.start)
+    sites = [(facts, c) for c in sorted(facts.calls_to_function(scope.name), key=lambda c: c.start)]
+    if not sites and scope.cls is None and isinstance(scope.parent.node, cst.Module):
+        sites = facts.calls_from_importers(scope.name)
     if not sites:
         return None
-    site = sites[0]
+    cfacts, site = sites[0]
     arg = None
     for i, a in enumerate(a for a in site.node.args if a.keyword is None and not a.star):
         if i == index:
@@ -321,11 +351,11 @@ def _warmups_at_caller(
         arg = kw.value
     if arg is None:
         return None
-    names = _arm_models(facts, site.scope, arg, site.start)
+    names = _arm_models(cfacts, site.scope, arg, site.start)
     if not names:
         return None
-    warmups = [w for name in names for w in _warmups_in(facts, site.scope, name, site.start)]
-    return sorted(warmups, key=lambda c: c.end), site.scope, site.start
+    warmups = [w for name in names for w in _warmups_in(cfacts, site.scope, name, site.start)]
+    return CallerWarmups(cfacts, sorted(warmups, key=lambda c: c.end), site.scope, site.start)
 
 
 def _warmups_before_first_call(

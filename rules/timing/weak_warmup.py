@@ -59,8 +59,11 @@ class WeakWarmup(FactsRule):
             "timing loop, in the loops around it or before the function's first call), and "
             "not when the loop sets iterations aside (`if i < warmup`, `continue`, "
             "`times[1:]`, `pop(0)`). When the timed model is a parameter, the warm-up is "
-            "looked for before the first call of the function in this file; with no such call "
-            "the rule stays silent.",
+            "looked for before the first call of the function in this file or, when nothing "
+            "here calls it, in the first calling module of the project that imports it (its "
+            "folder, the folders above it up to the project root, and, below a root marked by "
+            "`.git` or `pyproject.toml`, the whole project); with no call found the rule stays "
+            "silent. Only the first caller found is looked at.",
             references=(
                 "https://pytorch.org/docs/stable/benchmark_utils.html",
                 "https://pytorch.org/docs/stable/torch.compiler_faq.html",
