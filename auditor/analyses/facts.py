@@ -466,6 +466,58 @@ class FileFacts:
         positional = [a for a in call.args if a.keyword is None and not a.star]
         return positional[index].value if index < len(positional) else None
 
+    def int_of(
+        self, scope: Scope, expr: cst.BaseExpression, pos: Pos, depth: int = 0
+    ) -> tuple[int, str] | None:
+        """The integer an expression holds, statically, and how it was found: a literal
+        (`range(3)`), a command-line default (`--runs defaults to 3`), a local bound to either,
+        `args.n - 2`, or a parameter every caller in this file passes the same value for."""
+        if depth > 6:
+            return None
+        if isinstance(expr, cst.Integer):
+            return int(expr.value), f"range({expr.value})"
+        if isinstance(expr, cst.BinaryOperation) and isinstance(expr.right, cst.Integer):
+            left = self.int_of(scope, expr.left, pos, depth + 1)
+            k = int(expr.right.value)
+            if left is not None and isinstance(expr.operator, cst.Subtract | cst.Add):
+                minus = isinstance(expr.operator, cst.Subtract)
+                value = left[0] - k if minus else left[0] + k
+                return value, f"{left[1]} {'-' if minus else '+'} {k}"
+            return None
+        if isinstance(expr, cst.Name):
+            resolved, rscope, rpos = self.resolve(scope, expr, pos)
+            if resolved is not expr:
+                return self.int_of(rscope, resolved, rpos, depth + 1)
+            param = self._int_of_param(scope, expr.value, depth)
+            if param is not None:
+                return param
+        if isinstance(expr, cst.Attribute | cst.Name):
+            name = expr.attr.value if isinstance(expr, cst.Attribute) else expr.value
+            default = self.argparse_defaults.get(name)
+            if default is not None and default.isdigit():
+                option = self.argparse_options.get(name, name)
+                return int(default), f"{option} defaults to {default}"
+        return None
+
+    def _int_of_param(self, scope: Scope, name: str, depth: int) -> tuple[int, str] | None:
+        if scope.parent is None or name not in scope.params:
+            return None
+        b = next((b for b in scope.bindings if b.target == name and b.kind != "param"), None)
+        if b is not None:
+            return None  # reassigned in the function
+        index = scope.params.index(name)
+        if scope.cls is not None and scope.params and scope.params[0] in ("self", "cls"):
+            return None  # a method: its callers are not plain calls of its name
+        found: set[tuple[int, str]] = set()
+        sites = self.calls_to_function(scope.name)
+        for site in sites:
+            arg = self.argument(site.node, name, index)
+            value = self.int_of(site.scope, arg, site.start, depth + 1) if arg else None
+            if value is None:
+                return None
+            found.add(value)
+        return found.pop() if len(found) == 1 else None
+
     def reachable_calls(self, calls: list[CallSite], depth: int = 0) -> list[CallSite]:
         """`calls` plus the calls inside functions of this file they call (transitively),
         including methods and functions picked from a collection by a loop."""

@@ -41,6 +41,7 @@ class Harness:
     repeat: int | None = None  # timeit.repeat: samples
     budget: float | None = None  # min_run_time (s) or rep (ms); None: the default
     long: bool = False  # the timed statement runs a multi-second pipeline or generate()
+    number_source: str = ""  # where a `number` that is not a literal comes from
 
 
 def harnesses(facts: FileFacts) -> list[Harness]:
@@ -106,8 +107,19 @@ def _harness(facts: FileFacts, call: CallSite) -> Harness | None:
             if node.args and isinstance(node.args[0].value, cst.Integer)
             else None
         )
+        source = ""
+        arg = N.keyword(node, "number") or N.positional(node, 0)
+        if number is None and arg is not None:
+            found = facts.int_of(call.scope, arg.value, call.start)
+            if found is not None:
+                number, source = float(found[0]), found[1]
         return Harness(
-            HarnessKind.TIMEIT, call, _int(number), _int(_number(node, "repeat")), long=long
+            HarnessKind.TIMEIT,
+            call,
+            _int(number),
+            _int(_number(node, "repeat")),
+            long=long,
+            number_source=source,
         )
     return None
 
@@ -145,6 +157,43 @@ def _long(
             _long_name(facts, call.scope, cst.Name(n), call) for n in _called_names(stmt.body)
         )
     return _long_name(facts, call.scope, stmt, call)
+
+
+def timed_functions(facts: FileFacts, h: Harness) -> list[Scope]:
+    """The functions of this file a harness times: those its statement string calls (names
+    looked up in `globals=`), a lambda calls, or the callable it is handed."""
+    node = h.call.node
+    if h.call.qnames & TIMEIT_FUNCS or h.kind is HarnessKind.DO_BENCH:
+        arg = N.keyword(node, "stmt") or N.keyword(node, "fn") or N.positional(node, 0)
+        globals_ = N.keyword(node, "globals")
+    else:
+        timer = _timer_construction(facts, h.call)
+        if timer is None:
+            return []
+        arg = N.keyword(timer, "stmt") or N.positional(timer, 0)
+        globals_ = N.keyword(timer, "globals")
+    if arg is None:
+        return []
+    stmt = arg.value
+    names: list[cst.BaseExpression]
+    text = N.string_value(stmt)
+    if text is not None:
+        try:
+            parsed = cst.parse_module(text)
+        except cst.ParserSyntaxError:
+            return []
+        mapping = _globals(globals_.value) if globals_ is not None else {}
+        names = [mapping.get(n, cst.Name(n)) for n in _called_names(parsed)]
+    elif isinstance(stmt, cst.Lambda):
+        names = [cst.Name(n) for n in _called_names(stmt.body)]
+    else:
+        names = [stmt]
+    out: list[Scope] = []
+    for name in names:
+        target = facts.callee(h.call.scope, name, h.call.start)
+        if target is not None and target[0] is facts and target[1] not in out:
+            out.append(target[1])
+    return out
 
 
 def _globals(expr: cst.BaseExpression) -> dict[str, cst.BaseExpression]:

@@ -98,42 +98,15 @@ def _range_count(facts: FileFacts, scope: Scope, loop: cst.CSTNode) -> tuple[int
     pos, _ = facts.pos(loop)
     start = 0
     if len(call.args) == 2:
-        first = _int(facts, scope, call.args[0].value, pos)
+        first = facts.int_of(scope, call.args[0].value, pos)
         if first is None:
             return None
         start = first[0]
-    found = _int(facts, scope, call.args[-1].value, pos)
+    found = facts.int_of(scope, call.args[-1].value, pos)
     if found is None:
         return None
     value, text = found
     return value - start, text
-
-
-def _int(
-    facts: FileFacts, scope: Scope, expr: cst.BaseExpression, pos: tuple[int, int], depth: int = 0
-) -> tuple[int, str] | None:
-    if depth > 4:
-        return None
-    if isinstance(expr, cst.Integer):
-        return int(expr.value), f"range({expr.value})"
-    if isinstance(expr, cst.BinaryOperation) and isinstance(expr.right, cst.Integer):
-        left = _int(facts, scope, expr.left, pos, depth + 1)
-        k = int(expr.right.value)
-        if left is not None and isinstance(expr.operator, cst.Subtract | cst.Add):
-            value = left[0] - k if isinstance(expr.operator, cst.Subtract) else left[0] + k
-            return value, f"{left[1]} {'-' if isinstance(expr.operator, cst.Subtract) else '+'} {k}"
-        return None
-    if isinstance(expr, cst.Name):
-        resolved, rscope, rpos = facts.resolve(scope, expr, pos)
-        if resolved is not expr:
-            return _int(facts, rscope, resolved, rpos, depth + 1)
-    if isinstance(expr, cst.Attribute | cst.Name):
-        name = expr.attr.value if isinstance(expr, cst.Attribute) else expr.value
-        default = facts.argparse_defaults.get(name)
-        if default is not None and default.isdigit():
-            option = facts.argparse_options.get(name, name)
-            return int(default), f"{option} defaults to {default}"
-    return None
 
 
 def _is_range(loop: cst.CSTNode) -> bool:

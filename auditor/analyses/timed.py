@@ -17,6 +17,7 @@ import libcst as cst
 
 from auditor.analyses import names as N
 from auditor.analyses.facts import CallSite, FileFacts, Scope
+from auditor.analyses.harness import harnesses, timed_functions
 from auditor.analyses.regions import Region, RegionKind
 
 IO_FUNCTIONS: dict[str, str] = {
@@ -187,6 +188,27 @@ def cache_clearing_in_regions(facts: FileFacts, regions: list[Region]) -> list[T
         hit = next((CACHE_CLEARING[q] for q in sorted(call.qnames) if q in CACHE_CLEARING), None)
         if hit is not None:
             found.append(TimedCall(call, region, hit))
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class HarnessedCall:
+    """A call inside a function a benchmark harness times (`Timer(stmt="run(pipe)")`)."""
+
+    call: CallSite
+    harness: CallSite  # the harness call that times it (`timer.timeit(n)`)
+    function: str  # the timed function's name
+    what: str
+
+
+def cache_clearing_in_harnesses(facts: FileFacts) -> list[HarnessedCall]:
+    found = []
+    for h in harnesses(facts):
+        for fn in timed_functions(facts, h):
+            for call in facts.reachable_calls(fn.calls):
+                qn = sorted(q for q in call.qnames if q in CACHE_CLEARING)
+                if qn:
+                    found.append(HarnessedCall(call, h.call, fn.name, CACHE_CLEARING[qn[0]]))
     return found
 
 

@@ -8,6 +8,7 @@ from auditor.analyses import names as N
 from auditor.analyses.base import FactsRule
 from auditor.analyses.facts import Pos, Scope
 from auditor.analyses.generation import prompt_in_token_counts
+from auditor.analyses.tokens import mixed_rate_ratios, prompt_in_retokenised_text
 from auditor.analyses.units import (
     TIME_UNITS,
     UNIT_KEYS,
@@ -36,7 +37,15 @@ class RatioUnitMixing(FactsRule):
             "cuts of the same prompt list. It also reports a tokens/s that divides the whole "
             "output of a decoder-only `generate()` (`out.shape[-1]`, `out.numel()`, "
             "`len(out[0])`), prompt tokens included, by a time: with 256 prompt and 128 new "
-            "tokens such a figure read 3.0x the new-token rate on an H100.",
+            "tokens such a figure read 3.0x the new-token rate on an H100; and one that "
+            "re-encodes the `generated_text` of a transformers text-generation `pipeline` "
+            "(which starts with the prompt unless `return_full_text=False`). Token counts are "
+            "traced to their source (a count the generator recorded, such as "
+            '`record["new_tokens"]`, or a re-tokenisation of decoded text, '
+            "`len(tokenizer(text).input_ids)`), and a ratio of two token rates (a speedup of "
+            "means of per-question rates, say) whose counts come from different sources is "
+            "reported: decoding strips special and stop tokens and re-encoding splits text "
+            "differently, so the ratio carries the counting difference.",
             why_is_this_bad="A per-sample time over a total is off by the sample count; two "
             "totals over 12 and 4 prompts are off by 3x. The resulting speedup is a unit "
             "conversion, not a measurement.",
@@ -71,7 +80,10 @@ class RatioUnitMixing(FactsRule):
             ),
             known_problems="Units are followed within one file. Totals over differently named "
             "lists are not compared (their lengths are unknown statically); only different "
-            "cuts of one list are.",
+            "cuts of one list are. A token count is recognised by a tokenizer call "
+            "(`tokenizer(...)`, `tok.encode(...)`) or a recorded field whose key names tokens; a "
+            "divisor is a time by the unit analysis or by its name or key (`elapsed`, "
+            "`wall_time`, `latency`). Rates compared across two scripts are not seen.",
             references=("https://pytorch.org/docs/stable/benchmark_utils.html",),
         ),
     )
@@ -90,6 +102,25 @@ class RatioUnitMixing(FactsRule):
                 message=f"`{hit.count}` counts the whole output of "
                 f"`{N.code(hit.call.func)}(...)`, prompt tokens included, so the tokens/s "
                 "divides more tokens than were generated",
+            )
+        for retok in prompt_in_retokenised_text(facts, is_time):
+            self.report(
+                retok.division,
+                message=f"`{N.short(retok.count.text)}` re-tokenises the `generated_text` of a "
+                "transformers `pipeline`, which starts with the prompt unless "
+                "`return_full_text=False`, so the tokens/s counts prompt tokens as generated",
+            )
+        for mixed in mixed_rate_ratios(facts):
+            sides = [
+                f"`{N.short(N.code(r.division))}` at line {facts.pos(r.division)[0][0]} counts "
+                f"`{N.short(r.count.text)}` ({r.count.source})"
+                for r in (mixed.left, mixed.right)
+            ]
+            self.report(
+                mixed.division,
+                message=f"This ratio divides token rates counted differently: {sides[0]}, "
+                f"{sides[1]}; it is off by how much the two counts differ, not only by the "
+                "speed difference",
             )
         for scope in facts.scopes:
             for div in facts.binary_operations(scope, cst.Divide):

@@ -12,7 +12,7 @@ from auditor.analyses.harness import (
     harnesses,
     helper_harnesses,
 )
-from auditor.analyses.repetition import repetitions
+from auditor.analyses.repetition import FEW_RUNS, computes_spread, repetitions
 from auditor.core import Category, RuleDocs, RuleMeta, Severity
 
 
@@ -38,7 +38,10 @@ class TooFewSamples(FactsRule):
             "percentiles, min and max); (1d) a timing loop whose elapsed time is computed in the "
             "loop but stored after it (`times.append(elapsed)` dedented out of the loop), so "
             "only the last run is kept; (2) `timeit.timeit(..., number=1)` and "
-            "`Timer.timeit(1)` with no `repeat`; (3) `torch.utils.benchmark`'s "
+            "`Timer.timeit(1)` with no `repeat`, and `Timer.timeit(N)` around a multi-second call "
+            "with N of two or three (a literal, a command-line default, or a parameter every "
+            "caller passes the same value for): one block of N calls is one sample, its mean "
+            "has no spread; (3) `torch.utils.benchmark`'s "
             f"`blocked_autorange()` with `min_run_time` under {MIN_RUN_TIME_FOR_LONG_CALLS:g} s "
             "(default 0.2 s) around a diffusers pipeline, a transformers `pipeline` or "
             "`generate()`, also when a timing helper of the file or a sibling module "
@@ -122,11 +125,24 @@ class TooFewSamples(FactsRule):
                 f"`{N.code(h.call.node.func)}()` at {budget}, and this call gives it a "
                 "multi-second pipeline call",
             )
+        spread = computes_spread(facts.source)
         for h in harnesses(facts):
             what = None
             call = N.code(h.call.node.func)
             if h.kind is HarnessKind.TIMEIT and h.number == 1 and not h.repeat:
                 what = f"`{call}(..., number=1)` times a single call"
+            elif (
+                h.kind is HarnessKind.TIMEIT
+                and h.long
+                and not h.repeat
+                and h.number is not None
+                and 1 < h.number <= FEW_RUNS
+                and not spread
+            ):
+                how = f" ({h.number_source})" if h.number_source else ""
+                what = (
+                    f"`{call}(...)`{how} times {h.number} calls as one block and reports their mean"
+                )
             elif (
                 h.kind is HarnessKind.AUTORANGE
                 and h.long

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from auditor.analyses import names as N
 from auditor.analyses.base import FactsRule
-from auditor.analyses.timed import cache_clearing_in_regions
+from auditor.analyses.timed import cache_clearing_in_harnesses, cache_clearing_in_regions
 from auditor.core import Category, RuleDocs, RuleMeta, Severity
 
 
@@ -22,7 +22,10 @@ class CacheClearingInTimedRegion(FactsRule):
         docs=RuleDocs(
             what_it_does="Finds `torch.cuda.empty_cache()`, `gc.collect()`, "
             "`torch.cuda.reset_peak_memory_stats()` (and the other memory-counter resets) "
-            "inside a region that times model or device work.",
+            "inside a region that times model or device work, and inside a function of the "
+            'file that a benchmark harness times (`Timer(stmt="run(pipe)")`, '
+            "`timeit.timeit(lambda: run(pipe))`, `do_bench(fn)`), where every measured call "
+            "pays for it; clearing in the harness's `setup` is fine.",
             why_is_this_bad="`empty_cache()` synchronises the device and returns the caching "
             "allocator's blocks to the driver, so the timed work pays `cudaMalloc` again; a "
             "full `gc.collect()` takes milliseconds to tens of milliseconds with a large model "
@@ -66,4 +69,13 @@ class CacheClearingInTimedRegion(FactsRule):
                 call=N.code(hit.call.node.func) + "()",
                 what=hit.what,
                 related=[(hit.region.start_node, "the timed region starts here")],
+            )
+        for timed in cache_clearing_in_harnesses(self.facts):
+            self.report(
+                timed.call.node,
+                message=f"`{N.code(timed.call.node.func)}()` {timed.what} inside "
+                f"`{timed.function}`, which `{N.short(N.code(timed.harness.node.func))}()` at "
+                f"line {timed.harness.start[0]} times, so every timed call includes the "
+                "clearing and the re-allocation it forces",
+                related=[(timed.harness.node, "the harness that times it")],
             )

@@ -1,0 +1,238 @@
+"""Where a token count comes from, and token rates compared although counted differently.
+
+A tokens/s figure is a count over a time. The count can be one the generator recorded while it
+ran (`record["new_tokens"]`, `out.num_tokens`), the length of the output ids, or a
+re-tokenisation of the decoded text (`len(tokenizer(text).input_ids)`), which differs from what
+was generated: special and stop tokens are stripped by decoding, a merge at the prompt boundary
+changes the split, and text that includes the prompt counts the prompt. Two rates counted from
+different sources are not comparable, and their ratio (a speedup) is off by the difference.
+
+Counts are followed through assignments, `+=` accumulation, `sum(...)`, and lists of rates
+(`speeds.append(tokens / seconds)`) to the statistics taken of them (`np.mean(speeds)`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+import libcst as cst
+
+from auditor.analyses import names as N
+from auditor.analyses.facts import FileFacts, Pos, Scope
+
+
+class TokenSource(StrEnum):
+    RECORDED = "a count the generator recorded"
+    RETOKENISED = "a re-tokenisation of the decoded text"
+    OUTPUT_IDS = "the length of the output ids"
+
+
+#: A tokenizer applied to text: `tokenizer(text)`, `tok.encode(text)`, `gen.tokenizer(text)`.
+TOKENIZER_CALL_RE = re.compile(
+    r"(?:^|\.)(?:tok|tokenizer|\w+_tokenizer|enc|encoder)"
+    r"(?:\.(?:encode|encode_plus|batch_encode_plus|tokenize|__call__))?$",
+    re.IGNORECASE,
+)
+#: A recorded count's key or attribute: `["new_tokens"]`, `.num_generated_tokens`.
+RECORDED_KEY_RE = re.compile(r"token", re.IGNORECASE)
+#: A time's name or key: `wall_time`, `elapsed`, `latency`, `duration`, `seconds`.
+TIME_WORD_RE = re.compile(r"time|elapsed|latency|duration|seconds|secs\b|_s$", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class Count:
+    source: TokenSource
+    text: str  # the expression that counts, as written
+
+
+def count_of(
+    facts: FileFacts, scope: Scope, expr: cst.BaseExpression, pos: Pos, depth: int = 0
+) -> Count | None:
+    """The source of the token count `expr` (None: not a token count, or unknown)."""
+    if depth > 6:
+        return None
+    if isinstance(expr, cst.Name):
+        return _count_of_name(facts, scope, expr.value, pos, depth)
+    for node in _walk(expr):
+        if isinstance(node, cst.Call):
+            func = N.dotted(node.func) or ""
+            if TOKENIZER_CALL_RE.search(func):
+                return Count(TokenSource.RETOKENISED, N.code(node))
+        if isinstance(node, cst.Subscript):
+            key = _key(node)
+            if key is not None and RECORDED_KEY_RE.search(key):
+                return Count(TokenSource.RECORDED, N.code(node))
+    if isinstance(expr, cst.Call) and N.call_name(expr) in ("sum", "int", "float", "len"):
+        for arg in expr.args:
+            found = count_of(facts, scope, arg.value, pos, depth + 1)
+            if found is not None:
+                return found
+    if isinstance(expr, cst.BinaryOperation):
+        return count_of(facts, scope, expr.left, pos, depth + 1)
+    return None
+
+
+def _count_of_name(facts: FileFacts, scope: Scope, name: str, pos: Pos, depth: int) -> Count | None:
+    """A name's count: from its last assignment, or from what is added to it (`n += ...`)."""
+    found: Count | None = None
+    for b in scope.bindings:
+        if b.target != name or b.value is None or b.start >= pos:
+            continue
+        if b.kind in ("assign", "aug"):
+            count = count_of(facts, b.scope, b.value, b.start, depth + 1)
+            if count is not None:
+                found = count
+    if (
+        found is None
+        and scope.parent is not None
+        and not any(b.target == name for b in scope.bindings)
+    ):
+        return _count_of_name(facts, scope.parent, name, pos, depth + 1)
+    return found
+
+
+def _key(node: cst.Subscript) -> str | None:
+    if len(node.slice) != 1:
+        return None
+    index = node.slice[0].slice
+    if isinstance(index, cst.Index):
+        return N.string_value(index.value)
+    return None
+
+
+def _walk(expr: cst.CSTNode) -> list[cst.CSTNode]:
+    found: list[cst.CSTNode] = []
+
+    class V(cst.CSTVisitor):
+        def on_visit(self, node: cst.CSTNode) -> bool:
+            found.append(node)
+            return not isinstance(node, cst.Lambda)
+
+    expr.visit(V())
+    return found
+
+
+def looks_like_time(facts: FileFacts, scope: Scope, expr: cst.BaseExpression, pos: Pos) -> bool:
+    """A divisor named or keyed as a time (`times`, `wall_time`, `elapsed`), through
+    assignments and `sum(...)` of a recorded field."""
+    value, _, _ = facts.resolve(scope, expr, pos)
+    for node in (expr, value):
+        if isinstance(node, cst.Name) and TIME_WORD_RE.search(node.value):
+            return True
+        for sub in _walk(node):
+            if isinstance(sub, cst.Subscript):
+                key = _key(sub)
+                if key is not None and TIME_WORD_RE.search(key):
+                    return True
+    return False
+
+
+@dataclass(frozen=True, eq=False, slots=True)
+class Rate:
+    count: Count
+    division: cst.BinaryOperation  # count / time
+
+
+#: Whether an expression is a time, from the unit analysis: `is_time(scope, expr, pos)`.
+IsTime = Callable[[Scope, cst.BaseExpression, Pos], bool]
+
+
+def rate_of(
+    facts: FileFacts,
+    scope: Scope,
+    expr: cst.BaseExpression,
+    pos: Pos,
+    is_time: IsTime | None = None,
+) -> Rate | None:
+    """`expr` is a token rate (`tokens / times`): its count's source. The divisor is a time by
+    its name or key, or by `is_time`."""
+    if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Divide):
+        count = count_of(facts, scope, expr.left, pos)
+        if count is None:
+            return None
+        if looks_like_time(facts, scope, expr.right, pos) or (
+            is_time is not None and is_time(scope, expr.right, pos)
+        ):
+            return Rate(count, expr)
+    return None
+
+
+def _rates_behind(facts: FileFacts, scope: Scope, expr: cst.BaseExpression, pos: Pos) -> list[Rate]:
+    """The rates a statistic is taken of: `np.array(speeds).mean()` where `speeds` collects
+    `tokens / times`, or a name assigned a rate (one per source)."""
+    direct = rate_of(facts, scope, expr, pos)
+    if direct is not None:
+        return [direct]
+    out: dict[TokenSource, Rate] = {}
+    names = N.names_in(expr)
+    for c in scope.calls:
+        func = c.node.func
+        if c.start >= pos or not isinstance(func, cst.Attribute) or func.attr.value != "append":
+            continue
+        if N.dotted(func.value) in names and len(c.node.args) == 1:
+            rate = rate_of(facts, c.scope, c.node.args[0].value, c.start)
+            if rate is not None:
+                out.setdefault(rate.count.source, rate)
+    for name in names:
+        b = facts.binding_before(scope, name, pos)
+        if b is not None and b.kind == "assign" and b.value is not None and b.scope is scope:
+            rate = rate_of(facts, b.scope, b.value, b.start)
+            if rate is not None:
+                out.setdefault(rate.count.source, rate)
+    return list(out.values())
+
+
+@dataclass(frozen=True, slots=True)
+class MixedRates:
+    """A ratio of two token rates whose counts come from different sources."""
+
+    division: cst.BinaryOperation
+    left: Rate
+    right: Rate
+
+
+def mixed_rate_ratios(facts: FileFacts) -> list[MixedRates]:
+    if "token" not in facts.source.lower():
+        return []
+    out: list[MixedRates] = []
+    for scope in facts.scopes:
+        for div in facts.binary_operations(scope, cst.Divide):
+            pos, _ = facts.pos(div)
+            if rate_of(facts, scope, div, pos) is not None:
+                continue  # a rate itself, not a ratio of rates
+            left = _rates_behind(facts, scope, div.left, pos)
+            right = _rates_behind(facts, scope, div.right, pos)
+            if len(left) != 1 or len(right) != 1:
+                continue
+            (lrate,), (rrate,) = left, right
+            if lrate.count.source != rrate.count.source:
+                out.append(MixedRates(div, lrate, rrate))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class PromptRetokenised:
+    """A tokens/s whose count re-tokenises the `generated_text` of a transformers
+    text-generation `pipeline`, which starts with the prompt unless `return_full_text=False`."""
+
+    division: cst.BinaryOperation
+    count: Count
+
+
+def prompt_in_retokenised_text(facts: FileFacts, is_time: IsTime) -> list[PromptRetokenised]:
+    ref = facts.imports.get("pipeline")
+    if ref is None or not ref.module.startswith("transformers"):
+        return []
+    if "generated_text" not in facts.source or "return_full_text" in facts.source:
+        return []
+    out: list[PromptRetokenised] = []
+    for scope in facts.scopes:
+        for div in facts.binary_operations(scope, cst.Divide):
+            pos, _ = facts.pos(div)
+            rate = rate_of(facts, scope, div, pos, is_time)
+            if rate is not None and rate.count.source is TokenSource.RETOKENISED:
+                out.append(PromptRetokenised(div, rate.count))
+    return out
