@@ -161,13 +161,20 @@ def _sequential(facts: FileFacts, regions: list[Region]) -> list[Comparison]:
             continue
         if timed_model_calls(facts, r.calls()):
             by_scope.setdefault(id(r.scope), []).append(r)
+    rounds: list[list[Region]] = []
     for group in by_scope.values():
-        group = _outermost(group)
-        arms: list[Region] = []
-        for r in group:
-            if arms and not arms[-1].content_end <= r.content_start:
-                continue
-            arms.append(r)
+        pending = _outermost(group)
+        while pending:  # regions in exclusive branches (`if`/`else`) never run together
+            arms: list[Region] = []
+            rest: list[Region] = []
+            for r in pending:
+                if arms and any(facts.exclusive(a.start_node, r.start_node) for a in arms):
+                    rest.append(r)
+                elif not arms or arms[-1].content_end <= r.content_start:
+                    arms.append(r)
+            rounds.append(arms)
+            pending = rest
+    for arms in rounds:
         if len(arms) < 2:
             continue
         sinks = [_sinks(facts, r.scope, r.end_node) for r in arms]

@@ -976,6 +976,26 @@ class FileFacts:
             cur = self.parents.get(cur)
         return cur
 
+    def exclusive(self, a: cst.CSTNode, b: cst.CSTNode) -> bool:
+        """Whether `a` and `b` sit in different branches of one `if` statement (its body and
+        its `else`/`elif` chain), so that no run executes both."""
+        path_a = [a, *self.ancestors(a)]
+        index = {id(n): i for i, n in enumerate(path_a)}
+        child_b: cst.CSTNode = b
+        for anc in self.ancestors(b):
+            if id(anc) in index:
+                i = index[id(anc)]
+                if i == 0 or not isinstance(anc, cst.If):
+                    return False
+                child_a = path_a[i - 1]
+                in_body_a = child_a is anc.body
+                in_body_b = child_b is anc.body
+                branch_a = in_body_a or child_a is anc.orelse
+                branch_b = in_body_b or child_b is anc.orelse
+                return branch_a and branch_b and in_body_a != in_body_b
+            child_b = anc
+        return False
+
     def ancestors(self, node: cst.CSTNode) -> Iterator[cst.CSTNode]:
         cur = self.parents.get(node)
         while cur is not None:

@@ -12,6 +12,7 @@ calls it times, so rules ask one question: which calls ran between the ends, in 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -87,6 +88,27 @@ def find_regions(facts: FileFacts) -> list[Region]:
     regions.sort(key=lambda r: (r.content_start, r.content_end))
     facts.memo["regions"] = regions
     return regions
+
+
+#: Words in the statement that reads a region's time which declare it a set-up measurement:
+#: `print(f"Compilation time: {time.perf_counter() - t0:.2f} s")`, `load_s = time.time() - t0`.
+#: (`compiled_s`, the time of the compiled model, is not one.)
+SETUP_LABEL_RE = re.compile(
+    r"(?<![a-z])(?:compil(?:e|ation|ing)|load(?:ing)?|build(?:ing)?|quantiz(?:e|ation|ing)"
+    r"|warm[_ -]?up|set[_ -]?up|initiali[sz](?:e|ation|ing))(?![a-z])",
+    re.IGNORECASE,
+)
+
+
+def declares_setup(facts: FileFacts, region: Region) -> bool:
+    """The statement that reads the region's closing timer says it measures set-up
+    (compilation, loading, an engine build, a warm-up): an inference verdict does not apply."""
+    if not isinstance(region.end_node, cst.Call):
+        return False
+    stmt = facts.enclosing_statement(region.end_node)
+    if not isinstance(stmt, cst.SimpleStatementLine):
+        return False
+    return SETUP_LABEL_RE.search(N.code(stmt)) is not None
 
 
 def importer_uses(facts: FileFacts, timer: ContextTimer) -> list[tuple[FileFacts, Region]]:

@@ -19,7 +19,7 @@ import libcst as cst
 
 from auditor.analyses import names as N
 from auditor.analyses.facts import CallSite, FileFacts, Scope
-from auditor.analyses.regions import Region
+from auditor.analyses.regions import Region, declares_setup
 from auditor.analyses.timed import setup_in_regions
 
 #: A mean of this many runs or fewer, with no spread, is a finding. Three: every few-run mean
@@ -171,14 +171,14 @@ def kept_after_loop(facts: FileFacts, region: Region) -> CallSite | None:
 
 def repetitions(facts: FileFacts, regions: list[Region]) -> list[Repetition]:
     """The regions around model work that run once, or a few times with no spread computed.
-    A region that also times loading the model is left to BA204 (it measures set-up, whose
-    one run is the point)."""
+    A region that also times loading the model is left to BA204, and one that declares a
+    set-up measurement ("Compilation time") is skipped: one run of set-up is the point."""
     out: list[Repetition] = []
     spread = computes_spread(facts.source)
     with_setup = {id(hit.region) for hit in setup_in_regions(facts, regions)}
     for region in regions:
         work = _model_calls(facts, region)
-        if not work or id(region) in with_setup:
+        if not work or id(region) in with_setup or declares_setup(facts, region):
             continue
         own = [c for c in work if c.scope is region.scope]
         around = region.loops(facts)

@@ -19,7 +19,7 @@ import libcst as cst
 from auditor.analyses import names as N
 from auditor.analyses.batching import Shape, prompt_arg, shape
 from auditor.analyses.facts import CallSite, FileFacts, Pos, Scope
-from auditor.analyses.regions import Region
+from auditor.analyses.regions import Region, declares_setup
 from auditor.analyses.sync import synced_between
 
 MANY = 1000  # a loop of unknown length: counts as "several"
@@ -72,11 +72,14 @@ class WarmupVerdict:
 
 
 def first_timed_regions(facts: FileFacts, regions: Sequence[Region]) -> list[Region]:
-    """The first region of each scope that times model work (inside a loop or not)."""
+    """The first region of each scope that times model work (inside a loop or not), past
+    regions that declare a set-up measurement (`print(f"Compilation time: ...")`)."""
     firsts: dict[int, Region] = {}
     for region in regions:
         if not any(facts.kind(c).model for c in region.calls()):
             continue
+        if declares_setup(facts, region):
+            continue  # "Compilation time": its calls warm up the regions after it
         if id(region.scope) not in firsts:
             firsts[id(region.scope)] = region
     return list(firsts.values())
@@ -444,6 +447,8 @@ def reconfigured_cold(facts: FileFacts, region: Region) -> WarmupVerdict | None:
     """A region whose model was changed (compiled, patched, given new attention processors)
     after its last run and before the timer starts: the first timed call of the changed
     model pays for its new kernels and graphs, whatever warm-up came before the change."""
+    if declares_setup(facts, region):
+        return None  # timing the compilation is the point
     model = ""
     for c in region.calls():
         model = facts.kind(c).model or _method_owner(facts, c) or ""

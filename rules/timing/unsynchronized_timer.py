@@ -7,7 +7,7 @@ import libcst as cst
 from auditor.analyses import names as N
 from auditor.analyses.base import FactsRule
 from auditor.analyses.harness import harnesses, unsynced_work
-from auditor.analyses.regions import RegionKind
+from auditor.analyses.regions import RegionKind, declares_setup
 from auditor.analyses.rewrites import sync_insertions
 from auditor.analyses.sync import (
     event_read_synced,
@@ -82,7 +82,11 @@ class UnsynchronizedTimer(FactsRule):
             "`assume-gpu` option is set; a device chosen in another module is not seen. "
             "Timing context managers from libraries are known from a catalogue "
             "(`auditor.analyses.regions.LIBRARY_CONTEXT_TIMERS`: contexttimer, codetiming, "
-            "optimum-habana, Lightning, torchtnt); others are not timers to the rule.",
+            "optimum-habana, Lightning, torchtnt); others are not timers to the rule. A "
+            "timer read in a statement that names a set-up measurement "
+            '(`print(f"Compilation time: ...")`, `load_s = ...`; words: compile, load, build, '
+            "quantize, warm-up, setup, initialise) is not checked: its time is meant to "
+            "include the set-up, and BA102 and BA302 skip it too.",
             references=(
                 "https://pytorch.org/docs/stable/notes/cuda.html#asynchronous-execution",
                 "https://pytorch.org/docs/stable/benchmark_utils.html",
@@ -111,6 +115,8 @@ class UnsynchronizedTimer(FactsRule):
                 continue
             if region.foreign or region.kind is RegionKind.SPLIT:
                 continue  # the helper's own file reports its closing read
+            if declares_setup(facts, region):
+                continue  # "Compilation time: ...": a set-up measurement, not inference
             verdict = region_sync(facts, region)
             if verdict.synced or verdict.work is None or id(region.end_node) in reported:
                 continue
