@@ -256,17 +256,26 @@ def _hf_pipeline_value(
     return isinstance(value, cst.Call) and "transformers.pipeline" in facts.qnames_of(value.func)
 
 
+def stdlib_timeit(facts: FileFacts, h: Harness) -> cst.Call | None:
+    """The call that holds the statement of a standard-library `timeit` harness (which neither
+    warms up nor synchronises): `timeit.timeit(...)` itself or the `timeit.Timer(...)` whose
+    method runs; None for `torch.utils.benchmark` and the other harnesses."""
+    if h.kind is not HarnessKind.TIMEIT or h.call.qnames & TIMER_CLASSES:
+        return None
+    if h.call.qnames & TIMEIT_FUNCS:
+        return h.call.node
+    timer = _timer_construction(facts, h.call)
+    if timer is None or facts.qnames_of(timer.func) & {"torch.utils.benchmark.Timer"}:
+        return None
+    return timer
+
+
 def unsynced_work(facts: FileFacts, h: Harness) -> str | None:
     """For the standard library's `timeit`, which never synchronises: the device work its
     statement queues after the statement's last synchronisation, if any (as written)."""
-    if h.kind is not HarnessKind.TIMEIT or h.call.qnames & TIMER_CLASSES:
+    node = stdlib_timeit(facts, h)
+    if node is None:
         return None
-    node = h.call.node
-    if not h.call.qnames & TIMEIT_FUNCS:
-        timer = _timer_construction(facts, h.call)
-        if timer is None or facts.qnames_of(timer.func) & {"torch.utils.benchmark.Timer"}:
-            return None
-        node = timer
     stmt = N.keyword(node, "stmt") or N.positional(node, 0)
     if stmt is None:
         return None

@@ -19,6 +19,7 @@ import libcst as cst
 from auditor.analyses import names as N
 from auditor.analyses.batching import Shape, prompt_arg, shape
 from auditor.analyses.facts import CallSite, FileFacts, Pos, Scope
+from auditor.analyses.harness import harnesses, stdlib_timeit, timed_functions
 from auditor.analyses.regions import Region, declares_setup
 from auditor.analyses.sync import synced_between
 
@@ -481,3 +482,51 @@ def reconfigured_cold(facts: FileFacts, region: Region) -> WarmupVerdict | None:
         (),
         {"warmup_calls": "0", "changed_by": changed_by},
     )
+
+
+# ------------------------------------------------------------ a standard-library harness
+@dataclass(frozen=True, slots=True)
+class HarnessWarmup:
+    """`timeit.timeit(fn, number=n)` times its first call of `fn` too, and starts its clock
+    without synchronising: what the warm-up before it lacks."""
+
+    harness: CallSite
+    function: str
+    reason: WarmupReason
+    warmups: tuple[CallSite, ...]
+
+
+def harness_warmups(facts: FileFacts) -> list[HarnessWarmup]:
+    out: list[HarnessWarmup] = []
+    for h in harnesses(facts):
+        if h.repeat or stdlib_timeit(facts, h) is None:
+            continue  # `timeit.repeat` samples: a cold first one is visible as an outlier
+        fns = [f for f in timed_functions(facts, h) if facts.summary_of(f).does_work]
+        if len(fns) != 1:
+            continue
+        fn = fns[0]
+        models = {facts.kind(c).model for c in fn.calls if facts.kind(c).model}
+        scope, at = h.call.scope, h.call.start
+        warm = [
+            c
+            for c in scope.calls
+            if c.end <= at
+            and (
+                (isinstance(c.node.func, cst.Name) and c.node.func.value == fn.name)
+                or (facts.kind(c).work and facts.kind(c).model in models)
+            )
+        ]
+        if not warm:
+            if fn.name in (N.call_name(c.node) for s in facts.scopes for c in s.calls):
+                continue  # called elsewhere (a caller may warm it up): unknown
+            out.append(HarnessWarmup(h.call, fn.name, WarmupReason.NONE, ()))
+            continue
+        last = max(warm, key=lambda c: c.end)
+        if (
+            facts.uses_gpu
+            and facts.kind(last).sync is None
+            and not facts.summary_of(fn).ends_synced
+            and not synced_between(facts, scope.calls, last.end, at)
+        ):
+            out.append(HarnessWarmup(h.call, fn.name, WarmupReason.NO_SYNC, tuple(warm)))
+    return out

@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+from auditor.analyses import names as N
 from auditor.analyses.base import FactsRule
-from auditor.analyses.warmup import MANY, assess, first_timed_regions, reconfigured_cold
+from auditor.analyses.warmup import (
+    MANY,
+    WarmupReason,
+    assess,
+    first_timed_regions,
+    harness_warmups,
+    reconfigured_cold,
+)
 from auditor.core import Category, RuleDocs, RuleMeta, Severity, WarmupEvidence
 
 
@@ -30,7 +38,10 @@ class WeakWarmup(FactsRule):
             "It also checks every later timed region: one whose model was changed after its "
             "last run (`torch.compile(pipe.unet)`, `pipe.fuse_qkv_projections()`, "
             "`tomesd.apply_patch(pipe)`, `register_*(pipe.unet)`) and not run again before the "
-            "timer starts times the changed model cold.",
+            "timer starts times the changed model cold. For the standard library's "
+            "`timeit.timeit`/`Timer.timeit` (which neither warm up nor synchronise) around a "
+            "function of the file, it reports no call of that function (or its model) before "
+            "the harness, and a last warm-up call not synchronised before it.",
             why_is_this_bad="The first calls pay for CUDA context creation, cuDNN/cuBLAS "
             "autotuning, allocator growth and compilation. On an H100 a cold first call of a "
             "bf16 transformer took 26x a warm one. Autotuning and compiled graphs are "
@@ -80,6 +91,31 @@ class WeakWarmup(FactsRule):
         for region in self.regions:  # any later region whose model was changed just before it
             if id(region) not in first_ids:
                 verdicts.append(reconfigured_cold(self.facts, region))
+        for hw in harness_warmups(self.facts):
+            harness = N.short(N.code(hw.harness.node.func))
+            if hw.reason is WarmupReason.NONE:
+                what = (
+                    f"`{harness}(...)` times `{hw.function}` from its first call, with no "
+                    f"warm-up call before it, so its time includes one-time start-up costs"
+                )
+            else:
+                what = (
+                    f"`{harness}(...)` starts its clock right after the warm-up call of "
+                    f"`{hw.function}` with no synchronisation, so the warm-up's queued device "
+                    "work is timed as part of the first run"
+                )
+            self.report(
+                hw.harness.node,
+                message=what,
+                related=[(c.node, "warm-up call") for c in hw.warmups[-1:]],
+                evidence=WarmupEvidence(
+                    model=hw.function,
+                    warmup_calls=len(hw.warmups),
+                    reasons=(str(hw.reason),),
+                    warm_shape=None,
+                    timed_shape=None,
+                ),
+            )
         for verdict in verdicts:
             if verdict is None:
                 continue
