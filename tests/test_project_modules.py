@@ -187,7 +187,8 @@ def test_a_helper_package_sees_its_callers_at_the_repository_root(tmp_path: Path
     got = findings(tmp_path / "libs" / "bench.py")
     assert got == {("bench.py", 10, "BA102")}
     report = check_paths([str(tmp_path / "libs" / "bench.py")], select=["BA102"])
-    assert "nor before the call at run.py:8 that passes the model in" in report.findings[0].message
+    message = report.findings[0].message
+    assert "nor before the call at ../run.py:8 that passes the model in" in message
     warm = "for _ in range(3):\n    pipe(prompts, output_type='latent')\ntorch.cuda.synchronize()\n"
     write(tmp_path, run=CALLER.format(module="libs.bench", warmup=warm))
     assert findings(tmp_path / "libs" / "bench.py") == set()
@@ -215,3 +216,37 @@ def test_absolute_imports_resolve_from_the_project_root(tmp_path: Path) -> None:
     assert ProjectModules(root / "benchmarks" / "bench.py", cache).find("outside") is None
     importers = ProjectModules(root / "src" / "timing.py", cache).importers()
     assert [m.path.name for m in importers] == ["bench.py"]
+
+
+def test_io_in_a_helper_of_another_folder_is_named_with_its_path(tmp_path: Path) -> None:
+    """The timed call runs a function of `gen/utils.py` that saves its image: BA203 at the call,
+    naming the helper and where the save is, relative to the checked file."""
+    (tmp_path / "gen").mkdir()
+    write(
+        tmp_path / "gen",
+        utils=(
+            "def render(pipe, prompt, path):\n"
+            "    image = pipe(prompt).images[0]\n"
+            "    image.save(path)\n"
+            "    return image\n"
+        ),
+    )
+    write(
+        tmp_path,
+        bench=(
+            "import statistics\nimport time\n\nimport torch\n"
+            "from diffusers import DiffusionPipeline\n\nfrom gen.utils import render\n\n"
+            'pipe = DiffusionPipeline.from_pretrained("sd").to("cuda")\n'
+            'for _ in range(3):\n    pipe("warm")\ntorch.cuda.synchronize()\n'
+            "times = []\n"
+            "for i in range(10):\n"
+            "    t0 = time.perf_counter()\n"
+            '    render(pipe, "a cat", f"out/{i}.png")\n'
+            "    torch.cuda.synchronize()\n"
+            "    times.append(time.perf_counter() - t0)\n"
+            "print(statistics.median(times), statistics.stdev(times))\n"
+        ),
+    )
+    report = check_paths([str(tmp_path / "bench.py")], select=["BA203"])
+    assert [(f.line, f.code) for f in report.findings] == [(16, "BA203")]
+    assert "(in `render`, gen/utils.py:3)" in report.findings[0].message

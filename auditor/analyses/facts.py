@@ -9,6 +9,7 @@ this local helper do. They look through assignments and through functions define
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
@@ -824,6 +825,18 @@ class FileFacts:
             facts = module_facts(self.project, found) if found is not None else None
             memo[local] = (facts, ref.name) if facts is not None else None
         return memo[local]
+
+    def where(self, other: FileFacts, line: int) -> str:
+        """A line of another project module, named as the reader of this file finds it: its
+        path relative to this file's folder (`../run.py:18`, `utils/gen.py:15`)."""
+        here = self.project.file_path if self.project is not None else None
+        there = other.project.file_path if other.project is not None else None
+        if there is None:
+            return f"another module, line {line}"
+        name = there.name
+        if here is not None:
+            name = os.path.relpath(there, here.parent)
+        return f"{name}:{line}"
 
     def calls_from_importers(self, name: str) -> list[tuple[FileFacts, CallSite]]:
         """Calls of this file's module-level function `name` in the project modules that import

@@ -39,6 +39,22 @@ IO_FUNCTIONS: dict[str, str] = {
     "diffusers.utils.export_to_gif": "writes a GIF to disk",
     "diffusers.utils.make_image_grid": "assembles an image grid",
 }
+#: Reading inputs: a timed inference that loads or parses its input each time measures the
+#: disk and the parser too.
+INPUT_FUNCTIONS: dict[str, str] = {
+    "json.load": "reads and parses a JSON file",
+    "PIL.Image.open": "reads an image from disk",
+    "cv2.imread": "reads an image from disk",
+    "imageio.imread": "reads an image from disk",
+    "imageio.v3.imread": "reads an image from disk",
+    "torchvision.io.read_image": "reads an image from disk",
+    "diffusers.utils.load_image": "loads an input image",
+    "diffusers.utils.load_video": "loads an input video",
+    "datasets.load_dataset": "loads a dataset",
+    "soundfile.read": "reads audio from disk",
+    "librosa.load": "reads audio from disk",
+    "pandas.read_csv": "reads a table from disk",
+}
 IO_METHODS: dict[str, str] = {
     "save": "saves to disk",
     "save_pretrained": "saves to disk",
@@ -118,27 +134,30 @@ def _streams(facts: FileFacts, call: CallSite) -> str | None:
 
 
 def _io_in_helper(facts: FileFacts, call: CallSite) -> str | None:
-    """A function of this file, called from the region, that writes, saves, decodes or prints
-    results (followed a few calls deep)."""
-    callees = [fn for owner, fn in facts.possible_callees(call) if owner is facts]
-    if not callees:
-        return None
-    for inner in facts.reachable_calls([c for fn in callees for c in fn.calls]):
-        what = io_kind(facts, inner) or _streams(facts, inner)
-        if what is not None:
-            return f"{what} (in the function it runs, line {inner.start[0]})"
+    """A function of this file or of a project module it imports, called from the region,
+    that writes, saves, decodes or prints results (followed a few calls deep)."""
+    for owner, fn in facts.possible_callees(call):
+        for inner in owner.reachable_calls(list(fn.calls)):
+            what = io_kind(owner, inner) or _streams(owner, inner)
+            if what is None:
+                continue
+            if owner is facts:
+                return f"{what} (in the function it runs, line {inner.start[0]})"
+            return f"{what} (in `{fn.name}`, {facts.where(owner, inner.start[0])})"
     return None
 
 
 def io_kind(facts: FileFacts, call: CallSite) -> str | None:
     node = call.node
-    for q in call.qnames:
+    for q in sorted(call.qnames):
         if q in IO_FUNCTIONS:
             return IO_FUNCTIONS[q]
+        if q in INPUT_FUNCTIONS:
+            return INPUT_FUNCTIONS[q]
     if "builtins.open" in call.qnames or (
         isinstance(node.func, cst.Name) and node.func.value == "open"
     ):
-        return "opens a file for writing" if _write_mode(node) else None
+        return "opens a file for writing" if _write_mode(node) else "opens an input file"
     if "builtins.print" in call.qnames:
         return "prints results" if _prints_results(facts, call) else None
     name = N.call_name(node) or ""

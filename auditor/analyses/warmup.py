@@ -76,8 +76,10 @@ def first_timed_regions(facts: FileFacts, regions: Sequence[Region]) -> list[Reg
     """The first region of each scope that times model work (inside a loop or not), past
     regions that declare a set-up measurement (`print(f"Compilation time: ...")`)."""
     firsts: dict[int, Region] = {}
+    kernels = _kernel_file(facts)
     for region in regions:
-        if not any(facts.kind(c).model for c in region.calls()):
+        calls = region.calls()
+        if not any(facts.kind(c).model or (kernels and facts.kind(c).work) for c in calls):
             continue
         if declares_setup(facts, region):
             continue  # "Compilation time": its calls warm up the regions after it
@@ -118,8 +120,75 @@ def _assess_loop(
         return None
     detail = {"warmup_calls": "0"}
     if at_caller is not None and at_caller.facts is not facts:
-        detail["caller"] = at_caller.where()
+        detail["caller"] = at_caller.where(facts)
     return WarmupVerdict(region, model, 0, (WarmupReason.NONE,), (), detail)
+
+
+#: Calls that create tensors (inputs set up in the region), not the kernels being timed.
+TENSOR_FACTORIES = frozenset(
+    {
+        "randn",
+        "rand",
+        "randint",
+        "randn_like",
+        "rand_like",
+        "zeros",
+        "ones",
+        "empty",
+        "full",
+        "zeros_like",
+        "ones_like",
+        "empty_like",
+        "tensor",
+        "arange",
+        "manual_seed",
+        "synchronize",
+    }
+)
+
+
+def _kernel_file(facts: FileFacts) -> bool:
+    """A file that times device work and has no model object anywhere: a kernel benchmark."""
+    key = "kernel-file"
+    if key not in facts.memo:
+        facts.memo[key] = not any(facts.kind(c).model for s in facts.scopes for c in s.calls)
+    found: bool = facts.memo[key]
+    return found
+
+
+def _assess_kernels(facts: FileFacts, region: Region) -> WarmupVerdict | None:
+    """A kernel benchmark (no model object in the file): the first device call timed in the
+    region (`torch.matmul`, a custom extension's op) with no call of the same function before
+    the region is timed cold: its first launch pays for library handles, autotuning and module
+    loading. Only a missing warm-up is reported."""
+    if not _kernel_file(facts):
+        return None
+    work = [
+        c
+        for c in region.calls()
+        if c.scope is region.scope
+        and facts.kind(c).work
+        and isinstance(c.node.func, cst.Attribute | cst.Name)
+        and N.call_name(c.node) not in TENSOR_FACTORIES
+    ]
+    if not work:
+        return None
+    kernel = N.dotted(work[0].node.func)
+    if not kernel:
+        return None
+    before = [
+        c
+        for c in region.scope.calls
+        if c.end <= region.content_start and N.dotted(c.node.func) == kernel
+    ]
+    if before or region.scope.parent is not None:
+        return None  # warmed up, or a helper whose callers may warm it up
+    loops = region.loops(facts)
+    if loops and (
+        DISCARD_IN_LOOP_RE.search(N.code(loops[-1])) or DISCARD_AFTER_RE.search(facts.source)
+    ):
+        return None  # the timing loop sets its first iterations aside
+    return WarmupVerdict(region, kernel, 0, (WarmupReason.NONE,), (), {"warmup_calls": "0"})
 
 
 def _count(facts: FileFacts, stmts: Sequence[cst.CSTNode], targets: set[int]) -> int:
@@ -227,7 +296,7 @@ def assess(facts: FileFacts, region: Region, min_calls: int = 2) -> WarmupVerdic
     warm-up calls is too few (a `torch.compile`d model needs at least two whatever it is)."""
     timed = [c for c in region.calls() if facts.kind(c).model]
     if not timed:
-        return None
+        return _assess_kernels(facts, region)
     model = facts.kind(timed[0]).model or ""
     timed = [c for c in timed if facts.kind(c).model == model]
     scope = region.scope
@@ -245,7 +314,7 @@ def assess(facts: FileFacts, region: Region, min_calls: int = 2) -> WarmupVerdic
         if outer is None:
             return None  # the model comes from a caller we cannot see: stay silent
         warmups, sync_scope, sync_to, wfacts = outer.warmups, outer.scope, outer.pos, outer.facts
-        caller = outer.where() if outer.facts is not facts else ""
+        caller = outer.where(facts) if outer.facts is not facts else ""
     elif not warmups and scope.parent is not None:
         before = _warmups_before_first_call(facts, scope, model)
         if before is not None:
@@ -328,10 +397,8 @@ class CallerWarmups:
     scope: Scope
     pos: Pos  # the helper's call
 
-    def where(self) -> str:
-        path = self.facts.project.file_path if self.facts.project is not None else None
-        name = path.name if path is not None else "its caller"
-        return f"{name}:{self.pos[0]}"
+    def where(self, timed: FileFacts) -> str:
+        return timed.where(self.facts, self.pos[0])
 
 
 def _warmups_at_caller(facts: FileFacts, scope: Scope, model: str) -> CallerWarmups | None:

@@ -41,7 +41,9 @@ class WeakWarmup(FactsRule):
             "timer starts times the changed model cold. For the standard library's "
             "`timeit.timeit`/`Timer.timeit` (which neither warm up nor synchronise) around a "
             "function of the file, it reports no call of that function (or its model) before "
-            "the harness, and a last warm-up call not synchronised before it.",
+            "the harness, and a last warm-up call not synchronised before it. In a kernel "
+            "benchmark (a file with no model object: `torch.mm`, a custom extension's op), the "
+            "first timed region whose kernel was never called before it is reported cold.",
             why_is_this_bad="The first calls pay for CUDA context creation, cuDNN/cuBLAS "
             "autotuning, allocator growth and compilation. On an H100 a cold first call of a "
             "bf16 transformer took 26x a warm one. Autotuning and compiled graphs are "

@@ -17,13 +17,17 @@ class IoInTimedRegion(FactsRule):
         severity=Severity.WARNING,
         message="`{call}` {what} inside the timed region, so the time includes host I/O the "
         "model does not do",
-        fix_title="Move saving, decoding, printing and file writes after the closing timer read",
+        fix_title="Read inputs before the timer starts, and move saving, decoding, printing and "
+        "file writes after the closing timer read",
         docs=RuleDocs(
             what_it_does="Finds calls inside a region that times model or device work which "
             "save images (`image.save`, `save_image`), convert outputs (`Image.fromarray`, "
             "`numpy_to_pil`), decode tokens (`tokenizer.decode`/`batch_decode`), print results "
             "a model produced, write files (`open(..., 'w')`, `json.dump`, `np.save`, "
-            "`torch.save`) or export profiler traces (`export_chrome_trace`).",
+            "`torch.save`), export profiler traces (`export_chrome_trace`), or read inputs "
+            "(`open(path)`, `json.load`, `Image.open`, `cv2.imread`, `load_image`, "
+            "`load_dataset`, `pd.read_csv`: the catalogue `auditor.analyses.timed."
+            "INPUT_FUNCTIONS`).",
             why_is_this_bad="Disk writes and PNG encoding take tens to hundreds of milliseconds "
             "per image and vary with the file system; decoding and printing add host time per "
             "call. They are the same for both arms, so they shrink a real speedup toward 1x and "
