@@ -94,7 +94,7 @@ def find_regions(facts: FileFacts) -> list[Region]:
 #: `print(f"Compilation time: {time.perf_counter() - t0:.2f} s")`, `load_s = time.time() - t0`.
 #: (`compiled_s`, the time of the compiled model, is not one.)
 SETUP_LABEL_RE = re.compile(
-    r"(?<![a-z])(?:compil(?:e|ation|ing)|load(?:ing)?|build(?:ing)?|quantiz(?:e|ation|ing)"
+    r"(?<![a-z])(?:compil(?:e|ation|ing)|load(?:ing|ed in)?|build(?:ing)?|quantiz(?:e|ation|ing)"
     r"|warm[_ -]?up|set[_ -]?up|initiali[sz](?:e|ation|ing))(?![a-z])",
     re.IGNORECASE,
 )

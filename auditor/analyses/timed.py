@@ -18,7 +18,7 @@ import libcst as cst
 from auditor.analyses import names as N
 from auditor.analyses.facts import CallSite, FileFacts, Scope
 from auditor.analyses.harness import harnesses, timed_functions
-from auditor.analyses.regions import Region, RegionKind
+from auditor.analyses.regions import Region, RegionKind, declares_setup
 
 IO_FUNCTIONS: dict[str, str] = {
     "json.dump": "writes JSON to a file",
@@ -55,6 +55,8 @@ INPUT_FUNCTIONS: dict[str, str] = {
     "librosa.load": "reads audio from disk",
     "pandas.read_csv": "reads a table from disk",
 }
+#: How `io_kind` describes reading an input (a prefix of its text).
+INPUT_READS = (*sorted(set(INPUT_FUNCTIONS.values())), "opens an input file")
 IO_METHODS: dict[str, str] = {
     "save": "saves to disk",
     "save_pretrained": "saves to disk",
@@ -116,10 +118,18 @@ def io_in_regions(facts: FileFacts, regions: list[Region]) -> list[TimedCall]:
     """I/O in a timed region: a call that does it, a model call that streams its output, or a
     call of a function of this file that does it (reported at the call the region makes)."""
     found = []
+    loading: set[int] | None = None
     for call, region in timed_calls(facts, regions):
         what = io_kind(facts, call) or _streams(facts, call) or _io_in_helper(facts, call)
-        if what is not None:
-            found.append(TimedCall(call, region, what))
+        if what is None:
+            continue
+        if what.startswith(INPUT_READS):
+            # reading files is part of a region that measures loading or set-up
+            if loading is None:
+                loading = {id(r) for r in regions if measures_loading(facts, r)}
+            if id(region) in loading:
+                continue
+        found.append(TimedCall(call, region, what))
     return found
 
 
@@ -139,8 +149,8 @@ def _io_in_helper(facts: FileFacts, call: CallSite) -> str | None:
     for owner, fn in facts.possible_callees(call):
         for inner in owner.reachable_calls(list(fn.calls)):
             what = io_kind(owner, inner) or _streams(owner, inner)
-            if what is None:
-                continue
+            if what is None or what.startswith(INPUT_READS):
+                continue  # a helper that reads may be a loader or a decoder: not claimed
             if owner is facts:
                 return f"{what} (in the function it runs, line {inner.start[0]})"
             return f"{what} (in `{fn.name}`, {facts.where(owner, inner.start[0])})"
@@ -153,6 +163,8 @@ def io_kind(facts: FileFacts, call: CallSite) -> str | None:
         if q in IO_FUNCTIONS:
             return IO_FUNCTIONS[q]
         if q in INPUT_FUNCTIONS:
+            if node.args and "BytesIO" in N.code(node.args[0].value):
+                return None  # decoding bytes already in memory, not reading a file
             return INPUT_FUNCTIONS[q]
     if "builtins.open" in call.qnames or (
         isinstance(node.func, cst.Name) and node.func.value == "open"
@@ -239,6 +251,22 @@ def setup_in_regions(facts: FileFacts, regions: list[Region]) -> list[TimedCall]
         if what is not None:
             found.append(TimedCall(call, region, what))
     return found
+
+
+#: Loading weights: `torch.load`, `load_state_dict`, safetensors, `from_pretrained`.
+WEIGHT_LOADS = frozenset({"torch.load", "safetensors.torch.load_file", "safetensors.safe_open"})
+
+
+def measures_loading(facts: FileFacts, region: Region) -> bool:
+    """A region that loads weights or declares a set-up measurement: reading files is what it
+    measures."""
+    if declares_setup(facts, region):
+        return True
+    for call in region.calls():
+        name = N.call_name(call.node) or ""
+        if call.qnames & WEIGHT_LOADS or name in LOAD_METHODS or name == "load_state_dict":
+            return True
+    return False
 
 
 def _setup_kind(facts: FileFacts, call: CallSite, region: Region) -> str | None:

@@ -147,11 +147,18 @@ TENSOR_FACTORIES = frozenset(
 )
 
 
+#: Loading a model, recognised or not (`EaModel.from_pretrained`, a state dict).
+MODEL_LOAD_RE = re.compile(r"\.from_pretrained\(|\.load_state_dict\(|\btorch\.load\(")
+
+
 def _kernel_file(facts: FileFacts) -> bool:
     """A file that times device work and has no model object anywhere: a kernel benchmark."""
     key = "kernel-file"
     if key not in facts.memo:
-        facts.memo[key] = not any(facts.kind(c).model for s in facts.scopes for c in s.calls)
+        loads = MODEL_LOAD_RE.search(facts.source) is not None  # a model we may not recognise
+        facts.memo[key] = not loads and not any(
+            facts.kind(c).model for s in facts.scopes for c in s.calls
+        )
     found: bool = facts.memo[key]
     return found
 
