@@ -12,7 +12,7 @@ from typing import Any
 
 from auditor.core import Finding
 from auditor.verify import probes, stats
-from auditor.verify.probes import CANONICAL, ArmData, Impact, Plan
+from auditor.verify.probes import AA, CANONICAL, ArmData, Impact, Plan
 from auditor.verify.runner import Outcome
 from auditor.verify.stats import Summary, Verdict
 
@@ -44,6 +44,19 @@ class Comparison:
     discrepancy_pct: float
     discrepancy_ci_pct: tuple[float, float]
     verdict: Verdict
+    rounds: int = 0  # paired rounds behind the canonical speedup
+    half_width: float = 0.0  # of the canonical speedup's interval, relative (0.05: +-5%)
+    rounds_needed: int | None = None  # for the precision target, when not reached
+
+
+@dataclass(frozen=True, slots=True)
+class NoiseFloor:
+    """The baseline against itself in the same rounds: what no effect looks like here."""
+
+    value: float
+    ci: tuple[float, float]
+    rounds: int
+    threshold: float  # the materiality band verdicts use: max(5%, this floor)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +65,19 @@ class Assessment:
     comparisons: tuple[Comparison, ...]
     impacts: tuple[Impact, ...]
     unpriced: tuple[tuple[Finding, str], ...]  # findings with no impact, and why
+    noise_floor: NoiseFloor | None = None
+    precision: float | None = None  # the target half-width the run sampled toward
+    estimator: str = stats.PAIRED_ESTIMATOR
+
+
+def noise_floor(baseline: str, arms: Mapping[str, ArmData]) -> NoiseFloor | None:
+    a, b = arms.get(f"{baseline}:{AA}"), arms.get(f"{baseline}:{CANONICAL}")
+    if a is None or b is None or not stats.per_round(a.samples, b.samples):
+        return None
+    ci = stats.paired_ratio_ci(a.samples, b.samples)
+    rounds = len(stats.per_round(a.samples, b.samples))
+    value = stats.paired_ratio(a.samples, b.samples)
+    return NoiseFloor(value, ci, rounds, stats.floor_threshold(ci))
 
 
 def arm_data(outcome: Outcome) -> dict[str, ArmData]:
@@ -91,7 +117,13 @@ def _first_pass(arm: ArmData, n_batches: int) -> float:
 
 
 def _comparison(
-    candidate: str, baseline: str, plan: Plan, arms: Mapping[str, ArmData], n_batches: int
+    candidate: str,
+    baseline: str,
+    plan: Plan,
+    arms: Mapping[str, ArmData],
+    n_batches: int,
+    threshold: float = stats.MATERIAL_THRESHOLD,
+    precision: float | None = None,
 ) -> Comparison | None:
     script = plan.script_arm_variant
     needed = [f"{m}:{v}" for m in (baseline, candidate) for v in (CANONICAL, script)]
@@ -100,27 +132,37 @@ def _comparison(
     base_c, cand_c = arms[f"{baseline}:{CANONICAL}"], arms[f"{candidate}:{CANONICAL}"]
     base_s, cand_s = arms[f"{baseline}:{script}"], arms[f"{candidate}:{script}"]
     base_sv, cand_sv = base_s.samples, cand_s.samples
-    script_speedup = stats.ratio_of_medians(base_sv, cand_sv)
-    canonical = stats.ratio_of_medians(base_c.samples, cand_c.samples)
+    # every arm ran once per round: paired estimators (see stats.PAIRED_ESTIMATOR)
+    script_speedup = stats.paired_ratio(base_sv, cand_sv)
+    canonical = stats.paired_ratio(base_c.samples, cand_c.samples)
+    canonical_ci = stats.paired_ratio_ci(base_c.samples, cand_c.samples)
     if script == CANONICAL:  # the script's method is the canonical one: same samples, no gap
         disc, disc_ci = 1.0, (1.0, 1.0)
     else:
-        disc = stats.double_ratio(base_sv, cand_sv, base_c.samples, cand_c.samples)
-        disc_ci = stats.double_ratio_ci(base_sv, cand_sv, base_c.samples, cand_c.samples)
+        disc = stats.paired_ratio(base_sv, cand_sv, base_c.samples, cand_c.samples)
+        disc_ci = stats.paired_ratio_ci(base_sv, cand_sv, base_c.samples, cand_c.samples)
     cand_pass = _first_pass(cand_s, n_batches)
+    rounds = len(stats.per_round(base_c.samples, cand_c.samples))
+    width = stats.half_width(canonical, canonical_ci)
+    more: int | None = None
+    if precision is not None and width > precision:
+        more = stats.rounds_needed(rounds, width, precision)
     return Comparison(
         candidate=candidate,
         baseline=baseline,
         script_speedup=script_speedup,
-        script_ci=stats.ratio_ci(base_sv, cand_sv),
+        script_ci=stats.paired_ratio_ci(base_sv, cand_sv),
         script_first_pass_speedup=(
             _first_pass(base_s, n_batches) / cand_pass if cand_pass > 0 else None
         ),
         canonical_speedup=canonical,
-        canonical_ci=stats.ratio_ci(base_c.samples, cand_c.samples),
+        canonical_ci=canonical_ci,
         discrepancy_pct=(disc - 1.0) * 100.0,
         discrepancy_ci_pct=((disc_ci[0] - 1.0) * 100.0, (disc_ci[1] - 1.0) * 100.0),
-        verdict=stats.verdict(disc_ci),
+        verdict=stats.verdict(disc_ci, threshold),
+        rounds=rounds,
+        half_width=width,
+        rounds_needed=more,
     )
 
 
@@ -132,13 +174,16 @@ def assess(
     n_batches: int,
     findings: Sequence[Finding] = (),
     n_prompts: int = 1,
+    precision: float | None = None,
 ) -> Assessment:
     arms = arm_data(outcome)
     results = tuple(_model_result(name, path, outcome, arms) for name, path in models)
+    floor = noise_floor(baseline, arms)
+    threshold = floor.threshold if floor is not None else stats.MATERIAL_THRESHOLD
     comparisons = []
     for name, _ in models:
         if name != baseline:
-            c = _comparison(name, baseline, plan, arms, n_batches)
+            c = _comparison(name, baseline, plan, arms, n_batches, threshold, precision)
             if c is not None:
                 comparisons.append(c)
     impacts: list[Impact] = []
@@ -148,9 +193,13 @@ def assess(
         if id(finding) not in probed:
             unpriced.append((finding, "the verifier has no probe for this rule"))
     for finding, probe_arm in plan.probed:
-        impact = probes.judge(finding, probe_arm, baseline, plan.candidate, arms, n_prompts)
+        impact = probes.judge(
+            finding, probe_arm, baseline, plan.candidate, arms, n_prompts, threshold
+        )
         if impact is None:
             unpriced.append((finding, "its probe arms failed or were not measured"))
         else:
             impacts.append(impact)
-    return Assessment(results, tuple(comparisons), tuple(impacts), tuple(unpriced))
+    return Assessment(
+        results, tuple(comparisons), tuple(impacts), tuple(unpriced), floor, precision
+    )

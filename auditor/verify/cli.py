@@ -34,6 +34,10 @@ DEFAULT_PROMPTS = (
 OUTPUT_TYPE = "pil"  # diffusers' default: what a script that passes none gets
 CPU_BUDGET_S, CPU_MIN_SAMPLES = 0.3, 5
 GPU_BUDGET_S, GPU_MIN_SAMPLES = 3.0, 10
+#: With a precision target the budget is a cap: rounds stop as soon as every compared
+#: interval is narrow enough, or when every arm has spent this much.
+CPU_CAP_S, GPU_CAP_S = 3.0, 40.0
+DEFAULT_PRECISION = 0.05
 MAX_SAMPLES = 200
 
 
@@ -231,8 +235,17 @@ def verify(
         typer.Option(min=0.0, help="Seconds of timed calls per arm (CPU 0.3, GPU 3)."),
     ] = None,
     min_samples: Annotated[
-        int | None, typer.Option(min=2, help="Minimum timed calls per arm (CPU 3, GPU 10).")
+        int | None, typer.Option(min=2, help="Minimum timed calls per arm (CPU 5, GPU 10).")
     ] = None,
+    precision: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            help="Sample rounds until every compared speedup's 95% interval is within "
+            "+-this fraction (0.05: +-5%), the --budget (then a cap: CPU 3 s, GPU 40 s per "
+            "arm) runs out, or 200 rounds; 0 turns the target off (run to --budget).",
+        ),
+    ] = DEFAULT_PRECISION,
     timeout: Annotated[
         float,
         typer.Option(min=1.0, help="Seconds a model may take to load or run one call."),
@@ -295,12 +308,19 @@ def verify(
     n_batches = -(-len(prompt_list) // batch_size)
     plan = probes.plan([n for n, _ in models], baseline, findings, n_batches)
     cpu = resolved == "cpu"
+    target = precision if precision > 0 else None
+    if budget is None:
+        if target is not None:
+            budget = CPU_CAP_S if cpu else GPU_CAP_S
+        else:
+            budget = CPU_BUDGET_S if cpu else GPU_BUDGET_S
     harness = {
         "batch_size": batch_size,
         "prompts": len(prompt_list),
         "output_type": OUTPUT_TYPE,
         "seed": 0,
-        "budget_s": budget if budget is not None else (CPU_BUDGET_S if cpu else GPU_BUDGET_S),
+        "precision": target,
+        "budget_s": budget,
         "min_samples": min_samples or (CPU_MIN_SAMPLES if cpu else GPU_MIN_SAMPLES),
         "max_samples": MAX_SAMPLES,
         "timeout_s": timeout,
@@ -312,9 +332,25 @@ def verify(
         "prompts": prompt_list,
         "steps_override": steps,
         "arms": [a.to_dict() for a in plan.arms],
+        # the speedups the precision target is about: each candidate over the baseline, and
+        # the baseline over itself (the A/A noise floor)
+        "compared": [
+            [f"{baseline}:{probes.CANONICAL}", f"{n}:{probes.CANONICAL}"]
+            for n, _ in models
+            if n != baseline
+        ]
+        + [[f"{baseline}:{probes.AA}", f"{baseline}:{probes.CANONICAL}"]],
         **{
             k: harness[k]
-            for k in ("batch_size", "output_type", "seed", "budget_s", "min_samples", "max_samples")
+            for k in (
+                "batch_size",
+                "output_type",
+                "seed",
+                "precision",
+                "budget_s",
+                "min_samples",
+                "max_samples",
+            )
         },
     }
     show = Progress(
@@ -329,13 +365,15 @@ def verify(
         notes.append(f"the worker failed before measuring: {outcome.fatal}")
 
     assessment = assess_mod.assess(
-        models, baseline, plan, outcome, n_batches, findings, len(prompt_list)
+        models, baseline, plan, outcome, n_batches, findings, len(prompt_list), target
     )
     env = _environment(outcome.env, resolved, outcome.loads, harness)
     notes = _notes(env, plan, findings) + notes
     for finding, why in assessment.unpriced:
         notes.append(f"{finding.code} [{finding.name}] line {finding.line} not priced: {why}")
-    payload = report.build_payload(findings, check.errors, len(check.files), env, assessment, notes)
+    payload = report.build_payload(
+        findings, check.errors, len(check.files), env, assessment, notes, outcome.arms
+    )
     report.validate(payload)
     if format in ("text", "json"):
         text = (

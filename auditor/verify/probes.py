@@ -40,6 +40,9 @@ from auditor.verify.stats import Verdict
 
 CANONICAL = "canonical"
 SCRIPT = "script"
+#: The baseline's canonical arm measured a second time in every round: A against A, the
+#: machine's noise floor.
+AA = "aa"
 DEFAULT_CLI_STEPS = 50
 
 
@@ -104,9 +107,25 @@ class Effect:
     verdict: Verdict
 
     @classmethod
-    def of_ratio(cls, num: Sequence[float], den: Sequence[float]) -> Effect:
-        ci = stats.ratio_ci(num, den)
-        return cls(stats.ratio_of_medians(num, den), ci, stats.verdict(ci))
+    def of_ratio(
+        cls,
+        num: Sequence[float],
+        den: Sequence[float],
+        *,
+        paired: bool = False,
+        expected: int = 0,
+        threshold: float = stats.MATERIAL_THRESHOLD,
+    ) -> Effect:
+        """`paired`: the samples were taken in the same rounds (sample i of each in round i),
+        so the per-round ratios are used; else the ratio of the two medians. `expected`: the
+        direction the finding predicts (+1 slower, -1 faster, 0 either)."""
+        if paired and stats.per_round(num, den):
+            ci = stats.paired_ratio_ci(num, den)
+            value = stats.paired_ratio(num, den)
+        else:
+            ci = stats.ratio_ci(num, den)
+            value = stats.ratio_of_medians(num, den)
+        return cls(value, ci, stats.directional_verdict(ci, expected, threshold))
 
     @classmethod
     def of_speedups(
@@ -115,10 +134,17 @@ class Effect:
         cand_v: Sequence[float],
         base_c: Sequence[float],
         cand_c: Sequence[float],
+        *,
+        paired: bool = False,
+        threshold: float = stats.MATERIAL_THRESHOLD,
     ) -> Effect:
-        ci = stats.double_ratio_ci(base_v, cand_v, base_c, cand_c)
-        value = stats.double_ratio(base_v, cand_v, base_c, cand_c)
-        return cls(value, ci, stats.verdict(ci))
+        if paired and stats.per_round(base_v, cand_v, base_c, cand_c):
+            ci = stats.paired_ratio_ci(base_v, cand_v, base_c, cand_c)
+            value = stats.paired_ratio(base_v, cand_v, base_c, cand_c)
+        else:
+            ci = stats.double_ratio_ci(base_v, cand_v, base_c, cand_c)
+            value = stats.double_ratio(base_v, cand_v, base_c, cand_c)
+        return cls(value, ci, stats.verdict(ci, threshold))
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +172,10 @@ class Probe:
     rule: str = ""  # the probe's name in arm ids ("probe-<rule>")
     title: str = ""
     needs_arm: bool = True
+    #: the direction the flaw moves the variant's time: +1 slower, -1 faster, 0 either way
+    expected: int = 0
+    #: the variant and canonical samples were taken in the same rounds (paired estimator)
+    paired: bool = True
 
     def apply(self, variant: Variant, finding: Finding) -> Variant:
         raise NotImplementedError
@@ -172,6 +202,7 @@ class PerPromptProbe(Probe):
     evidence = PerPromptEvidence
     rule = "per-prompt-loop"
     title = "per-prompt calls vs one batched call"
+    expected = 1  # one call per prompt is slower per sample
 
     def apply(self, variant: Variant, finding: Finding) -> Variant:
         return replace(variant, per_prompt=True)
@@ -187,6 +218,7 @@ class UnsyncedProbe(Probe):
     evidence = UnsyncedEvidence
     rule = "unsynchronized-timer"
     title = "host clock without synchronisation vs synchronised timing"
+    expected = -1  # a timer read before the work finishes reads less
 
     def apply(self, variant: Variant, finding: Finding) -> Variant:
         return replace(variant, synchronize=False)
@@ -232,6 +264,8 @@ class WeakWarmupProbe(Probe):
     evidence = WarmupEvidence
     rule = "weak-warmup"
     title = "first call after the script's warm-up vs steady state"
+    expected = 1  # a cold call is slower than steady state
+    paired = False  # a warm-up trace against the timed samples
     needs_arm = False
     #: a warm-up loop of unknown length: priced as this many calls
     SEVERAL = 3
@@ -281,6 +315,7 @@ class UnitMixingProbe(Probe):
     evidence = UnitMixEvidence
     rule = "ratio-unit-mixing"
     title = "the script's ratio in its mixed units vs the ratio of per-sample medians"
+    paired = False  # views of the samples in other units
     needs_arm = False
 
     @staticmethod
@@ -380,8 +415,15 @@ def _measures_same(a: Variant, b: Variant) -> bool:
     )
 
 
-def plan(models: Sequence[str], baseline: str, findings: Sequence[Finding], n_batches: int) -> Plan:
-    """Arms for every model (canonical, script) and for the baseline + first candidate (probes)."""
+def plan(
+    models: Sequence[str],
+    baseline: str,
+    findings: Sequence[Finding],
+    n_batches: int,
+    aa: bool = True,
+) -> Plan:
+    """Arms for every model (canonical, script), for the baseline + first candidate (probes),
+    and (`aa`) the baseline's canonical arm a second time for the A/A noise floor."""
     full = canonical_warmup(n_batches, findings)
     canonical = Variant(CANONICAL)
     script = script_variant(findings)
@@ -389,6 +431,8 @@ def plan(models: Sequence[str], baseline: str, findings: Sequence[Finding], n_ba
     arms: dict[str, ArmSpec] = {}
     for model in models:
         arms.setdefault(f"{model}:{CANONICAL}", _arm(model, canonical, full))
+    if aa:
+        arms[f"{baseline}:{AA}"] = _arm(baseline, Variant(AA), full)
     if script_name == SCRIPT:
         for model in models:
             arms.setdefault(f"{model}:{SCRIPT}", _arm(model, script, full))
@@ -439,8 +483,10 @@ def judge(
     candidate: str | None,
     arms: Mapping[str, ArmData],
     n_prompts: int = 1,
+    threshold: float = stats.MATERIAL_THRESHOLD,
 ) -> Impact | None:
-    """Price one finding from measured arms; None when its arms did not survive."""
+    """Price one finding from measured arms; None when its arms did not survive. `threshold`:
+    the materiality band (raised to the machine's A/A noise floor when it is wider)."""
     probe = probe_for(finding)
     base_c = arms.get(f"{baseline}:{CANONICAL}")
     if probe is None or base_c is None or not base_c.samples:
@@ -452,7 +498,13 @@ def judge(
         base_c, base_p_arm, finding, Context("baseline", n_prompts)
     )
     units_differ = isinstance(probe, UnitMixingProbe)
-    absolute = None if units_differ else Effect.of_ratio(base_v, base_ref)
+
+    def effect(num: Sequence[float], den: Sequence[float]) -> Effect:
+        return Effect.of_ratio(
+            num, den, paired=probe.paired, expected=probe.expected, threshold=threshold
+        )
+
+    absolute = None if units_differ else effect(base_v, base_ref)
     cand_abs = ratio = None
     cand_c = arms.get(f"{candidate}:{CANONICAL}") if candidate else None
     cand_p_arm = arms.get(f"{candidate}:{probe_arm}") if candidate and probe_arm else None
@@ -462,8 +514,10 @@ def judge(
             cand_c, cand_p_arm, finding, Context("candidate", n_prompts)
         )
         if cand_v:
-            cand_abs = None if units_differ else Effect.of_ratio(cand_v, cand_ref)
-            ratio = Effect.of_speedups(base_v, cand_v, base_ref, cand_ref)
+            cand_abs = None if units_differ else effect(cand_v, cand_ref)
+            ratio = Effect.of_speedups(
+                base_v, cand_v, base_ref, cand_ref, paired=probe.paired, threshold=threshold
+            )
     return Impact(
         finding=finding,
         probe=probe.title,

@@ -61,6 +61,26 @@ def comparison_dict(c: Comparison) -> dict[str, Any]:
         "discrepancy_pct": _num(c.discrepancy_pct),
         "discrepancy_ci_pct": _pair(c.discrepancy_ci_pct),
         "verdict": str(c.verdict),
+        "rounds": c.rounds,
+        "half_width": _num(c.half_width),
+        "rounds_needed": c.rounds_needed,
+    }
+
+
+def statistics_dict(a: Assessment, raw: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    floor = a.noise_floor
+    return {
+        "estimator": a.estimator,
+        "precision_target": a.precision,
+        "noise_floor": None
+        if floor is None
+        else {
+            "ratio": _num(floor.value),
+            "ci": _pair(floor.ci),
+            "rounds": floor.rounds,
+            "threshold": _num(floor.threshold),
+        },
+        "arms": raw,
     }
 
 
@@ -105,7 +125,9 @@ def build_payload(
     environment: dict[str, Any],
     assessment: Assessment,
     notes: Sequence[str],
+    raw: dict[str, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
+    """`raw`: every arm's samples, as the worker measured them (kept in the JSON)."""
     by_code = Counter(f.code for f in findings)
     return {
         "tool": "benchaudit",
@@ -123,6 +145,7 @@ def build_payload(
         "environment": environment,
         "models": [model_dict(m) for m in assessment.models],
         "comparisons": [comparison_dict(c) for c in assessment.comparisons],
+        "statistics": statistics_dict(assessment, raw or {}),
         "impacts": [impact_dict(i) for i in assessment.impacts],
         "notes": list(notes),
     }
@@ -174,6 +197,23 @@ def render_text(payload: dict[str, Any], script: str) -> str:
         f"{env.get('output_type')}, {env.get('timer')}, per-arm budget {env.get('budget_s')} s, "
         f"min {env.get('min_samples')} samples, 95% bootstrap intervals"
     )
+    st = payload.get("statistics") or {}
+    target = st.get("precision_target")
+    if st.get("estimator"):
+        out.append(
+            f"statistics: {st['estimator']}"
+            + (f"; sampled until every interval is within +-{target:.0%}" if target else "")
+        )
+    floor = st.get("noise_floor")
+    if floor and floor.get("ratio") is not None:
+        comps = payload["comparisons"]
+        base = comps[0]["baseline"] if comps else "the baseline"
+        out.append(
+            f"noise floor: {base} against itself in the same rounds "
+            f"{fmt_x(floor['ratio'], floor['ci'])} "
+            f"over {floor['rounds']} rounds; effects within +-{floor['threshold']:.1%} are "
+            "never called material"
+        )
     for note in payload["notes"]:
         out.append(f"note: {note}")
 
@@ -215,7 +255,20 @@ def render_text(payload: dict[str, Any], script: str) -> str:
             lo, hi = c["discrepancy_ci_pct"] or (None, None)
             interval = f" [{lo:+.1f}%, {hi:+.1f}%]" if lo is not None and hi is not None else ""
             out.append(f"      discrepancy {c['discrepancy_pct']:+.1f}%{interval}: {c['verdict']}")
+            width = c.get("half_width")
+            if width is not None:
+                line = (
+                    f"      precision: the canonical speedup of {c['candidate']} over "
+                    f"{c['baseline']} is known to +-{width:.1%} after {c['rounds']} rounds"
+                )
+                if c.get("rounds_needed"):
+                    line += (
+                        f"; the budget ran out before the target: about {c['rounds_needed']} "
+                        "rounds would reach it"
+                    )
+                out.append(line)
 
+    baseline = payload["comparisons"][0]["baseline"] if payload["comparisons"] else "baseline"
     if payload["impacts"]:
         out.append("")
         out.append("finding impacts (variant / canonical; 1.00x = no effect)")
@@ -233,7 +286,8 @@ def render_text(payload: dict[str, Any], script: str) -> str:
                 )
             if i["speedup_effect"] is not None:
                 out.append(
-                    f"      ratio: {i['candidate']}'s speedup under the flaw / canonical = "
+                    f"      ratio: the speedup of {i['candidate']} over {baseline} under the "
+                    "flaw / canonical = "
                     f"{fmt_x(i['speedup_effect'], i['speedup_effect_ci'])}"
                 )
             out.append(f"      moves: {i['moves']}; verdict: {i['verdict']}")

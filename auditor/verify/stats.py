@@ -151,3 +151,91 @@ class Summary:
     def of(cls, values: Sequence[float]) -> Summary:
         low, high = median_ci(values)
         return cls(median(values), iqr(values), low, high, len(values))
+
+
+# ------------------------------------------------------------------ paired, round by round
+#: How the paired estimator is described in reports.
+PAIRED_ESTIMATOR = (
+    "median of per-round ratios (every arm runs once per round, in rotating order), with a "
+    "bootstrap over rounds: a round's ratio cancels the jitter and drift its arms share"
+)
+
+
+def per_round(*arms: Sequence[float]) -> list[tuple[float, ...]]:
+    """Align arms by round: round i holds every arm's i-th sample (the shortest arm decides)."""
+    n = min((len(a) for a in arms), default=0)
+    return [tuple(a[i] for a in arms) for i in range(n)]
+
+
+def _ratio_of_round(values: tuple[float, ...]) -> float:
+    """(a / b) for two arms, (a / b) / (c / d) for four."""
+    if len(values) == 2:
+        return _safe_div(values[0], values[1])
+    a, b, c, d = values
+    return _safe_div(_safe_div(a, b), _safe_div(c, d))
+
+
+def paired_ratio(*arms: Sequence[float]) -> float:
+    """Median over rounds of num/den (two arms) or (a/b)/(c/d) (four arms)."""
+    rounds = per_round(*arms)
+    if not rounds:
+        raise ValueError("a paired ratio needs at least one round")
+    return median([_ratio_of_round(r) for r in rounds])
+
+
+def paired_ratio_ci(
+    *arms: Sequence[float],
+    resamples: int = DEFAULT_RESAMPLES,
+    confidence: float = DEFAULT_CONFIDENCE,
+    seed: int = 0,
+) -> tuple[float, float]:
+    """Percentile bootstrap of `paired_ratio`, resampling whole rounds (the pairs stay
+    together)."""
+    ratios = [_ratio_of_round(r) for r in per_round(*arms)]
+    if not ratios:
+        raise ValueError("a paired ratio needs at least one round")
+    rng = random.Random(seed)
+    draws = sorted(median(rng.choices(ratios, k=len(ratios))) for _ in range(resamples))
+    alpha = (1.0 - confidence) / 2.0
+    return quantile(draws, alpha), quantile(draws, 1.0 - alpha)
+
+
+def half_width(value: float, ci: tuple[float, float]) -> float:
+    """The interval's larger distance from the estimate, relative to it (0.05: +-5%)."""
+    if value <= 0 or not math.isfinite(value):
+        return math.inf
+    return max(value - ci[0], ci[1] - value) / value
+
+
+def rounds_needed(rounds: int, reached: float, target: float) -> int:
+    """Rounds a target half-width would need, from the width `rounds` rounds reached: an
+    interval narrows as one over the square root of the sample count."""
+    if reached <= target:
+        return rounds
+    if not math.isfinite(reached):
+        return -1
+    return math.ceil(rounds * (reached / target) ** 2)
+
+
+def floor_threshold(noise_floor: tuple[float, float] | None) -> float:
+    """The materiality threshold once the machine's A/A noise floor is known: never below
+    `MATERIAL_THRESHOLD`, and never below the A/A interval's distance from 1."""
+    if noise_floor is None:
+        return MATERIAL_THRESHOLD
+    low, high = noise_floor
+    spread = max(high - 1.0, (1.0 / low - 1.0) if low > 0 else math.inf)
+    return max(MATERIAL_THRESHOLD, spread)
+
+
+def directional_verdict(
+    ci: tuple[float, float], expected: int, threshold: float = MATERIAL_THRESHOLD
+) -> Verdict:
+    """Like `verdict`, but `confirmed` only in the predicted direction (`expected` +1: the
+    effect ratio is above 1, -1: below). An interval beyond the band on the other side is
+    `inconclusive`: a real effect, but not the one the finding predicts."""
+    v = verdict(ci, threshold)
+    if v is Verdict.CONFIRMED and expected:
+        above = ci[0] > 1.0
+        if (expected > 0) != above:
+            return Verdict.INCONCLUSIVE
+    return v

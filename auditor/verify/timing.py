@@ -7,10 +7,15 @@ one way):
    output type), timing each warm-up call; the first call of an arm is its *cold* call, kept
    apart and never mixed into the samples;
 2. synchronises the device;
-3. times calls round-robin, A B C A B C ..., so slow drift (clocks, heat, other tenants) is shared
-   by all arms instead of biasing whichever ran last, until each arm has spent its time budget
-   and has at least the minimum number of samples (and at most the maximum);
-4. keeps every sample.
+3. times calls in rounds: every arm once per round, the order rotated each round (A B C, B C A,
+   C A B, ...), so slow drift and short bursts of host jitter (clocks, heat, other tenants) are
+   shared by the arms of a round instead of biasing whichever ran last or first, and sample i of
+   every arm belongs to round i (the paired estimators in `stats` divide within rounds);
+4. stops after a round when every arm has spent its time budget and has the minimum number of
+   samples, or at the maximum; with a precision target (`Budget.precision`) it stops as soon as
+   `converged(results)` says every compared interval is narrow enough (after the minimum), and
+   the time budget becomes a cap: it stops when any arm's timed calls reach it;
+5. keeps every sample.
 
 A timed call synchronises before it starts, then reads a device timer (CUDA events, when the
 caller provides them) around the call and the host clock after a final synchronisation, as a
@@ -114,6 +119,7 @@ class Budget:
     seconds: float  # per arm, timed calls only
     min_samples: int
     max_samples: int
+    precision: float | None = None  # target half-width of the compared intervals (0.05: +-5%)
 
 
 class Hooks(Protocol):
@@ -141,7 +147,11 @@ def _eta(arms: Sequence[Arm], results: dict[str, ArmSamples], budget: Budget) ->
 
 
 def measure(
-    arms: Sequence[Arm], clock: Clock, budget: Budget, hooks: Hooks | None = None
+    arms: Sequence[Arm],
+    clock: Clock,
+    budget: Budget,
+    hooks: Hooks | None = None,
+    converged: Callable[[dict[str, ArmSamples]], bool] | None = None,
 ) -> dict[str, ArmSamples]:
     results = {a.id: ArmSamples(a.id) for a in arms}
     alive = list(arms)
@@ -173,8 +183,12 @@ def measure(
     clock.sync()
 
     index = 0
+    order = list(alive)
     while alive:
-        for arm in list(alive):
+        k = index % len(order)
+        for arm in order[k:] + order[:k]:  # rotate who goes first
+            if arm not in alive:
+                continue
             t = run_one(arm, "measure", index)
             if t is None:
                 continue
@@ -183,8 +197,41 @@ def measure(
             r.samples.append(t.primary_s / n)
             r.host_samples.append(t.host_s / n)
             r.call_s.append(t.primary_s)
-            enough = r.spent_s >= budget.seconds and len(r.samples) >= budget.min_samples
-            if enough or len(r.samples) >= budget.max_samples:
-                alive.remove(arm)
         index += 1
+        if not alive or index >= budget.max_samples:
+            break
+        if index < budget.min_samples:
+            continue
+        if budget.precision is not None and converged is not None:
+            if converged(results):
+                break
+            # the budget is a cap: no arm's timed calls go past it
+            if any(results[a.id].spent_s >= budget.seconds for a in alive):
+                break
+        elif all(results[a.id].spent_s >= budget.seconds for a in alive):
+            break
     return results
+
+
+def paired_convergence(
+    pairs: Sequence[tuple[str, str]], precision: float
+) -> Callable[[dict[str, ArmSamples]], bool]:
+    """A `converged` test for `measure`: every pair of arms (numerator, denominator) present
+    has a paired-ratio interval within +-`precision` of its estimate. Pairs whose arms failed
+    are ignored; with none left there is nothing to wait for."""
+    from auditor.verify import stats
+
+    def converged(results: dict[str, ArmSamples]) -> bool:
+        for num, den in pairs:
+            a, b = results.get(num), results.get(den)
+            if a is None or b is None or a.error or b.error:
+                continue
+            if not stats.per_round(a.samples, b.samples):
+                return False
+            value = stats.paired_ratio(a.samples, b.samples)
+            ci = stats.paired_ratio_ci(a.samples, b.samples, resamples=500)
+            if stats.half_width(value, ci) > precision:
+                return False
+        return True
+
+    return converged

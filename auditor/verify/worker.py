@@ -38,7 +38,7 @@ from typing import Any, TextIO, cast
 import torch
 
 from auditor.verify import models as model_modules
-from auditor.verify.timing import Arm, Budget, Clock, measure
+from auditor.verify.timing import Arm, Budget, Clock, measure, paired_convergence
 
 
 class CudaEventTimer:
@@ -241,8 +241,14 @@ def run_job(
         clock = Clock()
         if device.startswith("cuda"):
             clock = Clock(sync=torch.cuda.synchronize, device_timer=CudaEventTimer())
-    budget = Budget(job["budget_s"], job["min_samples"], job["max_samples"])
-    results = measure(arms, clock, budget, Hooks(emit, loaded))
+    precision = job.get("precision")
+    budget = Budget(job["budget_s"], job["min_samples"], job["max_samples"], precision)
+    converged = (
+        paired_convergence([tuple(p) for p in job.get("compared", [])], precision)
+        if precision is not None
+        else None
+    )
+    results = measure(arms, clock, budget, Hooks(emit, loaded), converged)
     emit(
         "result",
         arms={

@@ -19,7 +19,7 @@ from scripted import BUDGET, PROMPTS, FakeDevice, ScriptedAdapter, ScriptedModel
 from verify_helpers import make_finding, runtime, seed_findings
 
 from auditor.core import Finding
-from auditor.verify import assess, probes, report, runner
+from auditor.verify import assess, probes, report, runner, stats
 from auditor.verify.assess import Assessment
 from auditor.verify.probes import Impact
 from auditor.verify.stats import Verdict
@@ -176,9 +176,9 @@ def test_an_unsynchronised_timer_on_queued_work_reads_launch_times() -> None:
     [
         ((10.0, 2.0, 2.0), "absolute", Verdict.CONFIRMED, 2.0),  # still slow after one call
         ((10.0, 1.0, 1.0), "neither", Verdict.NOT_MATERIAL, 1.0),  # one call is enough
-        # Faster than steady right after warm-up: the probe does not look at the direction, so
-        # this is priced as a confirmed (0.5x) effect, not as a harmless warm-up.
-        ((10.0, 0.5, 0.5), "absolute", Verdict.CONFIRMED, 0.5),
+        # Faster than steady right after warm-up: a real effect, but not the one a weak
+        # warm-up predicts (cold calls are slower), so it is never "confirmed" for BA102.
+        ((10.0, 0.5, 0.5), "neither", Verdict.INCONCLUSIVE, 0.5),
     ],
     ids=["slow-after-warmup", "warm-after-one-call", "faster-than-steady"],
 )
@@ -252,3 +252,21 @@ def test_the_worker_measures_what_the_scripted_harness_does() -> None:
     assert got.arms == expected.arms
     assert got.loads == expected.loads
     jsonschema.validate(got.env, report.report_schema()["$defs"]["environment"])
+
+
+def test_speedups_are_paired_and_the_baseline_measures_its_own_noise_floor() -> None:
+    """Every arm ran once per round; the baseline's canonical arm ran twice (A/A). The floor
+    of these scripted models (+-1% jitter) stays inside the 5% band, and each comparison says
+    how many rounds its interval rests on and how wide it is."""
+    plan, assessment = _assess([BASE, FAST], [])
+    assert any(a.id == "base:aa" for a in plan.arms)
+    floor = assessment.noise_floor
+    assert floor is not None and floor.rounds >= 5
+    assert floor.ci[0] <= 1.0 <= floor.ci[1] and floor.threshold == stats.MATERIAL_THRESHOLD
+    (comp,) = assessment.comparisons
+    assert comp.rounds == floor.rounds
+    assert comp.canonical_speedup == pytest.approx(2.0, rel=0.02)
+    assert comp.half_width < 0.02 and comp.rounds_needed is None
+    payload = _payload([], assessment)
+    assert payload["statistics"]["noise_floor"]["rounds"] == floor.rounds
+    assert payload["statistics"]["estimator"] == stats.PAIRED_ESTIMATOR

@@ -40,8 +40,18 @@ def test_plan_has_canonical_and_script_arms_for_every_model_and_probes_for_two()
 
 def test_no_findings_means_no_script_arms() -> None:
     plan = probes.plan(["base", "fast"], "base", [], n_batches=5)
-    assert {a.variant for a in plan.arms} == {"canonical"}
+    # the canonical arms, and the baseline's canonical arm once more for the A/A noise floor
+    assert sorted(a.id for a in plan.arms) == ["base:aa", "base:canonical", "fast:canonical"]
+    aa = next(a for a in plan.arms if a.id == "base:aa")
+    canonical = next(a for a in plan.arms if a.id == "base:canonical")
+    assert (aa.per_prompt, aa.steps, aa.synchronize, aa.warmup_calls) == (
+        canonical.per_prompt,
+        canonical.steps,
+        canonical.synchronize,
+        canonical.warmup_calls,
+    )
     assert plan.script_arm_variant == "canonical"
+    assert {a.id for a in probes.plan(["base"], "base", [], 5, aa=False).arms} == {"base:canonical"}
 
 
 def test_per_prompt_loop_moves_absolute_numbers_only() -> None:

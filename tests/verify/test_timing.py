@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from auditor.verify.timing import Arm, Budget, Clock, measure, time_call
+from auditor.verify.timing import Arm, ArmSamples, Budget, Clock, measure, time_call
 
 
 @dataclass
@@ -100,9 +100,9 @@ def test_measure_warms_up_interleaves_and_keeps_cold_call_apart() -> None:
     ]
     results = measure(arms, dev.clock(), Budget(seconds=0.0, min_samples=4, max_samples=10))
     a, b = results["a:canonical"], results["b:canonical"]
-    # warm-up: two calls per arm, then strictly alternating timed calls
+    # warm-up: two calls per arm, then rounds of one call each, the order rotating
     assert order[:4] == ["a:canonical"] * 2 + ["b:canonical"] * 2
-    assert order[4:12] == ["a:canonical", "b:canonical"] * 4
+    assert order[4:12] == ["a:canonical", "b:canonical", "b:canonical", "a:canonical"] * 2
     assert a.cold_first_call_s == pytest.approx(1.101 / 3)
     assert len(a.samples) == 4 and len(b.samples) == 4
     assert max(a.samples) < a.warmup_s[0]  # the cold call never enters the samples
@@ -110,14 +110,40 @@ def test_measure_warms_up_interleaves_and_keeps_cold_call_apart() -> None:
     assert a.call_s[0] == pytest.approx(0.101)
 
 
-def test_measure_runs_to_the_budget_and_caps_at_max_samples() -> None:
+def test_measure_runs_whole_rounds_until_every_arm_spent_its_budget() -> None:
     dev = FakeDevice()
     order: list[str] = []
-    arms = [_arm(dev, "slow:x", 0.1, order), _arm(dev, "fast:x", 0.01, order)]
+    arms = [_arm(dev, "slow:x", 0.1, order), _arm(dev, "fast:x", 0.05, order)]
     results = measure(arms, dev.clock(), Budget(seconds=0.5, min_samples=2, max_samples=20))
-    assert len(results["slow:x"].samples) == 5  # 5 x ~0.101 s reaches 0.5 s
-    assert len(results["fast:x"].samples) == 20  # budget not reached: capped
-    assert results["slow:x"].spent_s >= 0.5
+    # the fast arm needs 10 rounds of ~0.051 s; every arm runs every round (paired samples)
+    assert len(results["slow:x"].samples) == len(results["fast:x"].samples) == 10
+    assert results["fast:x"].spent_s >= 0.5
+    capped = measure(arms, dev.clock(), Budget(seconds=99.0, min_samples=2, max_samples=7))
+    assert len(capped["slow:x"].samples) == len(capped["fast:x"].samples) == 7
+
+
+def test_a_precision_target_stops_when_converged_and_not_before_the_minimum() -> None:
+    dev = FakeDevice()
+    order: list[str] = []
+    arms = [_arm(dev, "a:x", 0.1, order), _arm(dev, "b:x", 0.05, order)]
+    seen: list[int] = []
+
+    def converged(results: dict[str, ArmSamples]) -> bool:
+        seen.append(len(results["a:x"].samples))
+        return len(results["a:x"].samples) >= 6
+
+    budget = Budget(seconds=99.0, min_samples=4, max_samples=50, precision=0.05)
+    results = measure(arms, dev.clock(), budget, converged=converged)
+    assert seen == [4, 5, 6]  # asked after each round from the minimum on
+    assert len(results["a:x"].samples) == len(results["b:x"].samples) == 6
+    # without a target the same convergence test is never consulted
+    seen.clear()
+    measure(arms, dev.clock(), Budget(0.0, 3, 50), converged=converged)
+    assert seen == []
+    # with a target the budget is a cap: the slow arm reaches 0.5 s after 5 rounds
+    never = Budget(seconds=0.5, min_samples=2, max_samples=50, precision=0.05)
+    capped = measure(arms, dev.clock(), never, converged=lambda r: False)
+    assert len(capped["a:x"].samples) == len(capped["b:x"].samples) == 5
 
 
 def test_a_failing_arm_drops_its_model_and_the_rest_go_on() -> None:
