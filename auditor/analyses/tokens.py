@@ -28,6 +28,11 @@ class TokenSource(StrEnum):
     RECORDED = "a count the generator recorded"
     RETOKENISED = "a re-tokenisation of the decoded text"
     OUTPUT_IDS = "the length of the output ids"
+    CHARACTERS = "the characters of the decoded text"
+
+
+#: Calls that turn token ids into text: `len()` of their result counts characters.
+DECODE_CALLS = frozenset({"decode", "batch_decode"})
 
 
 #: A tokenizer applied to text: `tokenizer(text)`, `tok.encode(text)`, `gen.tokenizer(text)`.
@@ -56,6 +61,10 @@ def count_of(
         return None
     if isinstance(expr, cst.Name):
         return _count_of_name(facts, scope, expr.value, pos, depth)
+    if isinstance(expr, cst.Call) and N.call_name(expr) == "len" and len(expr.args) == 1:
+        text, _, _ = facts.resolve(scope, expr.args[0].value, pos)
+        if isinstance(text, cst.Call) and N.call_name(text) in DECODE_CALLS:
+            return Count(TokenSource.CHARACTERS, N.code(expr))
     for node in _walk(expr):
         if isinstance(node, cst.Call):
             func = N.dotted(node.func) or ""
@@ -122,6 +131,8 @@ def looks_like_time(facts: FileFacts, scope: Scope, expr: cst.BaseExpression, po
     for node in (expr, value):
         if isinstance(node, cst.Name) and TIME_WORD_RE.search(node.value):
             return True
+        if isinstance(node, cst.Attribute) and TIME_WORD_RE.search(node.attr.value):
+            return True  # `t.elapsed`, `timer.seconds`
         for sub in _walk(node):
             if isinstance(sub, cst.Subscript):
                 key = _key(sub)
@@ -235,4 +246,33 @@ def prompt_in_retokenised_text(facts: FileFacts, is_time: IsTime) -> list[Prompt
             rate = rate_of(facts, scope, div, pos, is_time)
             if rate is not None and rate.count.source is TokenSource.RETOKENISED:
                 out.append(PromptRetokenised(div, rate.count))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class CharactersAsTokens:
+    """A tokens/s whose count is the length of decoded text: characters, not tokens."""
+
+    division: cst.BinaryOperation
+    count: Count
+
+
+#: The rate is reported as tokens: its name, or the statement that shows it, says so.
+TOKEN_WORD_RE = re.compile(r"token|tok/s|tps", re.IGNORECASE)
+
+
+def characters_as_tokens(facts: FileFacts, is_time: IsTime) -> list[CharactersAsTokens]:
+    if "decode" not in facts.source:
+        return []
+    out: list[CharactersAsTokens] = []
+    for scope in facts.scopes:
+        for div in facts.binary_operations(scope, cst.Divide):
+            pos, _ = facts.pos(div)
+            rate = rate_of(facts, scope, div, pos, is_time)
+            if rate is None or rate.count.source is not TokenSource.CHARACTERS:
+                continue
+            stmt = facts.enclosing_statement(div)
+            said = N.code(stmt) if stmt is not None else ""
+            if TOKEN_WORD_RE.search(said) or TOKEN_WORD_RE.search(N.code(div.left)):
+                out.append(CharactersAsTokens(div, rate.count))
     return out

@@ -8,7 +8,11 @@ from auditor.analyses import names as N
 from auditor.analyses.base import FactsRule
 from auditor.analyses.facts import Pos, Scope
 from auditor.analyses.generation import prompt_in_token_counts
-from auditor.analyses.tokens import mixed_rate_ratios, prompt_in_retokenised_text
+from auditor.analyses.tokens import (
+    characters_as_tokens,
+    mixed_rate_ratios,
+    prompt_in_retokenised_text,
+)
 from auditor.analyses.units import (
     TIME_UNITS,
     UNIT_KEYS,
@@ -45,7 +49,9 @@ class RatioUnitMixing(FactsRule):
             "`len(tokenizer(text).input_ids)`), and a ratio of two token rates (a speedup of "
             "means of per-question rates, say) whose counts come from different sources is "
             "reported: decoding strips special and stop tokens and re-encoding splits text "
-            "differently, so the ratio carries the counting difference.",
+            "differently, so the ratio carries the counting difference. A tokens/s whose "
+            "count is the length of decoded text (`len(tokenizer.decode(ids))`: characters) "
+            "is reported too.",
             why_is_this_bad="A per-sample time over a total is off by the sample count; two "
             "totals over 12 and 4 prompts are off by 3x. The resulting speedup is a unit "
             "conversion, not a measurement.",
@@ -109,6 +115,12 @@ class RatioUnitMixing(FactsRule):
                 message=f"`{N.short(retok.count.text)}` re-tokenises the `generated_text` of a "
                 "transformers `pipeline`, which starts with the prompt unless "
                 "`return_full_text=False`, so the tokens/s counts prompt tokens as generated",
+            )
+        for chars in characters_as_tokens(facts, is_time):
+            self.report(
+                chars.division,
+                message=f"`{N.short(chars.count.text)}` counts the characters of decoded text, "
+                "not tokens, so this tokens/s is a characters/s (several characters a token)",
             )
         for mixed in mixed_rate_ratios(facts):
             sides = [
