@@ -203,3 +203,50 @@ def assess(
     return Assessment(
         results, tuple(comparisons), tuple(impacts), tuple(unpriced), floor, precision
     )
+
+
+#: A host clock read this much above the CUDA events of the same calls says the host adds time
+#: the device does not see (launch overhead, Python, a contended CPU).
+CLOCK_DISAGREEMENT = 0.05
+#: An IQR this large relative to the median says the device or its host is shared or throttled.
+NOISY_SPREAD = 0.20
+
+
+def machine_notes(assessment: Assessment, outcome: Outcome) -> list[str]:
+    """What the measurements say about the machine: the A/A noise floor when it is wider than
+    the 5% band (and which comparisons it leaves undecided), a host clock that disagrees with
+    the CUDA events, and a spread that suggests a shared or throttled device."""
+    notes: list[str] = []
+    floor = assessment.noise_floor
+    if floor is not None and floor.threshold > stats.MATERIAL_THRESHOLD:
+        undecided = [  # speedups the floor leaves neither material nor immaterial
+            f"{c.candidate} over {c.baseline}"
+            for c in assessment.comparisons
+            if stats.verdict(c.canonical_ci, floor.threshold) is Verdict.INCONCLUSIVE
+        ]
+        text = (
+            f"the machine's noise floor is +-{floor.threshold:.1%} (the baseline against itself "
+            f"in the same rounds: {floor.value:.3f}x [{floor.ci[0]:.3f}, {floor.ci[1]:.3f}]): "
+            "no effect smaller than that is called material"
+        )
+        if undecided:
+            text += "; it leaves undecided: " + ", ".join(undecided)
+        notes.append(text)
+    for arm_id, raw in sorted(outcome.arms.items()):
+        if not arm_id.endswith(f":{CANONICAL}") or raw.get("error"):
+            continue
+        device, host = raw.get("samples") or [], raw.get("host_samples") or []
+        if device and host and device != host:
+            gap = stats.median(host) / stats.median(device) - 1.0
+            if abs(gap) > CLOCK_DISAGREEMENT:
+                notes.append(
+                    f"{arm_id}: the host clock read {gap:+.1%} against the CUDA events of the "
+                    "same calls (host overhead the device does not see)"
+                )
+        if len(device) >= 5 and stats.relative_spread(device) > NOISY_SPREAD:
+            notes.append(
+                f"{arm_id}: its calls spread by {stats.relative_spread(device):.0%} of the median "
+                "(IQR): a shared or throttled device, or a launch-bound pipeline; rounds pair "
+                "such noise away only when it is shared by the arms of a round"
+            )
+    return notes

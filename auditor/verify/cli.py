@@ -368,7 +368,7 @@ def verify(
         models, baseline, plan, outcome, n_batches, findings, len(prompt_list), target
     )
     env = _environment(outcome.env, resolved, outcome.loads, harness)
-    notes = _notes(env, plan, findings) + notes
+    notes = _notes(env, plan, findings) + notes + assess_mod.machine_notes(assessment, outcome)
     for finding, why in assessment.unpriced:
         notes.append(f"{finding.code} [{finding.name}] line {finding.line} not priced: {why}")
     payload = report.build_payload(

@@ -270,3 +270,48 @@ def test_speedups_are_paired_and_the_baseline_measures_its_own_noise_floor() -> 
     payload = _payload([], assessment)
     assert payload["statistics"]["noise_floor"]["rounds"] == floor.rounds
     assert payload["statistics"]["estimator"] == stats.PAIRED_ESTIMATOR
+
+
+def _arm_raw(samples: list[float], host: list[float] | None = None) -> dict[str, Any]:
+    return {
+        "samples": samples,
+        "host_samples": host if host is not None else samples,
+        "call_s": [s * 3 for s in samples],
+        "warmup_s": [samples[0] * 2],
+        "error": None,
+    }
+
+
+def test_a_noisy_machine_is_reported_and_its_floor_widens_the_band() -> None:
+    """Programmed timings of a shared machine: every call of every arm gets its own +-30%
+    noise (nothing shared within a round). The A/A floor comes out wide, the 1.05x candidate is
+    left undecided rather than confirmed, and the notes say why; a host clock 20% above the
+    device timer is pointed out."""
+    n = 20
+    noise = [1.0 + 0.3 * (((i * 7) % 5) - 2) / 2 for i in range(3 * n)]
+    base = [0.2 * noise[i] for i in range(n)]
+    aa = [0.2 * noise[n + (i * 3) % n] for i in range(n)]
+    fast = [0.2 / 1.05 * noise[i + 1] for i in range(n)]  # its own noise, shifted a call
+    outcome = runner.Outcome(
+        arms={
+            "base:canonical": _arm_raw(base, [b * 1.2 for b in base]),
+            "base:aa": _arm_raw(aa),
+            "fast:canonical": _arm_raw(fast),
+        }
+    )
+    plan = probes.plan(["base", "fast"], "base", [], 2)
+    result = assess.assess([("base", "b.py"), ("fast", "f.py")], "base", plan, outcome, 2)
+    floor = result.noise_floor
+    assert floor is not None and floor.threshold > 0.10
+    (comp,) = result.comparisons
+    assert stats.verdict(comp.canonical_ci, floor.threshold) is Verdict.INCONCLUSIVE
+    notes = assess.machine_notes(result, outcome)
+    assert any("noise floor is +-" in t and "undecided: fast over base" in t for t in notes)
+    assert any("base:canonical: the host clock read +20.0%" in t for t in notes)
+    assert any("spread by" in t and "shared or throttled" in t for t in notes)
+    # a quiet machine says nothing
+    quiet = runner.Outcome(
+        arms={k: _arm_raw([0.2] * n) for k in ("base:canonical", "base:aa", "fast:canonical")}
+    )
+    calm = assess.assess([("base", "b.py"), ("fast", "f.py")], "base", plan, quiet, 2)
+    assert assess.machine_notes(calm, quiet) == []
