@@ -36,7 +36,7 @@ CPU_BUDGET_S, CPU_MIN_SAMPLES = 0.3, 5
 GPU_BUDGET_S, GPU_MIN_SAMPLES = 3.0, 10
 #: With a precision target the budget is a cap: rounds stop as soon as every compared
 #: interval is narrow enough, or when every arm has spent this much.
-CPU_CAP_S, GPU_CAP_S = 3.0, 40.0
+CPU_CAP_S, GPU_CAP_S = 8.0, 15.0
 DEFAULT_PRECISION = 0.05
 MAX_SAMPLES = 200
 
@@ -242,8 +242,9 @@ def verify(
         typer.Option(
             min=0.0,
             help="Sample rounds until every compared speedup's 95% interval is within "
-            "+-this fraction (0.05: +-5%), the --budget (then a cap: CPU 3 s, GPU 40 s per "
-            "arm) runs out, or 200 rounds; 0 turns the target off (run to --budget).",
+            "+-this fraction (0.05: +-5%), the --budget (then a cap on the timed seconds per "
+            "arm, on average: CPU 8 s, GPU 15 s) runs out, or 200 rounds; 0 turns the target "
+            "off (run to --budget).",
         ),
     ] = DEFAULT_PRECISION,
     timeout: Annotated[

@@ -14,7 +14,7 @@ one way):
 4. stops after a round when every arm has spent its time budget and has the minimum number of
    samples, or at the maximum; with a precision target (`Budget.precision`) it stops as soon as
    `converged(results)` says every compared interval is narrow enough (after the minimum), and
-   the time budget becomes a cap: it stops when any arm's timed calls reach it;
+   the time budget becomes a cap: it stops when the arms' timed calls reach it on average;
 5. keeps every sample.
 
 A timed call synchronises before it starts, then reads a device timer (CUDA events, when the
@@ -205,8 +205,10 @@ def measure(
         if budget.precision is not None and converged is not None:
             if converged(results):
                 break
-            # the budget is a cap: no arm's timed calls go past it
-            if any(results[a.id].spent_s >= budget.seconds for a in alive):
+            # the budget is a cap on the timed seconds per arm, on average over the arms (an
+            # expensive probe arm does not cut the cheap compared arms short)
+            spent = sum(results[a.id].spent_s for a in alive)
+            if spent >= budget.seconds * len(alive):
                 break
         elif all(results[a.id].spent_s >= budget.seconds for a in alive):
             break

@@ -140,10 +140,11 @@ def test_a_precision_target_stops_when_converged_and_not_before_the_minimum() ->
     seen.clear()
     measure(arms, dev.clock(), Budget(0.0, 3, 50), converged=converged)
     assert seen == []
-    # with a target the budget is a cap: the slow arm reaches 0.5 s after 5 rounds
+    # with a target the budget is a cap on the arms' average: 0.101 + 0.051 s a round reaches
+    # 2 x 0.5 s after 7 rounds (the slow arm alone would have stopped it after 5)
     never = Budget(seconds=0.5, min_samples=2, max_samples=50, precision=0.05)
     capped = measure(arms, dev.clock(), never, converged=lambda r: False)
-    assert len(capped["a:x"].samples) == len(capped["b:x"].samples) == 5
+    assert len(capped["a:x"].samples) == len(capped["b:x"].samples) == 7
 
 
 def test_a_failing_arm_drops_its_model_and_the_rest_go_on() -> None:
