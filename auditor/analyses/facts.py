@@ -1076,11 +1076,7 @@ class FactsCollector(cst.BatchableCSTVisitor):
         key = N.dotted(target)
         if key is None:
             return
-        sub_key = None
-        if isinstance(target, cst.Subscript) and len(target.slice) == 1:
-            idx = target.slice[0].slice
-            if isinstance(idx, cst.Index):
-                sub_key = N.string_value(idx.value)
+        sub_key = N.subscript_key(target) if isinstance(target, cst.Subscript) else None
         start, end = self._pos(node)
         self._cur().bindings.append(
             Binding(key, value, kind, start, end, self._cur(), loop=loop, key=sub_key, index=index)

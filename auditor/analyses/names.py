@@ -277,3 +277,11 @@ def contains(outer: cst.CSTNode, inner: cst.CSTNode) -> bool:
 
     outer.visit(V())
     return found
+
+
+def subscript_key(node: cst.Subscript) -> str | None:
+    """The string key of `x["key"]` (one literal string index), else None."""
+    if len(node.slice) != 1:
+        return None
+    index = node.slice[0].slice
+    return string_value(index.value) if isinstance(index, cst.Index) else None

@@ -14,7 +14,7 @@ Counts are followed through assignments, `+=` accumulation, `sum(...)`, and list
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -27,7 +27,6 @@ from auditor.analyses.facts import FileFacts, Pos, Scope
 class TokenSource(StrEnum):
     RECORDED = "a count the generator recorded"
     RETOKENISED = "a re-tokenisation of the decoded text"
-    OUTPUT_IDS = "the length of the output ids"
     CHARACTERS = "the characters of the decoded text"
 
 
@@ -71,7 +70,7 @@ def count_of(
             if TOKENIZER_CALL_RE.search(func):
                 return Count(TokenSource.RETOKENISED, N.code(node))
         if isinstance(node, cst.Subscript):
-            key = _key(node)
+            key = N.subscript_key(node)
             if key is not None and RECORDED_KEY_RE.search(key):
                 return Count(TokenSource.RECORDED, N.code(node))
     if isinstance(expr, cst.Call) and N.call_name(expr) in ("sum", "int", "float", "len"):
@@ -103,15 +102,6 @@ def _count_of_name(facts: FileFacts, scope: Scope, name: str, pos: Pos, depth: i
     return found
 
 
-def _key(node: cst.Subscript) -> str | None:
-    if len(node.slice) != 1:
-        return None
-    index = node.slice[0].slice
-    if isinstance(index, cst.Index):
-        return N.string_value(index.value)
-    return None
-
-
 def _walk(expr: cst.CSTNode) -> list[cst.CSTNode]:
     found: list[cst.CSTNode] = []
 
@@ -135,7 +125,7 @@ def looks_like_time(facts: FileFacts, scope: Scope, expr: cst.BaseExpression, po
             return True  # `t.elapsed`, `timer.seconds`
         for sub in _walk(node):
             if isinstance(sub, cst.Subscript):
-                key = _key(sub)
+                key = N.subscript_key(sub)
                 if key is not None and TIME_WORD_RE.search(key):
                     return True
     return False
@@ -233,20 +223,38 @@ class PromptRetokenised:
     count: Count
 
 
-def prompt_in_retokenised_text(facts: FileFacts, is_time: IsTime) -> list[PromptRetokenised]:
+def _pipeline_text_counted(facts: FileFacts) -> bool:
+    """A transformers `pipeline`'s `generated_text`, not limited to the completion."""
     ref = facts.imports.get("pipeline")
     if ref is None or not ref.module.startswith("transformers"):
+        return False
+    return "generated_text" in facts.source and "return_full_text" not in facts.source
+
+
+def token_rates(facts: FileFacts, is_time: IsTime) -> list[Rate]:
+    """Every division of the file that is a token rate, its divisor a time by name, key or
+    `is_time`; none computed where no detector below could use them."""
+    if not _pipeline_text_counted(facts) and "decode" not in facts.source:
         return []
-    if "generated_text" not in facts.source or "return_full_text" in facts.source:
-        return []
-    out: list[PromptRetokenised] = []
+    out: list[Rate] = []
     for scope in facts.scopes:
         for div in facts.binary_operations(scope, cst.Divide):
             pos, _ = facts.pos(div)
             rate = rate_of(facts, scope, div, pos, is_time)
-            if rate is not None and rate.count.source is TokenSource.RETOKENISED:
-                out.append(PromptRetokenised(div, rate.count))
+            if rate is not None:
+                out.append(rate)
     return out
+
+
+def prompt_in_retokenised_text(facts: FileFacts, rates: Sequence[Rate]) -> list[PromptRetokenised]:
+    """Of `rates` (see `token_rates`), those that re-encode a pipeline's `generated_text`."""
+    if not _pipeline_text_counted(facts):
+        return []
+    return [
+        PromptRetokenised(r.division, r.count)
+        for r in rates
+        if r.count.source is TokenSource.RETOKENISED
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,18 +269,14 @@ class CharactersAsTokens:
 TOKEN_WORD_RE = re.compile(r"token|tok/s|tps", re.IGNORECASE)
 
 
-def characters_as_tokens(facts: FileFacts, is_time: IsTime) -> list[CharactersAsTokens]:
-    if "decode" not in facts.source:
-        return []
+def characters_as_tokens(facts: FileFacts, rates: Sequence[Rate]) -> list[CharactersAsTokens]:
+    """Of `rates` (see `token_rates`), those counting decoded characters and called tokens."""
     out: list[CharactersAsTokens] = []
-    for scope in facts.scopes:
-        for div in facts.binary_operations(scope, cst.Divide):
-            pos, _ = facts.pos(div)
-            rate = rate_of(facts, scope, div, pos, is_time)
-            if rate is None or rate.count.source is not TokenSource.CHARACTERS:
-                continue
-            stmt = facts.enclosing_statement(div)
-            said = N.code(stmt) if stmt is not None else ""
-            if TOKEN_WORD_RE.search(said) or TOKEN_WORD_RE.search(N.code(div.left)):
-                out.append(CharactersAsTokens(div, rate.count))
+    for rate in rates:
+        if rate.count.source is not TokenSource.CHARACTERS:
+            continue
+        stmt = facts.enclosing_statement(rate.division)
+        said = N.code(stmt) if stmt is not None else ""
+        if TOKEN_WORD_RE.search(said) or TOKEN_WORD_RE.search(N.code(rate.division.left)):
+            out.append(CharactersAsTokens(rate.division, rate.count))
     return out

@@ -125,13 +125,7 @@ class UnitAnalysis:
         key = N.dotted(expr)
         if key is None:
             return None
-        sub_key = None
-        if (
-            isinstance(expr, cst.Subscript)
-            and len(expr.slice) == 1
-            and isinstance(expr.slice[0].slice, cst.Index)
-        ):
-            sub_key = N.string_value(expr.slice[0].slice.value)
+        sub_key = N.subscript_key(expr) if isinstance(expr, cst.Subscript) else None
         candidates = [
             b
             for b in scope.bindings

@@ -12,6 +12,7 @@ from auditor.analyses.tokens import (
     characters_as_tokens,
     mixed_rate_ratios,
     prompt_in_retokenised_text,
+    token_rates,
 )
 from auditor.analyses.units import (
     TIME_UNITS,
@@ -109,14 +110,15 @@ class RatioUnitMixing(FactsRule):
                 f"`{N.code(hit.call.func)}(...)`, prompt tokens included, so the tokens/s "
                 "divides more tokens than were generated",
             )
-        for retok in prompt_in_retokenised_text(facts, is_time):
+        rates = token_rates(facts, is_time)
+        for retok in prompt_in_retokenised_text(facts, rates):
             self.report(
                 retok.division,
                 message=f"`{N.short(retok.count.text)}` re-tokenises the `generated_text` of a "
                 "transformers `pipeline`, which starts with the prompt unless "
                 "`return_full_text=False`, so the tokens/s counts prompt tokens as generated",
             )
-        for chars in characters_as_tokens(facts, is_time):
+        for chars in characters_as_tokens(facts, rates):
             self.report(
                 chars.division,
                 message=f"`{N.short(chars.count.text)}` counts the characters of decoded text, "
