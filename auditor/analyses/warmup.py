@@ -97,6 +97,12 @@ DISCARD_IN_LOOP_RE = re.compile(
 DISCARD_AFTER_RE = re.compile(r"\[\s*[\w.]+\s*:\s*\]|\.pop\(\s*0\s*\)|del\s+\w+\[\s*0\s*\]")
 
 
+def _sets_first_aside(facts: FileFacts, loop: cst.CSTNode) -> bool:
+    """The timing loop discards its first iterations (in the loop, or from the samples after
+    it): those iterations are its warm-up."""
+    return bool(DISCARD_IN_LOOP_RE.search(N.code(loop)) or DISCARD_AFTER_RE.search(facts.source))
+
+
 def _assess_loop(
     facts: FileFacts, region: Region, model: str, loop: cst.CSTNode
 ) -> WarmupVerdict | None:
@@ -116,7 +122,7 @@ def _assess_loop(
             return None  # the model comes from a caller we cannot see
         if (at_caller and at_caller.warmups) or _warmups_before_first_call(facts, scope, model):
             return None
-    if DISCARD_IN_LOOP_RE.search(N.code(loop)) or DISCARD_AFTER_RE.search(facts.source):
+    if _sets_first_aside(facts, loop):
         return None
     detail = {"warmup_calls": "0"}
     if at_caller is not None and at_caller.facts is not facts:
@@ -191,10 +197,8 @@ def _assess_kernels(facts: FileFacts, region: Region) -> WarmupVerdict | None:
     if before or region.scope.parent is not None:
         return None  # warmed up, or a helper whose callers may warm it up
     loops = region.loops(facts)
-    if loops and (
-        DISCARD_IN_LOOP_RE.search(N.code(loops[-1])) or DISCARD_AFTER_RE.search(facts.source)
-    ):
-        return None  # the timing loop sets its first iterations aside
+    if loops and _sets_first_aside(facts, loops[-1]):
+        return None
     return WarmupVerdict(region, kernel, 0, (WarmupReason.NONE,), (), {"warmup_calls": "0"})
 
 
@@ -420,13 +424,7 @@ def _warmups_at_caller(facts: FileFacts, scope: Scope, model: str) -> CallerWarm
     if not sites:
         return None
     cfacts, site = sites[0]
-    arg = None
-    for i, a in enumerate(a for a in site.node.args if a.keyword is None and not a.star):
-        if i == index:
-            arg = a.value
-    kw = N.keyword(site.node, model)
-    if kw is not None:
-        arg = kw.value
+    arg = cfacts.argument(site.node, model, index)
     if arg is None:
         return None
     names = _arm_models(cfacts, site.scope, arg, site.start)
@@ -543,10 +541,8 @@ def reconfigured_cold(facts: FileFacts, region: Region) -> WarmupVerdict | None:
     loops = region.loops(facts)
     if loops:
         loop_start, _ = facts.pos(loops[-1])
-        if loop_start > last_change.end and (
-            DISCARD_IN_LOOP_RE.search(N.code(loops[-1])) or DISCARD_AFTER_RE.search(facts.source)
-        ):
-            return None  # the timing loop sets its first iterations aside
+        if loop_start > last_change.end and _sets_first_aside(facts, loops[-1]):
+            return None
     changed_by = N.short(N.code(last_change.node.func)) + "(...)"
     return WarmupVerdict(
         region,
