@@ -55,8 +55,6 @@ INPUT_FUNCTIONS: dict[str, str] = {
     "librosa.load": "reads audio from disk",
     "pandas.read_csv": "reads a table from disk",
 }
-#: How `io_kind` describes reading an input (a prefix of its text).
-INPUT_READS = (*sorted(set(INPUT_FUNCTIONS.values())), "opens an input file")
 IO_METHODS: dict[str, str] = {
     "save": "saves to disk",
     "save_pretrained": "saves to disk",
@@ -122,8 +120,9 @@ def io_in_regions(facts: FileFacts, regions: list[Region]) -> list[TimedCall]:
     for call, region in timed_calls(facts, regions):
         what = io_kind(facts, call) or _streams(facts, call) or _io_in_helper(facts, call)
         if what is None:
-            continue
-        if what.startswith(INPUT_READS):
+            what = input_kind(call)
+            if what is None:
+                continue
             # reading files is part of a region that measures loading or set-up
             if loading is None:
                 loading = {id(r) for r in regions if measures_loading(facts, r)}
@@ -148,28 +147,44 @@ def _io_in_helper(facts: FileFacts, call: CallSite) -> str | None:
     that writes, saves, decodes or prints results (followed a few calls deep)."""
     for owner, fn in facts.possible_callees(call):
         for inner in owner.reachable_calls(list(fn.calls)):
+            # (reads are not looked for: a helper that reads may be a loader or a decoder)
             what = io_kind(owner, inner) or _streams(owner, inner)
-            if what is None or what.startswith(INPUT_READS):
-                continue  # a helper that reads may be a loader or a decoder: not claimed
+            if what is None:
+                continue
             if owner is facts:
                 return f"{what} (in the function it runs, line {inner.start[0]})"
             return f"{what} (in `{fn.name}`, {facts.where(owner, inner.start[0])})"
     return None
 
 
-def io_kind(facts: FileFacts, call: CallSite) -> str | None:
+def _is_open(call: CallSite) -> bool:
     node = call.node
+    return "builtins.open" in call.qnames or (
+        isinstance(node.func, cst.Name) and node.func.value == "open"
+    )
+
+
+def input_kind(call: CallSite) -> str | None:
+    """A call that reads an input: `open()` for reading, or a reader of the catalogue."""
+    node = call.node
+    if _is_open(call):
+        return None if _write_mode(node) else "opens an input file"
     for q in sorted(call.qnames):
-        if q in IO_FUNCTIONS:
-            return IO_FUNCTIONS[q]
         if q in INPUT_FUNCTIONS:
             if node.args and "BytesIO" in N.code(node.args[0].value):
                 return None  # decoding bytes already in memory, not reading a file
             return INPUT_FUNCTIONS[q]
-    if "builtins.open" in call.qnames or (
-        isinstance(node.func, cst.Name) and node.func.value == "open"
-    ):
-        return "opens a file for writing" if _write_mode(node) else "opens an input file"
+    return None
+
+
+def io_kind(facts: FileFacts, call: CallSite) -> str | None:
+    """A call that writes, saves, converts, decodes or prints results (reads: `input_kind`)."""
+    node = call.node
+    for q in sorted(call.qnames):
+        if q in IO_FUNCTIONS:
+            return IO_FUNCTIONS[q]
+    if _is_open(call):
+        return "opens a file for writing" if _write_mode(node) else None
     if "builtins.print" in call.qnames:
         return "prints results" if _prints_results(facts, call) else None
     name = N.call_name(node) or ""
