@@ -93,11 +93,8 @@ class ProjectModules:
         above it up to the project root (see the module docstring)."""
         if self.file_path is None:
             return []
-        key = (self.file_path.parent, "search-folders")
-        if key not in self.cache.derived:
-            self.cache.derived[key] = _folders_up(self.file_path.parent)
-        folders: list[Path] = self.cache.derived[key]
-        return folders
+        folder = self.file_path.parent
+        return self._cached((folder, "search-folders"), lambda: _folders_up(folder))
 
     def importers(self) -> list[ProjectModule]:
         """The modules that import this file: in its folder (`import x`, `from x import ...`,
@@ -119,7 +116,7 @@ class ProjectModules:
             found: list[ProjectModule] = []
             top = folders[-1]
             if _is_root(top):  # the whole project, below its root marker
-                candidates = _project_files(top)
+                candidates = self._cached((top, "project-files"), lambda: _project_files(top))
             else:  # no root found: the folders above the file, not what lies beside them
                 candidates = [f for folder in folders for f in _project_files(folder, deep=False)]
             for path in candidates:
@@ -137,6 +134,13 @@ class ProjectModules:
         result: list[ProjectModule] = self.cache.derived[key]
         self.used.update(m.path for m in result)
         return result
+
+    def _cached(self, key: tuple[Path, str], make: Callable[[], T]) -> T:
+        """What `make` returns, computed once per run for `key` (shared by every file)."""
+        if key not in self.cache.derived:
+            self.cache.derived[key] = make()
+        value: T = self.cache.derived[key]
+        return value
 
     def derive(self, module: ProjectModule, key: str, make: Callable[[], T]) -> T | None:
         """Memoise what an analysis computes from a module (its facts, its summaries). None
