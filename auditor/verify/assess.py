@@ -72,12 +72,10 @@ class Assessment:
 
 def noise_floor(baseline: str, arms: Mapping[str, ArmData]) -> NoiseFloor | None:
     a, b = arms.get(f"{baseline}:{AA}"), arms.get(f"{baseline}:{CANONICAL}")
-    if a is None or b is None or not stats.per_round(a.samples, b.samples):
+    aa = stats.paired(a.samples, b.samples) if a is not None and b is not None else None
+    if aa is None:
         return None
-    ci = stats.paired_ratio_ci(a.samples, b.samples)
-    rounds = len(stats.per_round(a.samples, b.samples))
-    value = stats.paired_ratio(a.samples, b.samples)
-    return NoiseFloor(value, ci, rounds, stats.floor_threshold(ci))
+    return NoiseFloor(aa.value, aa.ci, aa.rounds, stats.floor_threshold(aa.ci))
 
 
 def arm_data(outcome: Outcome) -> dict[str, ArmData]:
@@ -134,19 +132,18 @@ def _comparison(
     base_sv, cand_sv = base_s.samples, cand_s.samples
     # every arm ran once per round: paired estimators (see stats.PAIRED_ESTIMATOR)
     script_speedup = stats.paired_ratio(base_sv, cand_sv)
-    canonical = stats.paired_ratio(base_c.samples, cand_c.samples)
-    canonical_ci = stats.paired_ratio_ci(base_c.samples, cand_c.samples)
+    canonical = stats.paired(base_c.samples, cand_c.samples)
+    if canonical is None:  # not reached: arm_data keeps arms with samples only
+        return None
     if script == CANONICAL:  # the script's method is the canonical one: same samples, no gap
         disc, disc_ci = 1.0, (1.0, 1.0)
     else:
         disc = stats.paired_ratio(base_sv, cand_sv, base_c.samples, cand_c.samples)
         disc_ci = stats.paired_ratio_ci(base_sv, cand_sv, base_c.samples, cand_c.samples)
     cand_pass = _first_pass(cand_s, n_batches)
-    rounds = len(stats.per_round(base_c.samples, cand_c.samples))
-    width = stats.half_width(canonical, canonical_ci)
     more: int | None = None
-    if precision is not None and width > precision:
-        more = stats.rounds_needed(rounds, width, precision)
+    if precision is not None and canonical.half_width > precision:
+        more = stats.rounds_needed(canonical.rounds, canonical.half_width, precision)
     return Comparison(
         candidate=candidate,
         baseline=baseline,
@@ -155,13 +152,13 @@ def _comparison(
         script_first_pass_speedup=(
             _first_pass(base_s, n_batches) / cand_pass if cand_pass > 0 else None
         ),
-        canonical_speedup=canonical,
-        canonical_ci=canonical_ci,
+        canonical_speedup=canonical.value,
+        canonical_ci=canonical.ci,
         discrepancy_pct=(disc - 1.0) * 100.0,
         discrepancy_ci_pct=((disc_ci[0] - 1.0) * 100.0, (disc_ci[1] - 1.0) * 100.0),
         verdict=stats.verdict(disc_ci, threshold),
-        rounds=rounds,
-        half_width=width,
+        rounds=canonical.rounds,
+        half_width=canonical.half_width,
         rounds_needed=more,
     )
 

@@ -200,6 +200,26 @@ def paired_ratio_ci(
     return quantile(draws, alpha), quantile(draws, 1.0 - alpha)
 
 
+@dataclass(frozen=True, slots=True)
+class Paired:
+    """A paired ratio with its interval, the rounds behind it and the interval's half-width."""
+
+    value: float
+    ci: tuple[float, float]
+    rounds: int
+    half_width: float
+
+
+def paired(*arms: Sequence[float], resamples: int = DEFAULT_RESAMPLES) -> Paired | None:
+    """`paired_ratio` and `paired_ratio_ci` of the same arms; None before the first round."""
+    rounds = len(per_round(*arms))
+    if not rounds:
+        return None
+    value = paired_ratio(*arms)
+    ci = paired_ratio_ci(*arms, resamples=resamples)
+    return Paired(value, ci, rounds, half_width(value, ci))
+
+
 def half_width(value: float, ci: tuple[float, float]) -> float:
     """The interval's larger distance from the estimate, relative to it (0.05: +-5%)."""
     if value <= 0 or not math.isfinite(value):

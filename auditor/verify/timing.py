@@ -228,11 +228,8 @@ def paired_convergence(
             a, b = results.get(num), results.get(den)
             if a is None or b is None or a.error or b.error:
                 continue
-            if not stats.per_round(a.samples, b.samples):
-                return False
-            value = stats.paired_ratio(a.samples, b.samples)
-            ci = stats.paired_ratio_ci(a.samples, b.samples, resamples=500)
-            if stats.half_width(value, ci) > precision:
+            ratio = stats.paired(a.samples, b.samples, resamples=500)
+            if ratio is None or ratio.half_width > precision:
                 return False
         return True
 
