@@ -212,8 +212,10 @@ NOISY_SPREAD = 0.20
 def machine_notes(assessment: Assessment, outcome: Outcome) -> list[str]:
     """What the measurements say about the machine: the A/A noise floor when it is wider than
     the 5% band (and which comparisons it leaves undecided), a host clock that disagrees with
-    the CUDA events, and a spread that suggests a shared or throttled device."""
-    notes: list[str] = []
+    the CUDA events, a spread that suggests a shared or throttled device, and what the GPU's own
+    state says (`monitor.summarise`: a moving clock, thermal slowdown, heat)."""
+    state = outcome.device_state or {}
+    notes: list[str] = [f"device state: {w}" for w in state.get("warnings", [])]
     floor = assessment.noise_floor
     if floor is not None and floor.threshold > stats.MATERIAL_THRESHOLD:
         undecided = [  # speedups the floor leaves neither material nor immaterial

@@ -369,6 +369,8 @@ def verify(
         models, baseline, plan, outcome, n_batches, findings, len(prompt_list), target
     )
     env = _environment(outcome.env, resolved, outcome.loads, harness)
+    if outcome.device_state:
+        env["device_state"] = outcome.device_state
     notes = _notes(env, plan, findings) + notes + assess_mod.machine_notes(assessment, outcome)
     for finding, why in assessment.unpriced:
         notes.append(f"{finding.code} [{finding.name}] line {finding.line} not priced: {why}")

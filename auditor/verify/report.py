@@ -17,6 +17,7 @@ from typing import Any
 import auditor
 from auditor.core import FileError, Finding
 from auditor.reporters.common import fmt_seconds, fmt_x
+from auditor.verify import monitor
 from auditor.verify.assess import Assessment, Comparison, ModelResult
 from auditor.verify.probes import Effect, Impact
 
@@ -192,6 +193,8 @@ def _environment_line(env: dict[str, Any]) -> str:
 def render_text(payload: dict[str, Any], script: str) -> str:
     env = payload["environment"]
     out: list[str] = [f"benchaudit verify {script}", f"environment: {_environment_line(env)}"]
+    if env.get("device_state"):
+        out.append(f"device state: {monitor.describe(env['device_state'])}")
     out.append(
         f"harness: batch {env.get('batch_size')}, {env.get('prompts')} prompts, output_type="
         f"{env.get('output_type')}, {env.get('timer')}, per-arm budget {env.get('budget_s')} s, "

@@ -41,6 +41,7 @@ class Outcome:
     errors: dict[str, str] = field(default_factory=dict)  # model -> message
     arms: dict[str, dict[str, Any]] = field(default_factory=dict)
     fatal: str | None = None
+    device_state: dict[str, Any] | None = None  # monitor.summarise of the GPU between rounds
 
 
 @dataclass(slots=True)
@@ -91,6 +92,7 @@ def _handle(event: dict[str, Any], out: Outcome, attempt: _Attempt) -> None:
         out.loads.pop(model, None)
     elif kind == "result":
         out.arms.update(event.get("arms", {}))
+        out.device_state = event.get("device_state") or out.device_state
     elif kind == "fatal":
         out.fatal = str(event.get("error"))
     elif kind == "done":

@@ -152,7 +152,12 @@ def measure(
     budget: Budget,
     hooks: Hooks | None = None,
     converged: Callable[[dict[str, ArmSamples]], bool] | None = None,
+    between_rounds: Callable[[], None] | None = None,
 ) -> dict[str, ArmSamples]:
+    """Warm every arm up, then time the arms in rounds until the budget says stop.
+
+    `between_rounds` runs once before the first round and after every round, on a synchronised
+    device and outside any timed call (the worker samples the GPU's clocks there)."""
     results = {a.id: ArmSamples(a.id) for a in arms}
     alive = list(arms)
 
@@ -181,6 +186,8 @@ def measure(
             if t is not None:
                 results[arm.id].warmup_s.append(t.primary_s / arm.items(i))
     clock.sync()
+    if between_rounds:
+        between_rounds()
 
     index = 0
     order = list(alive)
@@ -198,6 +205,9 @@ def measure(
             r.host_samples.append(t.host_s / n)
             r.call_s.append(t.primary_s)
         index += 1
+        if between_rounds:
+            clock.sync()
+            between_rounds()
         if not alive or index >= budget.max_samples:
             break
         if index < budget.min_samples:

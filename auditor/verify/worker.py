@@ -38,6 +38,7 @@ from typing import Any, TextIO, cast
 import torch
 
 from auditor.verify import models as model_modules
+from auditor.verify import monitor as monitor_mod
 from auditor.verify.timing import Arm, Budget, Clock, measure, paired_convergence
 
 
@@ -55,6 +56,18 @@ class CudaEventTimer:
     def elapsed_s(self, token: object) -> float:
         start, end = cast(tuple[Any, Any], token)
         return float(start.elapsed_time(end)) / 1000.0
+
+
+def _monitor(device: str) -> monitor_mod.DeviceMonitor | None:
+    """A monitor of the GPU this process uses (found by UUID, which survives
+    CUDA_VISIBLE_DEVICES renumbering); None on a CPU run."""
+    if not device.startswith("cuda"):
+        return None
+    gpu: str | None = None
+    with contextlib.suppress(Exception):  # older torch has no uuid; then the first GPU
+        uuid = str(torch.cuda.get_device_properties(torch.cuda.current_device()).uuid)
+        gpu = uuid if uuid.startswith("GPU-") else f"GPU-{uuid}"
+    return monitor_mod.DeviceMonitor(gpu)
 
 
 def resolve_device(requested: str) -> str:
@@ -192,11 +205,12 @@ def run_job(
     *,
     clock: Clock | None = None,
     load: Callable[[str, str, str], model_modules.LoadedModel] = model_modules.load,
+    monitor: monitor_mod.DeviceMonitor | None = None,
 ) -> None:
     """Load every model, measure every arm, emit the events (see the module's docstring).
 
-    `clock` and `load` default to the real ones; tests pass a fake clock and models whose calls
-    cost scripted (fake) seconds, so what is measured is exact on any machine.
+    `clock`, `load` and `monitor` default to the real ones; tests pass a fake clock and models
+    whose calls cost scripted (fake) seconds, so what is measured is exact on any machine.
     """
     device = resolve_device(job["device"])
     if device == "cpu":
@@ -248,7 +262,15 @@ def run_job(
         if precision is not None
         else None
     )
-    results = measure(arms, clock, budget, Hooks(emit, loaded), converged)
+    device_monitor = monitor if monitor is not None else _monitor(device)
+    results = measure(
+        arms,
+        clock,
+        budget,
+        Hooks(emit, loaded),
+        converged,
+        device_monitor.sample if device_monitor else None,
+    )
     emit(
         "result",
         arms={
@@ -261,6 +283,7 @@ def run_job(
             }
             for k, r in results.items()
         },
+        device_state=monitor_mod.summarise(device_monitor.samples) if device_monitor else None,
     )
     emit("done")
 

@@ -21,6 +21,7 @@ from verify_helpers import make_finding, runtime, seed_findings
 from auditor.core import Finding
 from auditor.verify import assess, probes, report, runner, stats
 from auditor.verify.assess import Assessment
+from auditor.verify.monitor import DeviceMonitor
 from auditor.verify.probes import Impact
 from auditor.verify.stats import Verdict
 
@@ -237,8 +238,10 @@ def test_the_worker_measures_what_the_scripted_harness_does() -> None:
     }
     stream = io.StringIO()
     threads = torch.get_num_threads()
+    clocks = iter([1980, 1980, 1500] + [1980] * 50)  # one round ran at a lower SM clock
+    gpu = DeviceMonitor("GPU-0", run=lambda args: f"{next(clocks)}, 1980, 50, 300, 0x0")
     try:
-        worker.run_job(job, worker.Emitter(stream), clock=device.clock(), load=load)
+        worker.run_job(job, worker.Emitter(stream), clock=device.clock(), load=load, monitor=gpu)
     finally:
         torch.set_num_threads(threads)
     events = [json.loads(line) for line in stream.getvalue().splitlines()]
@@ -252,6 +255,16 @@ def test_the_worker_measures_what_the_scripted_harness_does() -> None:
     assert got.arms == expected.arms
     assert got.loads == expected.loads
     jsonschema.validate(got.env, report.report_schema()["$defs"]["environment"])
+    # the GPU was sampled before the first round and after each, and its moving clock is said
+    rounds = len(got.arms["base:canonical"]["samples"])
+    state = got.device_state
+    assert state is not None and state["samples"] == rounds + 1
+    env_schema = report.report_schema()["$defs"]["environment"]
+    jsonschema.validate({**got.env, "device_state": state}, env_schema)
+    result = assess.assess([(n, f"{n}.py") for n in models], "base", plan, got, N_BATCHES)
+    notes = assess.machine_notes(result, got)
+    moved = "device state: the SM clock moved between rounds (1500-1980"
+    assert any(n.startswith(moved) for n in notes)
 
 
 def test_speedups_are_paired_and_the_baseline_measures_its_own_noise_floor() -> None:

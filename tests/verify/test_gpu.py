@@ -48,6 +48,10 @@ def test_tiny_models_on_cuda_use_cuda_events(tmp_path: Path) -> None:
     assert out.env is not None and out.env["device"] == "cuda"
     base = out.arms["base:canonical"]
     assert len(base["samples"]) >= 5
+    # the GPU itself was sampled (nvidia-smi, by UUID) before the rounds and after each one
+    state = out.device_state
+    assert state is not None and state["samples"] == len(base["samples"]) + 1
+    assert state["sm_clock_mhz"] is not None and state["temperature_c"] is not None
     # CUDA events and the host clock after a sync agree to within the launch overhead
     for dev, host in zip(base["samples"], base["host_samples"], strict=True):
         assert dev <= host * 1.05

@@ -163,3 +163,22 @@ def test_a_failing_arm_drops_its_model_and_the_rest_go_on() -> None:
     assert results["bad:probe"].error
     assert len(results["good:canonical"].samples) == 3
     assert results["good:canonical"].error is None
+
+
+def test_between_rounds_runs_on_an_idle_device_before_and_after_every_round() -> None:
+    """The GPU monitor's hook: once before the first round and after each, never with device
+    work still queued (a query there would otherwise land inside nobody's timing but delay the
+    next call's start by the queue)."""
+    dev = FakeDevice()
+    order: list[str] = []
+    arms = [_arm(dev, "a:x", 0.1, order), _arm(dev, "b:x", 0.05, order)]
+    seen: list[tuple[int, float]] = []
+
+    def between() -> None:
+        seen.append((len(order), dev.queued))
+
+    results = measure(arms, dev.clock(), Budget(0.0, 3, 3), between_rounds=between)
+    rounds = len(results["a:x"].samples)
+    assert rounds == 3 and len(seen) == rounds + 1
+    assert [n for n, _ in seen] == [4, 6, 8, 10]  # after the 4 warm-up calls, then each round
+    assert all(q == 0.0 for _, q in seen)
