@@ -64,6 +64,16 @@ def _model_calls(facts: FileFacts, region: Region) -> list[CallSite]:
     ]
 
 
+def _shown(facts: FileFacts, region: Region, work: list[CallSite]) -> CallSite:
+    """The call a finding names: the region's own call that leads to the model work when that
+    work is in a function it calls (`main()` rather than a call inside `main`)."""
+    if work[0].scope is not region.scope:
+        for c in region.calls():
+            if c.scope is region.scope and facts.kind(c).work:
+                return c
+    return work[0]
+
+
 def _called_in_a_loop(
     facts: FileFacts, scope: Scope, seen: frozenset[int] = frozenset()
 ) -> bool | None:
@@ -169,13 +179,94 @@ def kept_after_loop(facts: FileFacts, region: Region) -> CallSite | None:
     return None
 
 
+#: Keywords of a timed call that set what is measured: a loop that feeds them varies the
+#: configuration, it does not repeat a measurement.
+SWEPT_KEYWORDS = frozenset(
+    {
+        "num_inference_steps",
+        "height",
+        "width",
+        "guidance_scale",
+        "max_new_tokens",
+        "max_length",
+        "num_images_per_prompt",
+        "batch_size",
+    }
+)
+
+
+def _keyed_by(node: cst.CSTNode | None, names: set[str]) -> bool:
+    """`results[name] = ...` (or `+=`) with `name` among `names`."""
+    if isinstance(node, cst.Assign):
+        targets = [t.target for t in node.targets]
+    elif isinstance(node, cst.AugAssign | cst.AnnAssign):
+        targets = [node.target]
+    else:
+        return False
+    return any(
+        isinstance(t, cst.Subscript) and bool(N.names_in(t.slice[0].slice) & names)
+        for t in targets
+        if isinstance(t, cst.Subscript) and t.slice
+    )
+
+
+def _sweep(facts: FileFacts, region: Region, own: list[CallSite], loop: cst.CSTNode) -> str | None:
+    """A loop over configurations (schedulers, step counts, models) whose every iteration
+    times one call and reports it on its own: each configuration is one sample. The loop's
+    variable must configure the timed model (an attribute or method of it set from the
+    variable, the model itself taken from it) or feed a keyword that sets what is measured,
+    and each iteration's time must be printed or stored under the variable. A loop over
+    prompts or inputs does neither, and is left alone."""
+    if not isinstance(loop, cst.For) or not own:
+        return None
+    targets = N.names_in(loop.target)
+    if not targets:
+        return None
+    scope = region.scope
+    loop_start, loop_end = facts.pos(loop)
+    call = own[0]
+    func = call.node.func
+    model = N.dotted(func.value if isinstance(func, cst.Attribute) else func) or ""
+    model = model.split(".")[0]
+    configures = False
+    for arg in call.node.args:
+        if arg.keyword is not None and arg.keyword.value in SWEPT_KEYWORDS:
+            configures |= bool(N.names_in(arg.value) & targets)
+    for b in scope.bindings:
+        if not loop_start <= b.start < region.content_start:
+            continue
+        if b.target == model and b.kind == "for":
+            configures = True  # the loop hands out the models themselves
+        elif (b.target == model or b.target.startswith(model + ".")) and b.value is not None:
+            configures |= bool(N.names_in(b.value) & targets)
+    for c in scope.calls:
+        if not loop_start <= c.start < region.content_start:
+            continue
+        receiver = N.receiver(c.node)
+        if receiver is not None and (N.dotted(receiver) or "").split(".")[0] == model:
+            configures |= any(N.names_in(a.value) & targets for a in c.node.args)
+    if not model or not configures:
+        return None
+    reported = _printed_each_run(region, loop) or any(
+        region.content_start <= b.start
+        and region.content_end <= b.end <= loop_end
+        and "[" in b.target
+        and _keyed_by(facts.binding_node(b), targets)
+        for b in scope.bindings
+    )
+    if not reported:
+        return None
+    what = N.short(N.code(loop.iter))
+    return f"each `{N.short(N.code(loop.target))}` in `{what}` is timed once"
+
+
 def repetitions(facts: FileFacts, regions: list[Region]) -> list[Repetition]:
     """The regions around model work that run once, or a few times with no spread computed.
     A region that also times loading the model is left to BA204, and one that declares a
     set-up measurement ("Compilation time") is skipped: one run of set-up is the point."""
     out: list[Repetition] = []
     spread = computes_spread(facts.source)
-    with_setup = {id(hit.region) for hit in setup_in_regions(facts, regions)}
+    with_setup = {id(hit.region) for hit in setup_in_regions(facts, regions) if not hit.helper}
     for region in regions:
         work = _model_calls(facts, region)
         if not work or id(region) in with_setup or declares_setup(facts, region):
@@ -200,8 +291,13 @@ def repetitions(facts: FileFacts, regions: list[Region]) -> list[Repetition]:
         if repeated is None:
             continue
         if not around and not inside and not repeated:
-            out.append(Repetition(region, 1, work[0], "once"))
+            out.append(Repetition(region, 1, _shown(facts, region, work), "once"))
             continue
+        if not inside and not repeated and around and not any(_is_range(lp) for lp in around):
+            swept = _sweep(facts, region, own, around[-1])
+            if swept is not None:
+                out.append(Repetition(region, 1, work[0], swept))
+                continue
         if spread or repeated:
             continue
         # Counted repeats are `range(N)` loops. A loop over a collection around the region may

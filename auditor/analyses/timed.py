@@ -79,6 +79,15 @@ CACHE_CLEARING: dict[str, str] = {
 }
 
 LOAD_METHODS = frozenset({"from_pretrained", "from_single_file"})
+#: Loading or building an inference engine: TensorRT deserialisation or build, an ONNX Runtime
+#: session.
+ENGINE_LOADS = frozenset(
+    {"deserialize_cuda_engine", "build_serialized_network", "build_engine", "InferenceSession"}
+)
+#: Running an inference engine: TensorRT execution contexts, ONNX Runtime sessions.
+ENGINE_RUNS = frozenset(
+    {"execute_v2", "execute_async_v2", "execute_async_v3", "run_with_iobinding"}
+)
 MOVE_METHODS = frozenset({"to", "cuda"})
 OFFLOAD_METHODS = frozenset({"enable_model_cpu_offload", "enable_sequential_cpu_offload"})
 
@@ -88,6 +97,7 @@ class TimedCall:
     call: CallSite
     region: Region
     what: str  # a short description: "writes an image to disk"
+    helper: bool = False  # found in a function the region's call runs, not in the region
 
 
 def work_regions(facts: FileFacts, regions: list[Region]) -> Iterator[Region]:
@@ -264,7 +274,7 @@ def setup_in_regions(facts: FileFacts, regions: list[Region]) -> list[TimedCall]
     for call, region in timed_calls(facts, regions):
         what = _setup_kind(facts, call, region)
         if what is not None:
-            found.append(TimedCall(call, region, what))
+            found.append(TimedCall(call, region, what, what.endswith(HELPER_SUFFIX)))
     return found
 
 
@@ -293,7 +303,7 @@ def _setup_kind(facts: FileFacts, call: CallSite, region: Region) -> str | None:
     if compiled is not None:
         return compiled
     if not _times_inference(facts, region, call):
-        return None
+        return _setup_in_helper(facts, call, region)
     if name in LOAD_METHODS:
         return "loads a model"
     if isinstance(node.func, cst.Attribute) and name in OFFLOAD_METHODS:
@@ -313,6 +323,37 @@ def _moves_to_device(node: cst.Call) -> bool:
         if "cuda" in text or "device" in text.lower():
             return True
     return False
+
+
+def _loads(owner: FileFacts, call: CallSite) -> bool:
+    name = N.call_name(call.node) or ""
+    return bool(call.qnames & WEIGHT_LOADS) or name in LOAD_METHODS or name in ENGINE_LOADS
+
+
+HELPER_SUFFIX = " before running it"
+
+
+def _setup_in_helper(facts: FileFacts, call: CallSite, region: Region) -> str | None:
+    """A function the region runs (`main()`) that loads a model or an engine and then runs
+    it: the timed total includes the loading. Not where the region declares a set-up
+    measurement."""
+    if declares_setup(facts, region):
+        return None
+    for owner, fn in facts.possible_callees(call):
+        inner = owner.reachable_calls(list(fn.calls))
+        load = next((c for c in inner if _loads(owner, c)), None)
+        if load is None:
+            continue
+        runs = any(
+            c is not load and (owner.kind(c).pipeline_call or N.call_name(c.node) in ENGINE_RUNS)
+            for c in inner
+        )
+        if not runs:
+            continue
+        what = N.short(N.code(load.node.func))
+        where = f"line {load.start[0]}" if owner is facts else facts.where(owner, load.start[0])
+        return f"loads a model (`{what}`, in the function it runs, {where}){HELPER_SUFFIX}"
+    return None
 
 
 def _times_inference(facts: FileFacts, region: Region, setup: CallSite) -> bool:

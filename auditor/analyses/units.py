@@ -8,8 +8,9 @@ prompt argument of the timed calls), so two totals over different prompt sets ca
 
 from __future__ import annotations
 
+import itertools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 import libcst as cst
@@ -50,6 +51,8 @@ class Quantity:
     unit: Unit
     workload: str | None = None  # for totals: what was timed, e.g. "prompts[:4]"
     element: Quantity | None = None  # for a list of samples: what each sample is
+    # the region whose closing read made this time (not part of what the unit is)
+    region: Region | None = field(default=None, compare=False)
 
 
 class UnitAnalysis:
@@ -85,7 +88,7 @@ class UnitAnalysis:
             region = self.by_end.get(id(self._timer_node(scope, expr.left, pos)))
             if region is not None:
                 unit = Unit.PER_CALL if self._single_call(region) else Unit.TOTAL
-                return Quantity(unit, self._workload(region, subst))
+                return Quantity(unit, self._workload(region, subst), region=region)
             return None
         left = self.quantity(scope, expr.left, pos, depth + 1, subst)
         right = self.quantity(scope, expr.right, pos, depth + 1, subst)
@@ -184,21 +187,22 @@ class UnitAnalysis:
         fname = N.call_name(expr) or ""
         region = self.by_end.get(id(expr))
         if region is not None:  # start.elapsed_time(end)
-            return Quantity(Unit.TOTAL, self._workload(region, subst))
+            return Quantity(Unit.TOTAL, self._workload(region, subst), region=region)
         if fname in STATS_PER_CALL or fname == "sum":
             if not expr.args:
                 return None
             inner = self.quantity(scope, expr.args[0].value, pos, depth + 1, subst)
             if inner is not None and inner.unit is Unit.SAMPLES:
                 element = inner.element
+                timed = element.region if element is not None else None
                 if fname == "sum":
-                    return Quantity(Unit.TOTAL)
+                    return Quantity(Unit.TOTAL, region=timed)
                 if element is not None and element.unit in (Unit.PER_SAMPLE, Unit.THROUGHPUT):
                     return Quantity(element.unit)
                 if element is not None and element.workload:
                     # a typical total over one workload: keep it for like-for-like checks
-                    return Quantity(Unit.PER_CALL, element.workload)
-                return Quantity(Unit.PER_CALL)
+                    return Quantity(Unit.PER_CALL, element.workload, region=timed)
+                return Quantity(Unit.PER_CALL, region=timed)
             return None
         if fname in ("float", "round", "abs") and expr.args:
             return self.quantity(scope, expr.args[0].value, pos, depth + 1, subst)
@@ -291,3 +295,74 @@ def same_base_different_slice(a: str, b: str) -> bool:
 
 def divisions(facts: FileFacts, scope: Scope) -> list[cst.BinaryOperation]:
     return facts.binary_operations(scope, cst.Divide)
+
+
+#: A unit label that says "per denoising step / iteration" right after a formatted value:
+#: `{t:.2f}s/step`, `{t} sec/it`, `{t} seconds per iteration`.
+PER_STEP_LABEL_RE = re.compile(
+    r"^\s*(?:s|sec|secs|seconds?|ms)\s*(?:/|per\s+)\s*(?:step|it|iter|iteration)s?\b", re.I
+)
+REPORT_FUNCS = frozenset({"print", "info", "log", "write", "debug"})
+
+
+@dataclass(frozen=True, slots=True)
+class PerStepLabel:
+    value: cst.BaseExpression  # the formatted value
+    label: str  # the unit text after it
+    call: cst.Call  # the whole pipeline call it times
+    node: cst.CSTNode  # where to report: the formatted expression
+
+
+def whole_calls_reported_per_step(facts: FileFacts, units: UnitAnalysis) -> list[PerStepLabel]:
+    """A time of a whole pipeline call (one that takes `num_inference_steps`: text encoding,
+    every denoising step, decoding) printed with a per-step unit (`s/step`, `s/it`) without
+    being divided by its step count: the call's fixed work is reported as step time."""
+    if not re.search(r"/\s*(?:step|it)|per\s+(?:step|iter)", facts.source, re.I):
+        return []
+    out: list[PerStepLabel] = []
+    for scope in facts.scopes:
+        for call in scope.calls:
+            if N.call_name(call.node) not in REPORT_FUNCS:
+                continue
+            for arg in call.node.args:
+                for piece in _string_pieces(arg.value):
+                    out += _per_step_parts(facts, units, scope, call.start, piece)
+    return out
+
+
+def _string_pieces(expr: cst.BaseExpression) -> list[cst.FormattedString]:
+    """The f-strings of an argument, implicit concatenations (`f"a" f"b"`) taken apart."""
+    if isinstance(expr, cst.FormattedString):
+        return [expr]
+    if isinstance(expr, cst.ConcatenatedString):
+        return _string_pieces(expr.left) + _string_pieces(expr.right)
+    return []
+
+
+def _per_step_parts(
+    facts: FileFacts, units: UnitAnalysis, scope: Scope, pos: Pos, text: cst.FormattedString
+) -> list[PerStepLabel]:
+    out: list[PerStepLabel] = []
+    parts = list(text.parts)
+    for part, after in itertools.pairwise(parts):
+        if not isinstance(part, cst.FormattedStringExpression):
+            continue
+        if not isinstance(after, cst.FormattedStringText):
+            continue
+        label = PER_STEP_LABEL_RE.match(after.value)
+        if label is None:
+            continue
+        q = units.quantity(scope, part.expression, pos)
+        if q is None or q.unit not in (Unit.TOTAL, Unit.PER_CALL) or q.region is None:
+            continue
+        whole = next(
+            (
+                c.node
+                for c in q.region.calls()
+                if facts.kind(c).pipeline_call and N.keyword(c.node, "num_inference_steps")
+            ),
+            None,
+        )
+        if whole is not None:
+            out.append(PerStepLabel(part.expression, label.group(0).strip(), whole, part))
+    return out

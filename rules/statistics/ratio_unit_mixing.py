@@ -20,6 +20,7 @@ from auditor.analyses.units import (
     Unit,
     UnitAnalysis,
     same_base_different_slice,
+    whole_calls_reported_per_step,
 )
 from auditor.core import Category, RuleDocs, RuleMeta, Severity, UnitMixEvidence
 
@@ -123,6 +124,16 @@ class RatioUnitMixing(FactsRule):
                 chars.division,
                 message=f"`{N.short(chars.count.text)}` counts the characters of decoded text, "
                 "not tokens, so this tokens/s is a characters/s (several characters a token)",
+            )
+        for per_step in whole_calls_reported_per_step(facts, units):
+            steps = N.keyword(per_step.call, "num_inference_steps")
+            count = N.code(steps.value) if steps is not None else "?"
+            self.report(
+                per_step.node,
+                message=f"`{N.short(N.code(per_step.value))}` is the time of a whole "
+                f"`{N.short(N.code(per_step.call.func))}(...)` call ({count} denoising "
+                "step(s) plus text encoding and decoding) but is reported as "
+                f'"{per_step.label}": the figure counts the whole call, not one step',
             )
         for mixed in mixed_rate_ratios(facts):
             sides = [
