@@ -18,6 +18,7 @@ rides along with the change under test instead of being it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -298,3 +299,143 @@ def _switches(facts: FileFacts, scope: Scope, after: Pos, before: Pos, cfg: ArmC
         ):
             key = "seed" if "seed" in (N.call_name(c.node) or "") else N.code(c.node.func)
             cfg.settings[key] = Setting(N.code(c.node), c.node)
+
+
+# ------------------------------------------------------------ arms chosen by an option
+#: Settings a factory may switch on for some arms only, with words that say an option is
+#: about that setting (then switching it is the comparison, not a confound).
+BRANCH_SETTINGS: dict[str, tuple[frozenset[str], str, str]] = {
+    # key: (methods, label, words of an option that is about it)
+    "offload": (OFFLOAD_METHODS, "CPU offload", "offload"),
+    "attention": (ATTENTION_METHODS, "the attention processor", "attn|attention|xformers|sdpa"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class SelectedDeviation:
+    """Arms chosen by a command-line option (one run measures one arm; runs are compared),
+    whose factory applies a setting for some of the option's values only."""
+
+    option: str  # "--precision"
+    values: tuple[str, ...]  # every choice
+    chosen: tuple[str, ...]  # the choices that get the setting
+    key: str  # "offload"
+    label: str  # "CPU offload"
+    method: str  # "enable_model_cpu_offload"
+    factory: str  # "get_pipeline"
+    where: str  # "utils.py:109" or "line 109"
+    build: cst.Call  # the factory call in this file: where it is reported
+
+
+def selected_arm_deviations(facts: FileFacts, timed: list[CallSite]) -> list[SelectedDeviation]:
+    """For each timed model call whose model comes from a factory call fed a command-line
+    option with choices (`get_pipeline(precision=args.precision)`), the settings the factory
+    applies under a test of that option for some choices only (`if precision == "bf16":
+    pipe.enable_model_cpu_offload()`)."""
+    if not facts.argparse_choices:
+        return []
+    out: list[SelectedDeviation] = []
+    seen: set[int] = set()
+    for call in timed:
+        model = _model_expr(call)
+        if model is None:
+            continue
+        key = N.dotted(model) or ""
+        b = facts.binding_before(call.scope, key.split(".")[0], call.start)
+        if b is None or b.kind != "assign" or not isinstance(b.value, cst.Call):
+            continue
+        build = b.value
+        if id(build) in seen:
+            continue
+        seen.add(id(build))
+        target = facts.callee(b.scope, build.func, b.start)
+        if target is None:
+            continue
+        owner, fn = target
+        for i, param in enumerate(fn.params):
+            arg = facts.argument(build, param, i)
+            if not isinstance(arg, cst.Attribute):
+                continue
+            dest = arg.attr.value
+            values = facts.argparse_choices.get(dest)
+            if not values or len(values) < 2:
+                continue
+            if not facts.is_cli_args(b.scope, arg.value, b.start):
+                continue
+            out += _branch_settings(facts, owner, fn, param, dest, values, build)
+    return out
+
+
+def _branch_settings(
+    facts: FileFacts,
+    owner: FileFacts,
+    fn: Scope,
+    param: str,
+    dest: str,
+    values: tuple[str, ...],
+    build: cst.Call,
+) -> list[SelectedDeviation]:
+    out: list[SelectedDeviation] = []
+    option = facts.argparse_options.get(dest, dest)
+    for c in fn.calls:
+        method = N.call_name(c.node) or ""
+        for setting, (methods, label, words) in BRANCH_SETTINGS.items():
+            if method not in methods or re.search(words, dest, re.I):
+                continue
+            chosen = _chosen_by(owner, c.node, fn, param, values)
+            if chosen is None or not 0 < len(chosen) < len(values):
+                continue
+            line = c.start[0]
+            where = f"line {line}" if owner is facts else facts.where(owner, line)
+            out.append(
+                SelectedDeviation(
+                    option, values, chosen, setting, label, method, fn.name, where, build
+                )
+            )
+    return out
+
+
+def _chosen_by(
+    owner: FileFacts, node: cst.CSTNode, fn: Scope, param: str, values: tuple[str, ...]
+) -> tuple[str, ...] | None:
+    """The option values for which `node` runs, from the `if` tests of `param` around it
+    (`==`, `!=`, `in`, `not in` a literal); None when no test of `param` encloses it."""
+    allowed = set(values)
+    tested = False
+    child: cst.CSTNode = node
+    for anc in owner.ancestors(node):
+        if anc is fn.node:
+            break
+        if isinstance(anc, cst.If):
+            matched = _test_values(anc.test, param, values)
+            if matched is not None:
+                tested = True
+                in_body = child is anc.body
+                allowed &= matched if in_body else set(values) - matched
+        child = anc
+    if not tested:
+        return None
+    return tuple(v for v in values if v in allowed)
+
+
+def _test_values(test: cst.BaseExpression, param: str, values: tuple[str, ...]) -> set[str] | None:
+    """The values of `param` for which `test` holds, for a comparison of `param` with string
+    literals; None for any other test."""
+    if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
+        return None
+    if N.code(test.left) != param:
+        return None
+    comp = test.comparisons[0]
+    right = comp.comparator
+    if isinstance(right, cst.List | cst.Tuple | cst.Set):
+        literals = {N.string_value(e.value) for e in right.elements}
+    else:
+        literals = {N.string_value(right)}
+    if None in literals:
+        return None
+    named = {v for v in literals if v is not None}
+    if isinstance(comp.operator, cst.Equal | cst.In):
+        return named & set(values)
+    if isinstance(comp.operator, cst.NotEqual | cst.NotIn):
+        return set(values) - named
+    return None

@@ -185,6 +185,7 @@ class FileFacts:
         self.memo: dict[str, Any] = {}  # what other analyses derive from these facts, once
         self.source = ""  # the file's text
         self.argparse_defaults: dict[str, str] = {}  # dest -> default source text
+        self.argparse_choices: dict[str, tuple[str, ...]] = {}  # dest -> literal string choices
         self.argparse_options: dict[str, str] = {}  # dest -> option string
         self.mentions_cuda = False
         self._summaries: dict[int, FuncSummary] = {}
@@ -1270,6 +1271,11 @@ class FactsCollector(cst.BatchableCSTVisitor):
         default = N.keyword(node, "default")
         self.facts.argparse_defaults[dest] = N.code(default.value) if default else "None"
         self.facts.argparse_options[dest] = longs[0] if longs else dest
+        choices = N.keyword(node, "choices")
+        if choices is not None and isinstance(choices.value, cst.List | cst.Tuple | cst.Set):
+            values = [N.string_value(e.value) for e in choices.value.elements]
+            if values and all(v is not None for v in values):
+                self.facts.argparse_choices[dest] = tuple(v for v in values if v is not None)
 
     def visit_Name(self, node: cst.Name) -> None:
         assert self.facts is not None

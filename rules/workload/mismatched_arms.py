@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from auditor.analyses.arms import comparisons
+from auditor.analyses.arms import comparisons, timed_model_calls
 from auditor.analyses.base import FactsRule
-from auditor.analyses.configs import Deviation, deviations
+from auditor.analyses.configs import Deviation, deviations, selected_arm_deviations
 from auditor.core import ArmsEvidence, Category, RuleDocs, RuleMeta, Severity
 
 
@@ -87,6 +87,19 @@ class MismatchedArms(FactsRule):
                 by_node.setdefault(id(dev.node), []).append(dev)
                 first.setdefault(id(dev.node), comp.arms[0].label)
                 arms.setdefault(id(dev.node), tuple(a.label for a in comp.arms))
+        timed = timed_model_calls(self.facts, [c for r in self.regions for c in r.calls()])
+        for sel in selected_arm_deviations(self.facts, timed):
+            self.report(
+                sel.build,
+                message=f"`{sel.option}` chooses the arm of each run "
+                f"({', '.join(sel.values)}), but `{sel.factory}` also applies {sel.label} "
+                f"(`{sel.method}()`, {sel.where}) for {', '.join(sel.chosen)} only, so runs "
+                f"of different arms differ in {sel.label} too",
+                severity=Severity.WARNING,
+                evidence=ArmsEvidence(
+                    sel.values, ((sel.key, "off", "on for " + ", ".join(sel.chosen)),)
+                ),
+            )
         for key, devs in by_node.items():
             unique = list({d.key: d for d in devs}.values())
             differences = ", ".join(f"{d.label} ({d.second}, against {d.first})" for d in unique)
