@@ -29,7 +29,12 @@ class MismatchedArms(FactsRule):
             "`set_float32_matmul_precision`, a seed) set between two arms. It points at the "
             "second arm's deviating line. Seeds, resolution, guidance and output type are "
             "always reported; dtype, attention, offload and switches only when the arms also "
-            "differ in something else (then they ride along with the change under test).",
+            "differ in something else (then they ride along with the change under test). Arms "
+            "chosen by a command-line option, one arm per run (`--precision int4|bf16`), are "
+            "compared too: when the factory that builds the timed model (in this file or a "
+            "module it imports) turns on CPU offload or an attention processor under a test of "
+            "that option for some of its values only, the finding names the option, the values "
+            "and the line.",
             why_is_this_bad="Half precision alone is 2x or more on tensor cores, so a dtype "
             "mismatch can manufacture or hide a whole speedup: it is an error. The other "
             "settings (a 768 px arm against a 1024 px one, guidance that skips the "
