@@ -366,3 +366,82 @@ def _per_step_parts(
         if whole is not None:
             out.append(PerStepLabel(part.expression, label.group(0).strip(), whole, part))
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class BatchOvercount:
+    division: cst.BinaryOperation  # `images / elapsed`
+    count: str  # "args.images"
+    step: str  # "args.batch_size"
+    loop: cst.For
+
+
+def counts_requested_not_generated(facts: FileFacts, units: UnitAnalysis) -> list[BatchOvercount]:
+    """A throughput whose count is the stop of the timed `range(0, N, B)` loop while every
+    iteration generates a full batch of B (`[prompt] * B`, `num_images_per_prompt=B`): when
+    N is not a multiple of B the loop generates more than N, and the rate counts N."""
+    out: list[BatchOvercount] = []
+    for scope in facts.scopes:
+        for div in facts.binary_operations(scope, cst.Divide):
+            pos, _ = facts.pos(div)
+            q = units.quantity(scope, div.right, pos)
+            if q is None or q.unit is not Unit.TOTAL or q.region is None:
+                continue
+            count = N.code(div.left)
+            for loop in _batch_loops(facts, q.region):
+                args = loop.iter.args  # type: ignore[attr-defined]
+                if N.code(args[1].value) != count:
+                    continue
+                step = N.code(args[2].value)
+                if _full_batches(facts, q.region, loop, step):
+                    out.append(BatchOvercount(div, count, step, loop))
+    return out
+
+
+def _batch_loops(facts: FileFacts, region: Region) -> list[cst.For]:
+    """`for _ in range(start, stop, step)` loops around the region's calls, inside it."""
+    found: dict[int, cst.For] = {}
+    around = set(map(id, region.loops(facts)))
+    for call in region.calls():
+        for loop in call.loops:
+            if id(loop) in around or not isinstance(loop, cst.For):
+                continue
+            it = loop.iter
+            if (
+                isinstance(it, cst.Call)
+                and N.code(it.func) == "range"
+                and len(it.args) == 3
+                and not isinstance(it.args[2].value, cst.Integer)
+            ):
+                found[id(loop)] = loop
+    return list(found.values())
+
+
+def _full_batches(facts: FileFacts, region: Region, loop: cst.For, step: str) -> bool:
+    """A model call in `loop` that asks for `step` items every time (`[p] * step`,
+    `num_images_per_prompt=step`, `batch_size=step`) and never slices by the loop variable."""
+    target = N.names_in(loop.target)
+    for call in region.calls():
+        if loop not in call.loops or not facts.kind(call).pipeline_call:
+            continue
+        node = call.node
+        text = N.code(node)
+        if any(f"{t}:" in text.replace(" ", "") for t in target):
+            return False
+        for arg in node.args:
+            value = arg.value
+            if arg.keyword is not None and arg.keyword.value in (
+                "num_images_per_prompt",
+                "batch_size",
+            ):
+                if N.code(value) == step:
+                    return True
+            elif (arg.keyword is None or arg.keyword.value in ("prompt", "image")) and isinstance(
+                value, cst.BinaryOperation
+            ):
+                if isinstance(value.operator, cst.Multiply) and step in (
+                    N.code(value.left),
+                    N.code(value.right),
+                ):
+                    return True
+    return False

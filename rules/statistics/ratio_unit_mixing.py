@@ -19,6 +19,7 @@ from auditor.analyses.units import (
     UNIT_KEYS,
     Unit,
     UnitAnalysis,
+    counts_requested_not_generated,
     same_base_different_slice,
     whole_calls_reported_per_step,
 )
@@ -53,7 +54,11 @@ class RatioUnitMixing(FactsRule):
             "reported: decoding strips special and stop tokens and re-encoding splits text "
             "differently, so the ratio carries the counting difference. A tokens/s whose "
             "count is the length of decoded text (`len(tokenizer.decode(ids))`: characters) "
-            "is reported too.",
+            "is reported too. Two more ways a rate or per-step figure miscounts: a whole "
+            "pipeline call's time printed as `s/step` or `s/it` (the call's text encoding and "
+            "decoding counted as step time), and a rate that divides the requested count N by "
+            "the time of a `range(0, N, B)` loop that makes a full batch of B every time (it "
+            "makes more than N unless B divides N).",
             why_is_this_bad="A per-sample time over a total is off by the sample count; two "
             "totals over 12 and 4 prompts are off by 3x. The resulting speedup is a unit "
             "conversion, not a measurement.",
@@ -134,6 +139,14 @@ class RatioUnitMixing(FactsRule):
                 f"`{N.short(N.code(per_step.call.func))}(...)` call ({count} denoising "
                 "step(s) plus text encoding and decoding) but is reported as "
                 f'"{per_step.label}": the figure counts the whole call, not one step',
+            )
+        for over in counts_requested_not_generated(facts, units):
+            self.report(
+                over.division,
+                message=f"`{over.count}` counts the items requested, but the timed loop runs "
+                f"`{N.short(N.code(over.loop.iter))}` with a full batch of `{over.step}` "
+                f"every time: unless `{over.count}` is a multiple of `{over.step}` it "
+                "generates more than it counts, and the rate reads low",
             )
         for mixed in mixed_rate_ratios(facts):
             sides = [
