@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from auditor.analyses import names as N
 from auditor.analyses.base import FactsRule
+from auditor.analyses.timed import setup_in_regions
 from auditor.analyses.warmup import (
     MANY,
     WarmupReason,
@@ -114,6 +115,27 @@ class WeakWarmup(FactsRule):
                     model=hw.function,
                     warmup_calls=len(hw.warmups),
                     reasons=(str(hw.reason),),
+                    warm_shape=None,
+                    timed_shape=None,
+                ),
+            )
+        judged = {id(v.region) for v in verdicts if v is not None}
+        for hit in setup_in_regions(self.facts, self.regions):
+            if not hit.helper or id(hit.region) in judged:
+                continue
+            judged.add(id(hit.region))
+            call = N.short(N.code(hit.call.node.func))
+            self.report(
+                hit.region.start_node,
+                message=f"This timed region runs `{call}(...)`, which {hit.what}: the loaded "
+                "model's first run is timed cold, and nothing can warm it up before the timer",
+                model=call,
+                reasons=str(WarmupReason.NONE),
+                related=[(hit.call.node, "loads and runs the model")],
+                evidence=WarmupEvidence(
+                    model=call,
+                    warmup_calls=0,
+                    reasons=(str(WarmupReason.NONE),),
                     warm_shape=None,
                     timed_shape=None,
                 ),
