@@ -546,6 +546,16 @@ class FileFacts:
         if target is not None:
             return [target]
         func = call.node.func
+        if (
+            isinstance(func, cst.Attribute)
+            and func.attr.value in EXECUTOR_METHODS
+            and call.node.args
+            and isinstance(call.node.args[0].value, cst.Name)
+        ):
+            # `executor.map(save_image, ...)`, `pool.submit(work, ...)`: the function handed
+            # over runs while the caller waits for its results
+            handed = self.callee(call.scope, call.node.args[0].value, call.start)
+            return [handed] if handed is not None else []
         if not isinstance(func, cst.Name):
             return []
         b = self.binding_before(call.scope, func.value, call.start)
@@ -1016,6 +1026,9 @@ class FileFacts:
             yield cur
             cur = self.parents.get(cur)
 
+
+#: Methods of executors and pools that run a function handed to them (`executor.map(fn, xs)`).
+EXECUTOR_METHODS = frozenset({"map", "submit", "starmap", "imap", "imap_unordered", "apply_async"})
 
 LOOP_TYPES = (cst.For, cst.While, cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import libcst as cst
 
 from auditor.analyses import names as N
-from auditor.analyses.facts import CallSite, FileFacts, Scope
+from auditor.analyses.facts import EXECUTOR_METHODS, CallSite, FileFacts, Scope
 from auditor.analyses.regions import Region, declares_setup
 from auditor.analyses.timed import setup_in_regions
 
@@ -272,6 +272,15 @@ def repetitions(facts: FileFacts, regions: list[Region]) -> list[Repetition]:
         if not work or id(region) in with_setup or declares_setup(facts, region):
             continue
         own = [c for c in work if c.scope is region.scope]
+        # work handed to an executor in a loop (`pool.submit(generate, i)` per image) is a
+        # total over the loop's items, as if the loop called the model itself
+        own += [
+            c
+            for c in region.calls()
+            if c.scope is region.scope
+            and N.call_name(c.node) in EXECUTOR_METHODS
+            and facts.possible_callees(c)
+        ]
         around = region.loops(facts)
         inside = {id(lp): lp for c in own for lp in c.loops[len(around) :]}
         kept = kept_after_loop(facts, region)
