@@ -250,3 +250,86 @@ def test_io_in_a_helper_of_another_folder_is_named_with_its_path(tmp_path: Path)
     report = check_paths([str(tmp_path / "bench.py")], select=["BA203"])
     assert [(f.line, f.code) for f in report.findings] == [(16, "BA203")]
     assert "(in `render`, gen/utils.py:3)" in report.findings[0].message
+
+
+ARMS_HELPER = """\
+import statistics
+import time
+
+import torch
+
+
+def benchmark(pipe, prompt, runs=10):
+    for _ in range(3):
+        pipe(prompt, num_inference_steps=30)
+    times = []
+    for _ in range(runs):
+        torch.cuda.synchronize()
+        start = time.perf_counter()
+        pipe(prompt, num_inference_steps=30)
+        torch.cuda.synchronize()
+        times.append(time.perf_counter() - start)
+    print(statistics.median(times), statistics.stdev(times))
+"""
+ARMS_SCRIPT = """\
+import torch
+{imports}
+from libs.bench import benchmark
+
+checkpoint = "{checkpoint}"
+pipe = {build}
+pipe = pipe.to("cuda")
+benchmark(pipe, "a harbour at dawn")
+"""
+TILED = """\
+import torch
+
+
+class TiledPipeline:
+    @staticmethod
+    def from_pretrained(path, torch_dtype=torch.float16):
+        return TiledPipeline()
+
+    def __call__(self, prompt, num_inference_steps=50):
+        return prompt
+"""
+
+
+def _arm_script(build: str, checkpoint: str = "runwayml/stable-diffusion-v1-5") -> str:
+    imports = "from diffusers import StableDiffusionPipeline\nfrom libs.tiled import TiledPipeline"
+    return ARMS_SCRIPT.format(imports=imports, checkpoint=checkpoint, build=build)
+
+
+def test_scripts_that_share_a_timing_function_are_compared_arms(tmp_path: Path) -> None:
+    """`baseline.py` and `tiled.py` pass one checkpoint, built by two classes, to the same
+    `libs/bench.py` function: the scripts are the arms, and the project class's
+    `from_pretrained` loads float16 by default where the library's loads float32."""
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'demo'\n")
+    (tmp_path / "libs").mkdir()
+    write(tmp_path / "libs", bench=ARMS_HELPER, tiled=TILED)
+    write(
+        tmp_path,
+        baseline=_arm_script("StableDiffusionPipeline.from_pretrained(checkpoint)"),
+        tiled=_arm_script("TiledPipeline.from_pretrained(checkpoint)"),
+    )
+    bench = tmp_path / "libs" / "bench.py"
+    assert findings(bench) == {("bench.py", 14, "BA207")}
+    message = check_paths([str(bench)], select=["BA207"]).findings[0].message
+    assert "passed at ../tiled.py:9 differs from the one passed at ../baseline.py:9" in message
+    assert "dtype (float16, against float32)" in message
+    # the same dtype asked for explicitly on both sides: the class alone is the comparison
+    write(
+        tmp_path,
+        baseline=_arm_script(
+            "StableDiffusionPipeline.from_pretrained(checkpoint, torch_dtype=torch.float16)"
+        ),
+    )
+    assert findings(bench) == set()
+    # two scripts that benchmark different checkpoints are a table of models, not two arms
+    write(
+        tmp_path,
+        baseline=_arm_script(
+            "StableDiffusionPipeline.from_pretrained(checkpoint)", "stabilityai/sd-turbo"
+        ),
+    )
+    assert findings(bench) == set()

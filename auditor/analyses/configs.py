@@ -230,6 +230,9 @@ def _build(
         for i, arg in enumerate(expr.args):
             text = subst.get(N.code(arg.value), N.code(arg.value))
             if arg.keyword is None and i == 0:
+                literal, _, _ = facts.resolve(scope, arg.value, pos)
+                if N.string_value(literal) is not None and text not in subst:
+                    text = N.code(literal)  # a name bound to the checkpoint's string
                 cfg.other.add("checkpoint=" + text)
             elif arg.keyword is not None and arg.keyword.value == "torch_dtype":
                 cfg.settings.setdefault("dtype", Setting(_dtype(text), expr))
@@ -237,7 +240,7 @@ def _build(
                 cfg.settings["attn_implementation"] = Setting(text, expr)
             elif arg.keyword is not None:
                 cfg.other.add(f"{arg.keyword.value}={text}")
-        cfg.settings.setdefault("dtype", Setting("float32", expr))
+        cfg.settings.setdefault("dtype", Setting(_default_dtype(facts, func), expr))
         cfg.other.add("class=" + N.code(func))
         return
     target = facts.callee(scope, func, pos)
@@ -253,6 +256,20 @@ def _build(
                 _build(facts, fn, ret.value, facts.pos(ret)[0], cfg, inner, (10**9, 0), depth + 1)
         return
     cfg.other.add("built by " + N.code(func))
+
+
+def _default_dtype(facts: FileFacts, func: cst.BaseExpression) -> str:
+    """The dtype a `Cls.from_pretrained(...)` without `torch_dtype` loads: float32 for the
+    libraries, or the default of the `torch_dtype` parameter of a project class's own
+    `from_pretrained` (`def from_pretrained(path, torch_dtype=torch.float16)`)."""
+    if isinstance(func, cst.Attribute):
+        owner = facts.class_named(func.value)
+        method = owner[1].methods.get(func.attr.value) if owner is not None else None
+        if method is not None and isinstance(method.node, cst.FunctionDef):
+            for param in method.node.params.params:
+                if param.name.value == "torch_dtype" and param.default is not None:
+                    return _dtype(N.code(param.default))
+    return "float32"
 
 
 def _afterwards(
@@ -439,3 +456,73 @@ def _test_values(test: cst.BaseExpression, param: str, values: tuple[str, ...]) 
     if isinstance(comp.operator, cst.NotEqual | cst.NotIn):
         return set(values) - named
     return None
+
+
+# ---------------------------------------------------------------- arms across scripts
+@dataclass(frozen=True, slots=True)
+class ScriptDeviation:
+    """Two scripts that pass differently built models of one checkpoint to this file's
+    timing function: each script is an arm, and they differ in `label`."""
+
+    key: str
+    label: str
+    first: str  # the first script's value
+    second: str
+    first_where: str  # "sd-baseline.py:18"
+    second_where: str
+    call: cst.Call  # the timed call in this file, where it is reported
+
+
+def _checkpoints(cfg: ArmConfig) -> set[str]:
+    return {o for o in cfg.other if o.startswith("checkpoint=")}
+
+
+def script_arm_deviations(facts: FileFacts, timed: list[CallSite]) -> list[ScriptDeviation]:
+    """A timing function of this file whose timed model is a parameter, called from two or
+    more importing scripts with models of the same checkpoint built differently (one script
+    per arm: `sd-baseline.py` and `sd-parallel.py` both call `benchmark(pipe, ...)`). The
+    scripts are compared like arms of one comparison: a confound always counts, a treatment
+    (dtype, attention, offload) when the scripts' models also differ in something else."""
+    out: list[ScriptDeviation] = []
+    seen: set[tuple[int, str]] = set()
+    for call in timed:
+        scope = call.scope
+        model = _model_expr(call)
+        if isinstance(scope.node, cst.Module) or not isinstance(model, cst.Name):
+            continue
+        if model.value not in scope.params or (id(scope), model.value) in seen:
+            continue
+        seen.add((id(scope), model.value))
+        index = scope.params.index(model.value)
+        arms: list[tuple[str, ArmConfig]] = []
+        users: set[int] = set()
+        for user, site in facts.calls_from_importers(scope.name):
+            arg = user.argument(site.node, model.value, index)
+            if arg is None or id(user) in users:
+                continue
+            users.add(id(user))
+            cfg = ArmConfig()
+            _build(user, site.scope, arg, site.start, cfg, {}, site.start, 0)
+            if cfg.build is not None:
+                arms.append((facts.where(user, site.start[0]), cfg))
+        if len(arms) < 2:
+            continue
+        (first_where, base), rest = arms[0], arms[1:]
+        checkpoint = {o for o in base.other if o.startswith("checkpoint=")}
+        for where, cfg in rest:
+            if not checkpoint or checkpoint != {
+                o for o in cfg.other if o.startswith("checkpoint=")
+            }:
+                continue
+            other_differs = cfg.other != base.other
+            for key in sorted(set(base.settings) | set(cfg.settings)):
+                a, b = base.settings.get(key), cfg.settings.get(key)
+                va, vb = (a.value if a else "default"), (b.value if b else "default")
+                if va == vb or (key not in CONFOUNDS and not other_differs):
+                    continue
+                out.append(
+                    ScriptDeviation(
+                        key, LABELS.get(key, f"`{key}`"), va, vb, first_where, where, call.node
+                    )
+                )
+    return out

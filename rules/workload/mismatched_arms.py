@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from auditor.analyses.arms import comparisons, timed_model_calls
 from auditor.analyses.base import FactsRule
-from auditor.analyses.configs import Deviation, deviations, selected_arm_deviations
+from auditor.analyses.configs import (
+    Deviation,
+    ScriptDeviation,
+    deviations,
+    script_arm_deviations,
+    selected_arm_deviations,
+)
 from auditor.core import ArmsEvidence, Category, RuleDocs, RuleMeta, Severity
 
 
@@ -34,7 +40,11 @@ class MismatchedArms(FactsRule):
             "compared too: when the factory that builds the timed model (in this file or a "
             "module it imports) turns on CPU offload or an attention processor under a test of "
             "that option for some of its values only, the finding names the option, the values "
-            "and the line.",
+            "and the line. Scripts compared through a shared timing function are arms as "
+            "well: when two scripts that import this file pass models of the same checkpoint "
+            "to the function that times them, built differently (a project class whose "
+            "`from_pretrained` defaults to float16 against the library's float32, say), the "
+            "timed call is reported with both scripts' lines.",
             why_is_this_bad="Half precision alone is 2x or more on tensor cores, so a dtype "
             "mismatch can manufacture or hide a whole speedup: it is an error. The other "
             "settings (a 768 px arm against a 1024 px one, guidance that skips the "
@@ -103,6 +113,26 @@ class MismatchedArms(FactsRule):
                 severity=Severity.WARNING,
                 evidence=ArmsEvidence(
                     sel.values, ((sel.key, "off", "on for " + ", ".join(sel.chosen)),)
+                ),
+            )
+        by_call: dict[int, list[ScriptDeviation]] = {}
+        for sdev in script_arm_deviations(self.facts, timed):
+            by_call.setdefault(id(sdev.call), []).append(sdev)
+        for across in by_call.values():
+            d0 = across[0]
+            differences = ", ".join(f"{d.label} ({d.second}, against {d.first})" for d in across)
+            self.report(
+                d0.call,
+                message=f"The scripts that time their models with this call are compared arms "
+                f"of one checkpoint, but the model passed at {d0.second_where} differs from "
+                f"the one passed at {d0.first_where} in {differences}, so the comparison "
+                "measures that too",
+                severity=Severity.ERROR
+                if any(d.key == "dtype" for d in across)
+                else Severity.WARNING,
+                evidence=ArmsEvidence(
+                    (d0.first_where, d0.second_where),
+                    tuple((d.key, d.first, d.second) for d in across),
                 ),
             )
         for key, devs in by_node.items():
