@@ -73,13 +73,17 @@ class WarmupVerdict:
 
 
 def first_timed_regions(facts: FileFacts, regions: Sequence[Region]) -> list[Region]:
-    """The first region of each scope that times model work (inside a loop or not), past
-    regions that declare a set-up measurement (`print(f"Compilation time: ...")`)."""
+    """The first region of each scope that times model work (inside a loop or not), or the
+    work of a function handed in as a parameter (`benchmark(fn, ...)`), past regions that
+    declare a set-up measurement (`print(f"Compilation time: ...")`)."""
     firsts: dict[int, Region] = {}
     kernels = _kernel_file(facts)
     for region in regions:
         calls = region.calls()
-        if not any(facts.kind(c).model or (kernels and facts.kind(c).work) for c in calls):
+        if not any(
+            facts.kind(c).model or (kernels and facts.kind(c).work) or _callable_param(c)
+            for c in calls
+        ):
             continue
         if declares_setup(facts, region):
             continue  # "Compilation time": its calls warm up the regions after it
@@ -155,6 +159,69 @@ TENSOR_FACTORIES = frozenset(
 
 #: Loading a model, recognised or not (`EaModel.from_pretrained`, a state dict).
 MODEL_LOAD_RE = re.compile(r"\.from_pretrained\(|\.load_state_dict\(|\btorch\.load\(")
+
+
+def _callable_param(call: CallSite) -> str | None:
+    """`fn(...)` where `fn` is a parameter of the calling function: its name."""
+    func = call.node.func
+    if isinstance(func, cst.Name) and func.value in call.scope.params:
+        return func.value
+    return None
+
+
+def _assess_callable(facts: FileFacts, region: Region) -> WarmupVerdict | None:
+    """A timing helper that times a function its caller hands in (`benchmark(fn, info,
+    *args)`): the warm-up is looked for in the helper before the region (a call of `fn`) and,
+    at the helper's first call, before it (a call of the function passed, or of a model passed
+    beside it). Only a missing warm-up is reported, and only when the caller can be read."""
+    scope = region.scope
+    handed = next(
+        (
+            name
+            for c in region.calls()
+            if c.scope is scope and (name := _callable_param(c)) and facts.kind(c).work
+        ),
+        None,
+    )
+    if handed is None or any(
+        c.end <= region.content_start and N.dotted(c.node.func) == handed for c in scope.calls
+    ):
+        return None  # the helper runs what it is given before timing it
+    loops = region.loops(facts)
+    if loops and _sets_first_aside(facts, loops[-1]):
+        return None
+    index = scope.params.index(handed)
+    sites = [(facts, c) for c in sorted(facts.calls_to_function(scope.name), key=lambda c: c.start)]
+    if not sites and scope.cls is None and scope.parent is not None:
+        sites = facts.calls_from_importers(scope.name)
+    if not sites:
+        return None
+    cfacts, site = sites[0]
+    fn = cfacts.argument(site.node, handed, index)
+    if not isinstance(fn, cst.Name | cst.Attribute):
+        return None  # a lambda or a partial: what it runs is not followed
+    function = N.dotted(fn)
+    models = set()
+    for arg in site.node.args:  # models handed over beside the function
+        info = cfacts.model_info(site.scope, arg.value, site.start)
+        if info is not None:
+            models.add(info.name)
+    for c in site.scope.calls:
+        if c.end > site.start:
+            continue
+        kind = cfacts.kind(c)
+        if N.dotted(c.node.func) == function or (kind.work and kind.model in models):
+            return None  # the function, or a model handed with it, ran before
+    line = site.start[0]
+    where = f"line {line}" if cfacts is facts else facts.where(cfacts, line)
+    return WarmupVerdict(
+        region,
+        function or handed,
+        0,
+        (WarmupReason.NONE,),
+        (),
+        {"warmup_calls": "0", "caller": where},
+    )
 
 
 def _kernel_file(facts: FileFacts) -> bool:
@@ -307,7 +374,7 @@ def assess(facts: FileFacts, region: Region, min_calls: int = 2) -> WarmupVerdic
     warm-up calls is too few (a `torch.compile`d model needs at least two whatever it is)."""
     timed = [c for c in region.calls() if facts.kind(c).model]
     if not timed:
-        return _assess_kernels(facts, region)
+        return _assess_callable(facts, region) or _assess_kernels(facts, region)
     model = facts.kind(timed[0]).model or ""
     timed = [c for c in timed if facts.kind(c).model == model]
     scope = region.scope
