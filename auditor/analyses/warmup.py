@@ -69,6 +69,9 @@ class WarmupVerdict:
         caller = self.detail.get("caller")
         if caller:
             parts[0] += f" (nor before the call at {caller} that passes the model in)"
+        only_when = self.detail.get("only_when")
+        if only_when:
+            parts[0] += f" when {only_when}"
         return "; ".join(parts)
 
 
@@ -126,12 +129,53 @@ def _assess_loop(
             return None  # the model comes from a caller we cannot see
         if (at_caller and at_caller.warmups) or _warmups_before_first_call(facts, scope, model):
             return None
-    if _sets_first_aside(facts, loop):
-        return None
     detail = {"warmup_calls": "0"}
+    if _sets_first_aside(facts, loop):
+        only_when = _set_aside_only_when(facts, scope, loop)
+        if only_when is None:
+            return None
+        detail["only_when"] = only_when
     if at_caller is not None and at_caller.facts is not facts:
         detail["caller"] = at_caller.where(facts)
     return WarmupVerdict(region, model, 0, (WarmupReason.NONE,), (), detail)
+
+
+def _set_aside_only_when(facts: FileFacts, scope: Scope, loop: cst.CSTNode) -> str | None:
+    """`for i in range(start, n)` with `start = -1 if compile else 0`: the iterations the loop
+    sets aside (negative `i`) exist only when the condition holds; otherwise the first timed
+    iteration is cold. The condition's text, or None."""
+    if not isinstance(loop, cst.For) or not isinstance(loop.iter, cst.Call):
+        return None
+    it = loop.iter
+    if N.code(it.func) != "range" or len(it.args) < 2:
+        return None
+    first = it.args[0].value
+    if not isinstance(first, cst.Name):
+        return None
+    value, _, _ = facts.resolve(scope, first, facts.pos(loop)[0])
+    if not isinstance(value, cst.IfExp):
+        return None
+    starts = [_int_literal(value.body), _int_literal(value.orelse)]
+    if None in starts or not any(v is not None and v < 0 for v in starts):
+        return None
+    if all(v is not None and v < 0 for v in starts):
+        return None
+    return (
+        f"`{N.code(value.test)}` is false (`{first.value} = {N.code(value)}` sets an "
+        "iteration aside only when it is true)"
+    )
+
+
+def _int_literal(node: cst.BaseExpression) -> int | None:
+    if isinstance(node, cst.Integer):
+        return int(node.value)
+    if (
+        isinstance(node, cst.UnaryOperation)
+        and isinstance(node.operator, cst.Minus)
+        and isinstance(node.expression, cst.Integer)
+    ):
+        return -int(node.expression.value)
+    return None
 
 
 #: Calls that create tensors (inputs set up in the region), not the kernels being timed.
