@@ -118,7 +118,24 @@ def _assess_loop(
     loop's later iterations make a count or shape argument uncertain)."""
     scope = region.scope
     start, _ = facts.pos(loop)
-    if _warmups_in(facts, scope, model, start):
+    warmups = _warmups_in(facts, scope, model, start)
+    if warmups:
+        # warmed before the loop: the first timed iteration still pays for the warm-up's
+        # queued device work unless something waits for it
+        last = max(warmups, key=lambda c: c.end)
+        if (
+            facts.uses_gpu
+            and facts.kind(last).sync is None
+            and not synced_between(facts, scope.calls, last.end, region.content_start)
+        ):
+            return WarmupVerdict(
+                region,
+                model,
+                len(warmups),
+                (WarmupReason.NO_SYNC,),
+                (last,),
+                {"warmup_calls": str(len(warmups))},
+            )
         return None
     at_caller: CallerWarmups | None = None
     if any(c.end <= start and facts.kind(c).model for c in scope.calls):
