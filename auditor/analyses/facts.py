@@ -713,6 +713,12 @@ class FileFacts:
             return CallKind()
         if isinstance(func, cst.Attribute) and fname in N.HOST_COPY_METHODS and not node.args:
             return CallKind(sync=SyncKind.HOST_COPY)
+        if fname in EXECUTOR_METHODS and node.args and isinstance(node.args[0].value, cst.Name):
+            handed = self.callee(call.scope, node.args[0].value, call.start)
+            if handed is not None:  # `pool.submit(generate, ...)`: the work of `generate`
+                s = handed[0].summary_of(handed[1])
+                if s.does_work:
+                    return CallKind(work=True, sync=SyncKind.HELPER if s.ends_synced else None)
         # A call of a model or pipeline object, or of its generate().
         target: cst.BaseExpression | None = None
         method = False  # an inference method other than the call itself (`vae.decode(...)`)
