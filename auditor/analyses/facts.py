@@ -27,6 +27,7 @@ from libcst.metadata import (
 )
 
 from auditor.analyses import names as N
+from auditor.analyses import serving
 from auditor.project import ProjectModule, ProjectModules
 
 Pos = tuple[int, int]  #: (1-based line, 0-based column), comparable in source order
@@ -713,6 +714,10 @@ class FileFacts:
             return CallKind()
         if isinstance(func, cst.Attribute) and fname in N.HOST_COPY_METHODS and not node.args:
             return CallKind(sync=SyncKind.HOST_COPY)
+        if self.serving_client:
+            request = self._request(call)
+            if request is not None:  # a client benchmark: the request is the timed work
+                return CallKind(work=True, model=request, sync=SyncKind.HOST_COPY)
         if fname in EXECUTOR_METHODS and node.args and isinstance(node.args[0].value, cst.Name):
             handed = self.callee(call.scope, node.args[0].value, call.start)
             if handed is not None:  # `pool.submit(generate, ...)`: the work of `generate`
@@ -757,6 +762,24 @@ class FileFacts:
         if isinstance(func, cst.Name) and func.value in call.scope.params:
             return self._callable_param_kind(call.scope, func.value)
         return CallKind()
+
+    @property
+    def serving_client(self) -> bool:
+        """A client of an inference server that loads no model itself (`serving`)."""
+        found = self.memo.get("serving-client")
+        if found is None:
+            found = self.memo["serving-client"] = serving.is_serving_client(self.source)
+        return bool(found)
+
+    def _request(self, call: CallSite) -> str | None:
+        func = call.node.func
+        constructed: frozenset[str] = frozenset()
+        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
+            b = self.binding_before(call.scope, func.value.value, call.start)
+            value = b.value if b is not None else None
+            if isinstance(value, cst.Call):
+                constructed = self.qnames_of(value.func)
+        return serving.request_target(func, call.qnames, constructed)
 
     def _callable_param_kind(self, scope: Scope, param: str) -> CallKind:
         """`fn(*args)` in a timing helper: the work of whatever its callers pass. It syncs only

@@ -302,6 +302,14 @@ def repetitions(facts: FileFacts, regions: list[Region]) -> list[Repetition]:
         if not around and not inside and not repeated:
             out.append(Repetition(region, 1, _shown(facts, region, work), "once"))
             continue
+        if not around and not repeated and facts.serving_client:
+            # a client benchmark that times one burst of requests: the burst is one sample
+            out.append(
+                Repetition(
+                    region, 1, _shown(facts, region, work), "one burst of requests, timed once"
+                )
+            )
+            continue
         if not inside and not repeated and around and not any(_is_range(lp) for lp in around):
             swept = _sweep(facts, region, own, around[-1])
             if swept is not None:

@@ -44,7 +44,15 @@ class WeakWarmup(FactsRule):
             "function of the file, it reports no call of that function (or its model) before "
             "the harness, and a last warm-up call not synchronised before it. In a kernel "
             "benchmark (a file with no model object: `torch.mm`, a custom extension's op), the "
-            "first timed region whose kernel was never called before it is reported cold.",
+            "first timed region whose kernel was never called before it is reported cold. "
+            "Also reported: a timed function that loads the model and then runs it (its first "
+            "run is timed cold); a harness that times a function it is handed "
+            "(`benchmark(fn, ...)`) when neither the harness nor its first caller ran that "
+            "function (or a model passed beside it) first; a timing loop that sets an "
+            "iteration aside only under a condition (`start = -1 if compile else 0`); a "
+            "warm-up loop whose queued work nothing waits for before a timing loop; and, in a "
+            "client of an inference server (a file that names a server and loads no model), "
+            "no warm-up request before the first timed request.",
             why_is_this_bad="The first calls pay for CUDA context creation, cuDNN/cuBLAS "
             "autotuning, allocator growth and compilation. On an H100 a cold first call of a "
             "bf16 transformer took 26x a warm one. Autotuning and compiled graphs are "
