@@ -333,3 +333,48 @@ def test_scripts_that_share_a_timing_function_are_compared_arms(tmp_path: Path) 
         ),
     )
     assert findings(bench) == set()
+
+
+def test_a_function_re_exported_by_a_package_init_is_followed(tmp_path: Path) -> None:
+    """`from decoding import greedy` where `decoding/__init__.py` re-exports it from
+    `decoding/greedy_impl.py`: the harness that times the handed function sees it as the
+    project function it is (and asks for its warm-up)."""
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'demo'\n")
+    (tmp_path / "decoding").mkdir()
+    write(
+        tmp_path / "decoding",
+        __init__="from decoding.greedy_impl import greedy\n\n__all__ = ['greedy']\n",
+        greedy_impl="def greedy(model, ids, n):\n"
+        "    return model.generate(ids, max_new_tokens=n)\n",
+    )
+    write(
+        tmp_path,
+        bench="""\
+import time
+
+import torch
+from transformers import AutoModelForCausalLM
+
+from decoding import greedy
+
+model = AutoModelForCausalLM.from_pretrained("gpt2").cuda()
+ids = torch.randint(0, 50000, (1, 64), device="cuda")
+
+
+def bench(fn, *args, runs=10):
+    times = []
+    for _ in range(runs):
+        torch.cuda.synchronize()
+        t0 = time.perf_counter()
+        fn(*args)
+        torch.cuda.synchronize()
+        times.append(time.perf_counter() - t0)
+    print(min(times), max(times), sorted(times)[runs // 2])
+
+
+bench(greedy, model, ids, 32)
+""",
+    )
+    report = check_paths([str(tmp_path / "bench.py")], select=["BA102"])
+    assert [(f.line, f.code) for f in report.findings] == [(16, "BA102")]
+    assert "first timed region of `greedy`" in report.findings[0].message

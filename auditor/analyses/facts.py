@@ -863,7 +863,16 @@ class FileFacts:
             memo[local] = None
             found = self.project.find(ref.module, ref.level)
             facts = module_facts(self.project, found) if found is not None else None
-            memo[local] = (facts, ref.name) if facts is not None else None
+            result = (facts, ref.name) if facts is not None else None
+            if (
+                facts is not None
+                and ref.name not in facts.functions
+                and ref.name not in facts.classes
+                and ref.name in facts.imports
+            ):
+                # a package's `__init__` that re-exports it: `from .sub import name`
+                result = facts.sibling(ref.name) or result
+            memo[local] = result
         return memo[local]
 
     def where(self, other: FileFacts, line: int) -> str:

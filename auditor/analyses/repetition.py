@@ -195,6 +195,12 @@ SWEPT_KEYWORDS = frozenset(
 )
 
 
+#: Keywords that carry the input of a call (a loop feeding them is a loop over inputs).
+INPUT_KEYWORDS = frozenset(
+    {"prompt", "prompts", "input_ids", "inputs", "messages", "image", "images", "text", "x"}
+)
+
+
 def _keyed_by(node: cst.CSTNode | None, names: set[str]) -> bool:
     """`results[name] = ...` (or `+=`) with `name` among `names`."""
     if isinstance(node, cst.Assign):
@@ -230,8 +236,11 @@ def _sweep(facts: FileFacts, region: Region, own: list[CallSite], loop: cst.CSTN
     model = model.split(".")[0]
     configures = False
     for arg in call.node.args:
+        fed = bool(N.names_in(arg.value) & targets)
+        if fed and (arg.keyword is None or arg.keyword.value in INPUT_KEYWORDS):
+            return None  # the loop hands out the inputs: a repeat over prompts, not a sweep
         if arg.keyword is not None and arg.keyword.value in SWEPT_KEYWORDS:
-            configures |= bool(N.names_in(arg.value) & targets)
+            configures |= fed
     for b in scope.bindings:
         if not loop_start <= b.start < region.content_start:
             continue

@@ -261,6 +261,8 @@ def _assess_callable(facts: FileFacts, region: Region) -> WarmupVerdict | None:
     fn = cfacts.argument(site.node, handed, index)
     if not isinstance(fn, cst.Name | cst.Attribute):
         return None  # a lambda or a partial: what it runs is not followed
+    if cfacts.callee(site.scope, fn, site.start) is None:
+        return None  # not a function of the project (an object with a `__call__`, a hook)
     function = N.dotted(fn)
     models = set()
     for arg in site.node.args:  # models handed over beside the function
