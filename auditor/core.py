@@ -141,7 +141,7 @@ class WarmupEvidence(Evidence):
     KIND: ClassVar[str] = "warm-up"
     model: str
     warmup_calls: int | None  # None: a loop of unknown length ("several")
-    reasons: tuple[str, ...]  # none, single-call, compile, batch-shape, no-sync
+    reasons: tuple[str, ...]  # none, single-call, compile, batch-shape, resolution, no-sync
     warm_shape: str | None = None
     timed_shape: str | None = None
 

@@ -31,6 +31,7 @@ class WarmupReason(StrEnum):
     COMPILE = "compile"
     SINGLE_CALL = "single-call"
     BATCH_SHAPE = "batch-shape"
+    RESOLUTION = "resolution"
     NO_SYNC = "no-sync"
     RECONFIGURED = "reconfigured"
 
@@ -41,6 +42,8 @@ REASON_TEXT = {
     WarmupReason.SINGLE_CALL: "only {count} warm-up call(s) before it",
     WarmupReason.BATCH_SHAPE: "a warm-up at another batch shape ({warm}) than its timed calls"
     " ({timed})",
+    WarmupReason.RESOLUTION: "a warm-up at another resolution ({warm}) than its timed calls"
+    " ({timed}): new shapes mean new kernels, autotuning or a recompile",
     WarmupReason.NO_SYNC: "no synchronisation between the warm-up and the timer start",
     WarmupReason.RECONFIGURED: "no call of `{model}` between `{warm}` changing it and the timer "
     "start (the changed model runs cold)",
@@ -120,6 +123,21 @@ def _assess_loop(
     start, _ = facts.pos(loop)
     warmups = _warmups_in(facts, scope, model, start)
     if warmups:
+        timed = [c for c in region.calls() if facts.kind(c).model == model]
+        sizes = _resolution_mismatch(facts, warmups, timed)
+        if sizes is not None:  # warmed at other shapes: the first timed iteration is cold
+            return WarmupVerdict(
+                region,
+                model,
+                len(warmups),
+                (WarmupReason.RESOLUTION,),
+                tuple(warmups[-1:]),
+                {
+                    "warmup_calls": str(len(warmups)),
+                    "warm_shape": sizes[0],
+                    "timed_shape": sizes[1],
+                },
+            )
         # warmed before the loop: the first timed iteration still pays for the warm-up's
         # queued device work unless something waits for it
         last = max(warmups, key=lambda c: c.end)
@@ -486,6 +504,11 @@ def assess(facts: FileFacts, region: Region, min_calls: int = 2) -> WarmupVerdic
         if mismatch is not None:
             reasons.append(WarmupReason.BATCH_SHAPE)
             detail["warm_shape"], detail["timed_shape"] = mismatch
+        else:
+            sizes = _resolution_mismatch(facts, warmups, timed) if wfacts is facts else None
+            if sizes is not None:
+                reasons.append(WarmupReason.RESOLUTION)
+                detail["warm_shape"], detail["timed_shape"] = sizes
         last = max(warmups, key=lambda c: c.end)
         sync_from = last.end
         if (
@@ -526,6 +549,30 @@ def _shape_mismatch(
                 "/".join(sorted(label[s] for s in timed_shapes)),
             )
     return None
+
+
+def _resolution(facts: FileFacts, call: CallSite) -> str | None:
+    """`height=H, width=W` of a pipeline call, both resolved to integers: "HxW"."""
+    sizes = []
+    for key in ("height", "width"):
+        arg = N.keyword(call.node, key)
+        found = facts.int_of(call.scope, arg.value, call.start) if arg is not None else None
+        if found is None:
+            return None
+        sizes.append(found[0])
+    return f"{sizes[0]}x{sizes[1]}"
+
+
+def _resolution_mismatch(
+    facts: FileFacts, warmups: list[CallSite], timed: list[CallSite]
+) -> tuple[str, str] | None:
+    """Warm-ups and timed calls that all set `height`/`width` to known integers, with no size
+    in common: the timed calls run shapes the warm-up never ran."""
+    warm = {_resolution(facts, c) for c in warmups}
+    tim = {_resolution(facts, c) for c in timed}
+    if None in warm or None in tim or warm & tim:
+        return None
+    return "/".join(sorted(w for w in warm if w)), "/".join(sorted(t for t in tim if t))
 
 
 @dataclass(frozen=True, slots=True)
