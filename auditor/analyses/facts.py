@@ -444,6 +444,14 @@ class FileFacts:
                 )
             target = self.callee(scope, func, pos)
             if target is not None:
+                through = _passed_through(target[1])
+                if through is not None:  # `pipe = compile_pipe(pipe, ...)` returns what it got
+                    arg = self.argument(expr, through, target[1].params.index(through))
+                    inner = (
+                        self._model_info(scope, arg, pos, depth + 1) if arg is not None else None
+                    )
+                    if inner is not None:
+                        return inner
                 return target[0].summary_of(target[1]).returns_model
         return None
 
@@ -745,7 +753,7 @@ class FileFacts:
                 sync: SyncKind | None = None
                 if fname == "generate" or (info.generator and fname == "generate"):
                     sync = SyncKind.HOST_COPY
-                elif info.pipeline and not method and self._pipeline_returns_host_data(node):
+                elif info.pipeline and not method and self._pipeline_returns_host_data(call):
                     sync = SyncKind.HOST_COPY
                 elif fname == "encode" and self._encodes_to_numpy(call, target):
                     sync = SyncKind.HOST_COPY
@@ -818,12 +826,14 @@ class FileFacts:
             q.startswith("sentence_transformers") for q in self.qnames_of(value.func)
         )
 
-    @staticmethod
-    def _pipeline_returns_host_data(node: cst.Call) -> bool:
-        arg = N.keyword(node, "output_type")
+    def _pipeline_returns_host_data(self, call: CallSite) -> bool:
+        arg = N.keyword(call.node, "output_type")
         if arg is None:
             return True  # diffusers defaults to PIL images
         value = N.string_value(arg.value)
+        if value is None and isinstance(arg.value, cst.Name):  # `OUTPUT_TYPE = "pil"`
+            resolved, _, _ = self.resolve(call.scope, arg.value, call.start)
+            value = N.string_value(resolved)
         return value is not None and value in N.HOST_OUTPUT_TYPES
 
     @cached_property
@@ -1348,6 +1358,17 @@ def module_facts(project: ProjectModules, module: ProjectModule) -> FileFacts | 
         return collector.facts
 
     return project.derive(module, "facts", collect)
+
+
+def _passed_through(fn: Scope) -> str | None:
+    """The parameter a function hands back (`def compile_pipe(pipe, ...): ...; return
+    pipe`): every `return` returns that parameter's name."""
+    names = {N.code(r.value) for r in fn.returns if r.value is not None}
+    if len(names) == 1:
+        (name,) = names
+        if name in fn.params:
+            return name
+    return None
 
 
 def _empty_dict(node: cst.BaseExpression) -> bool:

@@ -102,7 +102,14 @@ SETUP_LABEL_RE = re.compile(
 
 def declares_setup(facts: FileFacts, region: Region) -> bool:
     """The statement that reads the region's closing timer says it measures set-up
-    (compilation, loading, an engine build, a warm-up): an inference verdict does not apply."""
+    (compilation, loading, an engine build, a warm-up): an inference verdict does not apply.
+    For a timer entered with `with`, its arguments are the label (`with Timer("load_lora"):`)."""
+    entered = next(
+        (n for n in (region.start_node, region.end_node) if isinstance(n, cst.With)), None
+    )
+    if entered is not None:
+        label = " ".join(N.code(item.item) for item in entered.items)
+        return SETUP_LABEL_RE.search(label) is not None
     if not isinstance(region.end_node, cst.Call):
         return False
     stmt = facts.enclosing_statement(region.end_node)

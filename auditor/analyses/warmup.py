@@ -143,6 +143,7 @@ def _assess_loop(
         last = max(warmups, key=lambda c: c.end)
         if (
             facts.uses_gpu
+            and _device_output(last)
             and facts.kind(last).sync is None
             and not synced_between(facts, scope.calls, last.end, region.content_start)
         ):
@@ -173,6 +174,13 @@ def _assess_loop(
     if at_caller is not None and at_caller.facts is not facts:
         detail["caller"] = at_caller.where(facts)
     return WarmupVerdict(region, model, 0, (WarmupReason.NONE,), (), detail)
+
+
+def _device_output(call: CallSite) -> bool:
+    """A pipeline call that asks for its output on the device (`output_type="latent"` or
+    `"pt"`): nothing in the call waits for the GPU."""
+    arg = N.keyword(call.node, "output_type")
+    return arg is not None and N.string_value(arg.value) in ("latent", "pt")
 
 
 def _set_aside_only_when(facts: FileFacts, scope: Scope, loop: cst.CSTNode) -> str | None:
