@@ -184,6 +184,10 @@ class FileFacts:
         self.imports: dict[str, ImportRef] = {}  # local name -> what a module-level import binds
         self.project: ProjectModules | None = None  # the audited project's sibling modules
         self.memo: dict[str, Any] = {}  # what other analyses derive from these facts, once
+        # the facts of a module another file imports (`module_facts`), not of a checked file:
+        # re-exports are followed from checked files only, so one import does not walk a package
+        self.derived = False
+        self.leaf = False  # reached through a package's re-export: its imports are not followed
         self.source = ""  # the file's text
         self.argparse_defaults: dict[str, str] = {}  # dest -> default source text
         self.argparse_choices: dict[str, tuple[str, ...]] = {}  # dest -> literal string choices
@@ -866,7 +870,7 @@ class FileFacts:
     def sibling(self, local: str) -> tuple[FileFacts, str] | None:
         """The facts of the project module a name was imported from, and its name there."""
         ref = self.imports.get(local)
-        if ref is None or ref.name is None or self.project is None:
+        if ref is None or ref.name is None or self.project is None or self.leaf:
             return None
         memo: dict[str, tuple[FileFacts, str] | None] = self.memo.setdefault("siblings", {})
         if local not in memo:
@@ -874,14 +878,23 @@ class FileFacts:
             found = self.project.find(ref.module, ref.level)
             facts = module_facts(self.project, found) if found is not None else None
             result = (facts, ref.name) if facts is not None else None
+            hops = self.memo.get("re-exports", 0)
             if (
                 facts is not None
+                and not self.derived
+                and hops < MAX_REEXPORTS
                 and ref.name not in facts.functions
                 and ref.name not in facts.classes
                 and ref.name in facts.imports
             ):
-                # a package's `__init__` that re-exports it: `from .sub import name`
-                result = facts.sibling(ref.name) or result
+                self.memo["re-exports"] = hops + 1
+                # a package's `__init__` that re-exports it: `from .sub import name`; the
+                # module it comes from is read for its own code only (a leaf), so one import
+                # of a large package does not walk the package
+                target = facts.sibling(ref.name)
+                if target is not None:
+                    target[0].leaf = True
+                    result = target
             memo[local] = result
         return memo[local]
 
@@ -1074,6 +1087,9 @@ class FileFacts:
             yield cur
             cur = self.parents.get(cur)
 
+
+#: Re-exported names followed per checked file (each may parse a module of the package).
+MAX_REEXPORTS = 6
 
 #: Methods of executors and pools that run a function handed to them (`executor.map(fn, xs)`).
 EXECUTOR_METHODS = frozenset({"map", "submit", "starmap", "imap", "imap_unordered", "apply_async"})
@@ -1354,6 +1370,7 @@ def module_facts(project: ProjectModules, module: ProjectModule) -> FileFacts | 
         wrapper.visit_batched([collector])
         assert collector.facts is not None
         collector.facts.project = ProjectModules(module.path, project.cache)
+        collector.facts.derived = True
         collector.facts.source = module.module.code
         return collector.facts
 
