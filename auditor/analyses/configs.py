@@ -28,7 +28,9 @@ from auditor.analyses.arms import Arm, ArmsKind, Comparison
 from auditor.analyses.facts import CallSite, FileFacts, Pos, Scope
 
 CALL_SETTINGS = ("height", "width", "guidance_scale", "output_type")
-CONFOUNDS = frozenset({"generator", "seed", "height", "width", "guidance_scale", "output_type"})
+CONFOUNDS = frozenset(
+    {"generator", "seed", "height", "width", "guidance_scale", "output_type", "grad_mode"}
+)
 DTYPE_METHODS = {"half": "float16", "bfloat16": "bfloat16", "float": "float32"}
 ATTENTION_METHODS = frozenset(
     {
@@ -64,6 +66,18 @@ LABELS = {
     "width": "`width`",
     "guidance_scale": "`guidance_scale`",
     "output_type": "`output_type`",
+    "grad_mode": "autograd mode",
+}
+#: Context managers and decorators that set the autograd mode of what runs inside them.
+GRAD_MODES = {
+    "torch.no_grad": "no_grad",
+    "torch.inference_mode": "inference_mode",
+    "torch.enable_grad": "grad enabled",
+}
+#: Converters that build an engine from a model, and the keywords that set its precision.
+CONVERTER_PRECISION = {
+    "fp16_mode": "float16",
+    "int8_mode": "int8",
 }
 
 
@@ -101,7 +115,7 @@ def deviations(facts: FileFacts, comp: Comparison) -> list[Deviation]:
         other_differs = cfg.other != base.other
         for key in sorted(set(base.settings) | set(cfg.settings)):
             a, b = base.settings.get(key), cfg.settings.get(key)
-            va, vb = (a.value if a else "default"), (b.value if b else "default")
+            va, vb = (a.value if a else _default(key)), (b.value if b else _default(key))
             if va == vb:
                 continue
             treatment = key not in CONFOUNDS
@@ -113,6 +127,11 @@ def deviations(facts: FileFacts, comp: Comparison) -> list[Deviation]:
             label = LABELS.get(key, f"`{key}`")
             out.append(Deviation(key, label, va, vb, node, treatment, arm))
     return out
+
+
+def _default(key: str) -> str:
+    """What an arm that never sets `key` runs with."""
+    return "float32, the default" if key == "dtype" else "default"
 
 
 def _level_node(key: str, cfg: ArmConfig, arm: Arm) -> cst.CSTNode | None:
@@ -128,7 +147,7 @@ def arm_config(facts: FileFacts, comp: Comparison, arm: Arm) -> ArmConfig:
         facts.callee(arm.scope, arm.subject, arm.pos) is None
     )
     for call in arm.calls:
-        _call_settings(facts, call, cfg)
+        _call_settings(facts, call, cfg, own_scope=call.scope is comp.scope)
         model = _model_expr(call)
         if model is not None and not model_subject:
             _build(facts, call.scope, model, call.start, cfg, {}, before, 0)
@@ -148,7 +167,9 @@ def _model_expr(call: CallSite) -> cst.BaseExpression | None:
     return func if isinstance(func, cst.Name | cst.Attribute) else None
 
 
-def _call_settings(facts: FileFacts, call: CallSite, cfg: ArmConfig) -> None:
+def _call_settings(
+    facts: FileFacts, call: CallSite, cfg: ArmConfig, own_scope: bool = False
+) -> None:
     cfg.call = cfg.call or call.node
     node = call.node
     for key in CALL_SETTINGS:
@@ -161,14 +182,56 @@ def _call_settings(facts: FileFacts, call: CallSite, cfg: ArmConfig) -> None:
         if arg.keyword is not None and arg.keyword.value not in (*CALL_SETTINGS, "generator"):
             cfg.other.add(f"{arg.keyword.value}={N.code(arg.value)}")
     for anc in facts.ancestors(node):
-        if anc is call.scope.node:
-            break
         if isinstance(anc, cst.With):
             for item in anc.items:
-                if isinstance(item.item, cst.Call) and any(
-                    "autocast" in q for q in facts.qnames_of(item.item.func)
-                ):
+                if not isinstance(item.item, cst.Call):
+                    continue
+                qnames = facts.qnames_of(item.item.func)
+                if any("autocast" in q for q in qnames) and anc in _own(facts, call):
                     cfg.settings["dtype"] = Setting("autocast " + N.code(item.item), item)
+                mode = next((GRAD_MODES[q] for q in sorted(qnames) if q in GRAD_MODES), None)
+                if mode is not None and _grad_sensitive(facts, call):
+                    cfg.settings.setdefault("grad_mode", Setting(mode, item))
+        if isinstance(anc, cst.FunctionDef):
+            for dec in anc.decorators:
+                target = (
+                    dec.decorator.func if isinstance(dec.decorator, cst.Call) else dec.decorator
+                )
+                mode = next(
+                    (GRAD_MODES[q] for q in sorted(facts.qnames_of(target)) if q in GRAD_MODES),
+                    None,
+                )
+                if mode is not None and _grad_sensitive(facts, call):
+                    cfg.settings.setdefault("grad_mode", Setting(mode, dec))
+    if "grad_mode" not in cfg.settings and own_scope and _grad_sensitive(facts, call):
+        # no mode around a call in the comparison's own code: autograd is on (a call in a
+        # helper may be run under a mode its caller sets, so nothing is assumed there)
+        cfg.settings["grad_mode"] = Setting("grad enabled", None)
+
+
+def _own(facts: FileFacts, call: CallSite) -> list[cst.CSTNode]:
+    """The `with` statements around a call inside its own function."""
+    out: list[cst.CSTNode] = []
+    for anc in facts.ancestors(call.node):
+        if anc is call.scope.node:
+            break
+        out.append(anc)
+    return out
+
+
+def _grad_sensitive(facts: FileFacts, call: CallSite) -> bool:
+    """A forward of a torch module, whose cost depends on the autograd mode: not a diffusers
+    pipeline or `generate()` (both run without gradients whatever surrounds them)."""
+    if N.call_name(call.node) == "generate":
+        return False
+    func = call.node.func
+    target = (
+        func.value if isinstance(func, cst.Attribute) and func.attr.value == "forward" else func
+    )
+    if not isinstance(target, cst.Name | cst.Attribute):
+        return False
+    info = facts.model_info(call.scope, target, call.start)
+    return info is not None and not info.pipeline and not info.generator and not info.dynamic
 
 
 def _value(facts: FileFacts, scope: Scope, expr: cst.BaseExpression, pos: Pos) -> str:
@@ -255,6 +318,10 @@ def _build(
             if ret.value is not None:
                 _build(facts, fn, ret.value, facts.pos(ret)[0], cfg, inner, (10**9, 0), depth + 1)
         return
+    for key, dtype in CONVERTER_PRECISION.items():  # `torch2trt(model, x, fp16_mode=True)`
+        flag = N.keyword(expr, key)
+        if flag is not None and N.code(flag.value) == "True":
+            cfg.settings["dtype"] = Setting(dtype, expr)
     cfg.other.add("built by " + N.code(func))
 
 
@@ -298,6 +365,7 @@ def _afterwards(
             cfg.other.add(f"{N.code(func)}({name})")
     for b in scope.bindings:
         if b.target.startswith(name + ".") and after <= b.start and b.end <= before:
+            # (a scheduler swapped in is part of the change under test: LCM, Turbo, DPM++)
             cfg.other.add(f"{b.target} = ...")
 
 
@@ -517,7 +585,7 @@ def script_arm_deviations(facts: FileFacts, timed: list[CallSite]) -> list[Scrip
             other_differs = cfg.other != base.other
             for key in sorted(set(base.settings) | set(cfg.settings)):
                 a, b = base.settings.get(key), cfg.settings.get(key)
-                va, vb = (a.value if a else "default"), (b.value if b else "default")
+                va, vb = (a.value if a else _default(key)), (b.value if b else _default(key))
                 if va == vb or (key not in CONFOUNDS and not other_differs):
                     continue
                 out.append(
