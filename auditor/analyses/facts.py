@@ -726,6 +726,13 @@ class FileFacts:
             return CallKind()
         if isinstance(func, cst.Attribute) and fname in N.HOST_COPY_METHODS and not node.args:
             return CallKind(sync=SyncKind.HOST_COPY)
+        if (
+            isinstance(func, cst.Attribute)
+            and fname == "postprocess"
+            and (N.dotted(func.value) or "").endswith(("image_processor", "video_processor"))
+            and self._pipeline_returns_host_data(call)
+        ):  # `pipe.image_processor.postprocess(x, output_type="pil")` copies to the host
+            return CallKind(sync=SyncKind.HOST_COPY)
         if self.serving_client:
             request = self._request(call)
             if request is not None:  # a client benchmark: the request is the timed work

@@ -54,6 +54,8 @@ INPUT_FUNCTIONS: dict[str, str] = {
     "soundfile.read": "reads audio from disk",
     "librosa.load": "reads audio from disk",
     "pandas.read_csv": "reads a table from disk",
+    "requests.get": "downloads an input",
+    "urllib.request.urlopen": "downloads an input",
 }
 IO_METHODS: dict[str, str] = {
     "save": "saves to disk",
@@ -66,6 +68,9 @@ IO_METHODS: dict[str, str] = {
     "to_csv": "writes a table to disk",
     "imwrite": "writes an image to disk",
 }
+#: Post-processing methods of a pipeline's processors (`pipe.image_processor.postprocess(x,
+#: output_type="pil")`): host-side conversion of the model's output.
+PROCESSOR_METHODS = frozenset({"postprocess"})
 DECODE_METHODS = frozenset({"decode", "batch_decode"})
 WRITE_MODES = ("w", "a", "x")
 
@@ -131,8 +136,8 @@ def io_in_regions(facts: FileFacts, regions: list[Region]) -> list[TimedCall]:
         what = io_kind(facts, call) or _streams(facts, call) or _io_in_helper(facts, call)
         if what is None:
             what = input_kind(call)
-            if what is None:
-                continue
+            if what is None or (facts.serving_client and facts.kind(call).work):
+                continue  # (a serving client's request is the work, not an input read)
             # reading files is part of a region that measures loading or set-up
             if loading is None:
                 loading = {id(r) for r in regions if measures_loading(facts, r)}
@@ -207,6 +212,10 @@ def io_kind(facts: FileFacts, call: CallSite) -> str | None:
         if name == "save" and any(q.startswith(("torch.", "numpy.")) for q in call.qnames):
             return None
         return IO_METHODS[name]
+    if name in PROCESSOR_METHODS and receiver.endswith(("image_processor", "video_processor")):
+        output = N.keyword(node, "output_type")
+        if output is None or N.string_value(output.value) in N.HOST_OUTPUT_TYPES:
+            return "post-processes images on the host"
     return None
 
 

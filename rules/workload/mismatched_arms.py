@@ -19,7 +19,7 @@ class MismatchedArms(FactsRule):
         code="BA207",
         name="mismatched-arms",
         summary="Compared arms differ in dtype, seed, resolution, guidance, output type, "
-        "attention backend, offload or a global switch",
+        "autograd mode, attention backend, offload or a global switch",
         category=Category.WORKLOAD,
         severity=Severity.ERROR,
         message="`{second}` differs from `{first}` in {differences}, so the comparison measures "
@@ -30,7 +30,10 @@ class MismatchedArms(FactsRule):
             "built and called: `torch_dtype`, `.half()` or an enclosing `torch.autocast`; "
             "`attn_implementation`, `set_attn_processor`, "
             "`enable_xformers_memory_efficient_attention`; CPU offload; the `generator`, "
-            "`height`/`width`, `guidance_scale` and `output_type` of the timed call; and global "
+            "`height`/`width`, `guidance_scale` and `output_type` of the timed call; the autograd "
+            "mode of a torch module's forward (`no_grad`/`inference_mode` around one arm's call "
+            "in the comparison's own code, or decorating it); a converter's precision flag "
+            "(`torch2trt(..., fp16_mode=True)`); and global "
             "switches (`torch.backends.cuda.matmul.allow_tf32`, `cudnn.benchmark`, "
             "`set_float32_matmul_precision`, a seed) set between two arms. It points at the "
             "second arm's deviating line. Seeds, resolution, guidance and output type are "
