@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import libcst as cst
 
 from auditor.analyses import names as N
-from auditor.analyses.facts import CallSite, FileFacts
+from auditor.analyses.facts import CallSite, FileFacts, Pos, Scope
 from auditor.analyses.regions import Region
 
 #: An arrival schedule: the client paces its sends itself.
@@ -84,3 +84,157 @@ def _elapsed_name(facts: FileFacts, region: Region, value: cst.BaseExpression) -
         b.target in names and b.value is not None and N.contains(b.value, region.end_node)
         for b in region.scope.bindings
     )
+
+
+# ------------------------------------------------------------ the same prompt, again and again
+#: Payload keys and keywords that carry the prompt of a request.
+PROMPT_KEYS = ("prompt", "inputs", "text", "messages", "input", "query")
+
+
+@dataclass(frozen=True, slots=True)
+class RepeatedPrompt:
+    request: CallSite  # the timed request
+    prompt: str  # the prompt expression, as written
+
+
+def _prompt_expr(call: cst.Call) -> cst.BaseExpression | None:
+    """The prompt a request sends: a `prompt=`/`messages=` keyword (OpenAI-compatible), or
+    that key of a `json=` payload written as a dict."""
+    for key in PROMPT_KEYS:
+        arg = N.keyword(call, key)
+        if arg is not None:
+            return arg.value
+    payload = N.keyword(call, "json") or N.keyword(call, "data")
+    if payload is not None and isinstance(payload.value, cst.Dict):
+        for el in payload.value.elements:
+            if isinstance(el, cst.DictElement) and N.string_value(el.key) in PROMPT_KEYS:
+                return el.value
+    return None
+
+
+def repeated_prompts(facts: FileFacts, regions: list[Region]) -> list[RepeatedPrompt]:
+    """Timed requests of a serving client that send one prompt every time: the request sits
+    in a loop (or a comprehension handing out requests) and its prompt does not change with
+    the loop, or the loop hands out the items of `[prompt] * n`."""
+    if not facts.serving_client:
+        return []
+    out: list[RepeatedPrompt] = []
+    seen: set[int] = set()
+    for region in regions:
+        for call in facts.reachable_calls(region.calls()):
+            kind = facts.kind(call)
+            if not (kind.work and kind.model) or id(call) in seen:
+                continue
+            prompt = _prompt_expr(call.node)
+            if prompt is None:
+                continue
+            loops: list[cst.CSTNode] = list(call.loops)
+            loops += [lp for lp in region.loops(facts) if lp not in loops]
+            if not loops and call.scope is region.scope:
+                continue  # one request: a single sample, not a repeated prompt (BA302)
+            if _varies(facts, call, prompt, loops, region):
+                continue
+            seen.add(id(call))
+            params = N.names_in(prompt) & set(call.scope.params)
+            shown = (_params_repeat(facts, call, params, region) if params else None) or N.code(
+                prompt
+            )
+            out.append(RepeatedPrompt(call, N.short(shown)))
+    return out
+
+
+def _varies(
+    facts: FileFacts,
+    call: CallSite,
+    prompt: cst.BaseExpression,
+    loops: list[cst.CSTNode],
+    region: Region,
+) -> bool:
+    """The prompt changes between requests: it depends on a loop variable (other than one
+    over `[p] * n`) or on a parameter (the caller may pass different prompts)."""
+    names = set(N.names_in(prompt))
+    if not names:
+        return False  # a literal
+    scope = call.scope
+    values: list[cst.CSTNode] = [prompt]
+    # names bound in the function from other names: follow one level (`body = {...q...}`)
+    for b in scope.bindings:
+        if b.target in names and b.kind == "assign" and b.value is not None:
+            names |= N.names_in(b.value)
+            values.append(b.value)
+    if any(_has_call(v) for v in values):
+        return True  # `random.choice(prompts)`, `make_prompt(i)`: may differ each time
+    if names & set(scope.params):
+        return _params_repeat(facts, call, names & set(scope.params), region) is None
+    for b in scope.bindings:
+        if b.target in names and b.kind in ("for", "comp"):
+            return _repeated_items(facts, scope, b.value, b.start) is None
+    return False
+
+
+def _params_repeat(
+    facts: FileFacts, call: CallSite, params: set[str], region: Region
+) -> str | None:
+    """`ask(client, QUESTION) for _ in range(64)`, `send(s, p) for p in ["hi"] * 32`: the
+    calls of the request function that the timed region makes all hand in one prompt. That
+    prompt, as written, or None."""
+    shown: str | None = None
+    timed = {id(c) for c in region.calls()}
+    for site in facts.calls_to_function(call.scope.name):
+        if id(site) not in timed:
+            continue  # a warm-up, or another region's call
+        for param in params:
+            arg = facts.argument(site.node, param, call.scope.params.index(param))
+            value = _constant_prompt(facts, site, arg)
+            if value is None or (shown is not None and value != shown):
+                return None
+            shown = value
+    return shown
+
+
+def _constant_prompt(
+    facts: FileFacts, site: CallSite, arg: cst.BaseExpression | None
+) -> str | None:
+    """The one prompt an argument always holds: a string literal, a name bound to one, or
+    the loop variable over `[p] * n`."""
+    if isinstance(arg, cst.SimpleString | cst.ConcatenatedString):
+        return N.code(arg)
+    if not isinstance(arg, cst.Name):
+        return None
+    b = facts.binding_before(site.scope, arg.value, site.start)
+    if b is None and site.scope.parent is not None:
+        b = facts.binding_before(facts.module_scope, arg.value, (10**9, 0))
+    if b is None:
+        return None
+    if b.kind in ("for", "comp"):
+        return _repeated_items(facts, site.scope, b.value, b.start)
+    if b.kind == "assign" and isinstance(b.value, cst.SimpleString | cst.FormattedString):
+        return arg.value if not _has_call(b.value) else None
+    return None
+
+
+def _repeated_items(
+    facts: FileFacts, scope: Scope, value: cst.BaseExpression | None, pos: Pos
+) -> str | None:
+    """`[p] * n` (or `n * [p]`), directly or through a name: `p`, as written."""
+    if isinstance(value, cst.Name):
+        b = facts.binding_before(scope, value.value, pos)
+        value = b.value if b is not None and b.kind == "assign" else None
+    if not isinstance(value, cst.BinaryOperation) or not isinstance(value.operator, cst.Multiply):
+        return None
+    side = value.left if isinstance(value.left, cst.List) else value.right
+    if isinstance(side, cst.List) and len(side.elements) == 1:
+        return N.code(side.elements[0].value)
+    return None
+
+
+def _has_call(node: cst.CSTNode) -> bool:
+    found: list[bool] = []
+
+    class _Calls(cst.CSTVisitor):
+        def visit_Call(self, node: cst.Call) -> bool:
+            found.append(True)
+            return False
+
+    node.visit(_Calls())
+    return bool(found)
