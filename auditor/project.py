@@ -61,6 +61,8 @@ class ProjectModules:
         self.cache = cache if cache is not None else ProjectCache()
         #: the sibling files this file's analyses read (a result cache must key on them too)
         self.used: set[Path] = set()
+        #: folders the file adds to `sys.path` (`analyses.syspath`), searched after the others
+        self.extra_folders: list[Path] = []
 
     def find(self, name: str, level: int = 0) -> ProjectModule | None:
         """The module `name` (`pkg.mod`), relative to the file's folder; `level` is the number of
@@ -74,7 +76,7 @@ class ProjectModules:
                 base = base.parent
             bases = [base]
         else:
-            bases = self.search_folders()
+            bases = self.search_folders() + self.extra_folders
         for base in bases:
             for candidate in (
                 base.joinpath(*parts).with_suffix(".py"),

@@ -378,3 +378,58 @@ bench(greedy, model, ids, 32)
     report = check_paths([str(tmp_path / "bench.py")], select=["BA102"])
     assert [(f.line, f.code) for f in report.findings] == [(16, "BA102")]
     assert "first timed region of `greedy`" in report.findings[0].message
+
+
+def test_folders_added_to_sys_path_are_searched(tmp_path: Path) -> None:
+    """`sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "src"))` in
+    `benchmarks/run.py`, then `from decoding import greedy`: the module is `src/decoding`,
+    found as the interpreter finds it (never imported)."""
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'demo'\n")
+    (tmp_path / "src" / "decoding").mkdir(parents=True)
+    (tmp_path / "benchmarks").mkdir()
+    write(
+        tmp_path / "src" / "decoding",
+        __init__="def greedy(model, ids, n):\n    return model.generate(ids, max_new_tokens=n)\n",
+    )
+    script = """\
+import os
+import sys
+import time
+
+import torch
+from transformers import AutoModelForCausalLM
+
+sys.path.insert(0, {path})
+from decoding import greedy  # noqa: E402
+
+model = AutoModelForCausalLM.from_pretrained("gpt2").cuda()
+ids = torch.randint(0, 50000, (1, 64), device="cuda")
+
+
+def bench(fn, *args, runs=10):
+    times = []
+    for _ in range(runs):
+        torch.cuda.synchronize()
+        t0 = time.perf_counter()
+        fn(*args)
+        torch.cuda.synchronize()
+        times.append(time.perf_counter() - t0)
+    print(min(times), max(times), sorted(times)[runs // 2])
+
+
+bench(greedy, model, ids, 32)
+"""
+    for path in (
+        'os.path.join(os.path.dirname(__file__), "..", "src")',
+        'str(Path(__file__).resolve().parents[1] / "src")',
+        '"src"',  # relative: run from the project root
+    ):
+        text = script.format(path=path)
+        if "Path(" in path:
+            text = "from pathlib import Path\n" + text
+        write(tmp_path / "benchmarks", run=text)
+        report = check_paths([str(tmp_path / "benchmarks" / "run.py")], select=["BA102"])
+        assert [f.code for f in report.findings] == ["BA102"], path
+        assert "first timed region of `greedy`" in report.findings[0].message
+    write(tmp_path / "benchmarks", run=script.format(path='"/nowhere"'))
+    assert check_paths([str(tmp_path / "benchmarks" / "run.py")], select=["BA102"]).findings == []

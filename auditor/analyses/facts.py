@@ -879,6 +879,7 @@ class FileFacts:
         ref = self.imports.get(local)
         if ref is None or ref.name is None or self.project is None or self.leaf:
             return None
+        self._add_sys_path_folders()
         memo: dict[str, tuple[FileFacts, str] | None] = self.memo.setdefault("siblings", {})
         if local not in memo:
             memo[local] = None
@@ -904,6 +905,21 @@ class FileFacts:
                     result = target
             memo[local] = result
         return memo[local]
+
+    def _add_sys_path_folders(self) -> None:
+        """Once per file: the folders its module-level code adds to `sys.path` join the
+        folders its imports are looked for in (`analyses.syspath`)."""
+        if "sys-path" in self.memo or self.project is None or self.project.file_path is None:
+            return
+        self.memo["sys-path"] = True
+        if "sys.path" not in self.source:
+            return
+        from auditor.analyses.syspath import added_folders  # deferred: rarely needed
+
+        folders = self.project.search_folders()
+        if folders:
+            file = self.project.file_path
+            self.project.extra_folders = added_folders(self, file, folders[-1])
 
     def where(self, other: FileFacts, line: int) -> str:
         """A line of another project module, named as the reader of this file finds it: its
