@@ -34,6 +34,12 @@ MAX_MODULE_BYTES = 1_000_000
 MAX_LEVELS_UP = 3
 #: Files that mark the root of a project: nothing above it is the project's code.
 ROOT_MARKERS = (".git", "pyproject.toml", "setup.py", "setup.cfg")
+#: Packages the analyses know as libraries (by their qualified names): a repository of one of
+#: them adding its own `src` to `sys.path` (the library's examples) still imports the library,
+#: not project code to follow.
+LIBRARY_PACKAGES = frozenset(
+    {"torch", "diffusers", "transformers", "accelerate", "optimum", "vllm", "peft", "timm"}
+)
 #: At most this many Python files of a project are scanned for the modules importing a file.
 MAX_PROJECT_FILES = 3000
 
@@ -76,7 +82,9 @@ class ProjectModules:
                 base = base.parent
             bases = [base]
         else:
-            bases = self.search_folders() + self.extra_folders
+            bases = self.search_folders()
+            if parts[0] not in LIBRARY_PACKAGES:
+                bases = bases + self.extra_folders
         for base in bases:
             for candidate in (
                 base.joinpath(*parts).with_suffix(".py"),

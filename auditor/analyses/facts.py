@@ -27,7 +27,7 @@ from libcst.metadata import (
 )
 
 from auditor.analyses import names as N
-from auditor.analyses import serving
+from auditor.analyses import serving, syspath
 from auditor.project import ProjectModule, ProjectModules
 
 Pos = tuple[int, int]  #: (1-based line, 0-based column), comparable in source order
@@ -914,12 +914,10 @@ class FileFacts:
         self.memo["sys-path"] = True
         if "sys.path" not in self.source:
             return
-        from auditor.analyses.syspath import added_folders  # deferred: rarely needed
-
         folders = self.project.search_folders()
         if folders:
             file = self.project.file_path
-            self.project.extra_folders = added_folders(self, file, folders[-1])
+            self.project.extra_folders = syspath.added_folders(self, file, folders[-1])
 
     def where(self, other: FileFacts, line: int) -> str:
         """A line of another project module, named as the reader of this file finds it: its

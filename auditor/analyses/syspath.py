@@ -11,11 +11,16 @@ Only folders that exist and lie inside the project are used; nothing is imported
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import libcst as cst
 
 from auditor.analyses import names as N
-from auditor.analyses.facts import FileFacts, Scope
+
+# The facts module calls this one, so the facts (`FileFacts`, `Scope`) are typed `Any` here:
+# importing them would make an import loop.
+FileFacts = Any
+Scope = Any
 
 SYS_PATH_ADDS = frozenset({"sys.path.insert", "sys.path.append"})
 SAME = frozenset({"os.path.abspath", "os.path.realpath", "os.path.normpath", "str"})
