@@ -1398,9 +1398,17 @@ def module_facts(project: ProjectModules, module: ProjectModule) -> FileFacts | 
     return project.derive(module, "facts", collect)
 
 
+#: Names of functions that transform a model and hand it back (`compile_pipe`, `fuse_model`).
+MODEL_TRANSFORM_RE = re.compile(
+    r"compile|pipe|model|unet|optimi[sz]e|quanti[sz]|fuse|patch|accelerat|wrap", re.I
+)
+
+
 def _passed_through(fn: Scope) -> str | None:
-    """The parameter a function hands back (`def compile_pipe(pipe, ...): ...; return
-    pipe`): every `return` returns that parameter's name."""
+    """The parameter a model transform hands back (`def compile_pipe(pipe, ...): ...; return
+    pipe`): the function is named as one, and every `return` returns that parameter's name."""
+    if not MODEL_TRANSFORM_RE.search(fn.name):
+        return None  # `sample_image(x, model)` returning `x`: data, not the model
     names = {N.code(r.value) for r in fn.returns if r.value is not None}
     if len(names) == 1:
         (name,) = names
