@@ -986,9 +986,9 @@ class FileFacts:
         """The class of `self` in a method, or of a name bound to `Cls(...)`."""
         if isinstance(expr, cst.Name) and expr.value == "self" and scope.cls in self.classes:
             return self, self.classes[scope.cls]
-        value, vscope, _ = self.resolve(scope, expr, pos)
+        value, vscope, vpos = self.resolve(scope, expr, pos)
         if isinstance(value, cst.Call):
-            return self.class_named(value.func)
+            return self.class_named(value.func) or self._class_built_by(vscope, value, vpos)
         if isinstance(value, cst.Name) and value.value in vscope.params and vscope.parent:
             # a parameter: the class of what this file's callers pass, if they agree
             index = vscope.params.index(value.value)
@@ -1000,6 +1000,27 @@ class FileFacts:
                     found[id(cls[1])] = cls
             return next(iter(found.values())) if len(found) == 1 else None
         return None
+
+    def _class_built_by(
+        self, scope: Scope, call: cst.Call, pos: Pos
+    ) -> tuple[FileFacts, ClassInfo] | None:
+        """`build_predictor(cfg)`, a project factory that returns `Predictor(...)`: that class
+        (every return agreeing)."""
+        target = self.callee(scope, call.func, pos)
+        if target is None:
+            return None
+        owner, fn = target
+        found: dict[int, tuple[FileFacts, ClassInfo]] = {}
+        for ret in fn.returns:
+            if ret.value is None:
+                continue
+            start, _ = owner.pos(ret)
+            value, _, _ = owner.resolve(fn, ret.value, start)
+            cls = owner.class_named(value.func) if isinstance(value, cst.Call) else None
+            if cls is None:
+                return None
+            found[id(cls[1])] = cls
+        return next(iter(found.values())) if len(found) == 1 else None
 
     def _class_of_arg(
         self, site: CallSite, arg: cst.BaseExpression
