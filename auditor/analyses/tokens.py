@@ -233,8 +233,13 @@ def _pipeline_text_counted(facts: FileFacts) -> bool:
 
 def token_rates(facts: FileFacts, is_time: IsTime) -> list[Rate]:
     """Every division of the file that is a token rate, its divisor a time by name, key or
-    `is_time`; none computed where no detector below could use them."""
-    if not _pipeline_text_counted(facts) and "decode" not in facts.source:
+    `is_time`; none computed where no detector below could use them (no pipeline text, no
+    decoding, no tiktoken)."""
+    if (
+        not _pipeline_text_counted(facts)
+        and "decode" not in facts.source
+        and "tiktoken" not in facts.source
+    ):
         return []
     out: list[Rate] = []
     for scope in facts.scopes:
@@ -279,4 +284,38 @@ def characters_as_tokens(facts: FileFacts, rates: Sequence[Rate]) -> list[Charac
         said = N.code(stmt) if stmt is not None else ""
         if TOKEN_WORD_RE.search(said) or TOKEN_WORD_RE.search(N.code(rate.division.left)):
             out.append(CharactersAsTokens(rate.division, rate.count))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class ForeignTokenizer:
+    """A serving client's tokens/s counted with tiktoken: OpenAI's encodings, not the tokenizer
+    of the model the server runs."""
+
+    division: cst.BinaryOperation
+    count: Count
+    encoding: str  # the tiktoken call that built the encoder, as written
+
+
+def foreign_tokenizer_counts(facts: FileFacts, rates: Sequence[Rate]) -> list[ForeignTokenizer]:
+    """Of `rates` (see `token_rates`), in a client of an inference server (`serving`), those
+    that re-tokenise with a `tiktoken` encoding: the server counts with its own model's
+    tokenizer, so the figure is in another tokenizer's units."""
+    if not facts.serving_client or "tiktoken" not in facts.source:
+        return []
+    out: list[ForeignTokenizer] = []
+    for rate in rates:
+        if rate.count.source is not TokenSource.RETOKENISED:
+            continue
+        root = re.split(r"[.(\[]", rate.count.text.split("len(", 1)[-1], maxsplit=1)[0].strip()
+        scope = facts.module_scope
+        for s in facts.scopes:
+            if any(b.target == root for b in s.bindings):
+                scope = s
+                break
+        b = facts.binding_before(scope, root, (10**9, 0))
+        if b is None or not isinstance(b.value, cst.Call):
+            continue
+        if any(q.startswith("tiktoken.") for q in facts.qnames_of(b.value.func)):
+            out.append(ForeignTokenizer(rate.division, rate.count, N.code(b.value)))
     return out

@@ -10,6 +10,7 @@ from auditor.analyses.facts import Pos, Scope
 from auditor.analyses.generation import prompt_in_token_counts
 from auditor.analyses.tokens import (
     characters_as_tokens,
+    foreign_tokenizer_counts,
     mixed_rate_ratios,
     prompt_in_retokenised_text,
     token_rates,
@@ -58,7 +59,9 @@ class RatioUnitMixing(FactsRule):
             "pipeline call's time printed as `s/step` or `s/it` (the call's text encoding and "
             "decoding counted as step time), and a rate that divides the requested count N by "
             "the time of a `range(0, N, B)` loop that makes a full batch of B every time (it "
-            "makes more than N unless B divides N).",
+            "makes more than N unless B divides N). In a client of an inference server, a tokens/s "
+            "counted with a `tiktoken` encoding is reported: the server's model has its own "
+            "tokenizer, so the figure is in another tokenizer's units.",
             why_is_this_bad="A per-sample time over a total is off by the sample count; two "
             "totals over 12 and 4 prompts are off by 3x. The resulting speedup is a unit "
             "conversion, not a measurement.",
@@ -147,6 +150,14 @@ class RatioUnitMixing(FactsRule):
                 f"`{N.short(N.code(over.loop.iter))}` with a full batch of `{over.step}` "
                 f"every time: unless `{over.count}` is a multiple of `{over.step}` it "
                 "generates more than it counts, and the rate reads low",
+            )
+        for foreign in foreign_tokenizer_counts(facts, rates):
+            self.report(
+                foreign.division,
+                message=f"`{N.short(foreign.count.text)}` counts tokens with "
+                f"`{N.short(foreign.encoding)}`, OpenAI's encoding, while the server counts "
+                "with its own model's tokenizer: the tokens/s is in another tokenizer's units "
+                "(use the server's reported usage, or its model's tokenizer)",
             )
         for mixed in mixed_rate_ratios(facts):
             sides = [
