@@ -132,7 +132,12 @@ def io_in_regions(facts: FileFacts, regions: list[Region]) -> list[TimedCall]:
     call of a function of this file that does it (reported at the call the region makes)."""
     found = []
     loading: set[int] | None = None
+    setup: dict[int, bool] = {}
     for call, region in timed_calls(facts, regions):
+        if id(region) not in setup:
+            setup[id(region)] = declares_setup(facts, region)
+        if setup[id(region)]:
+            continue  # "compilation took ...": what it includes is not an inference time
         what = io_kind(facts, call) or _streams(facts, call) or _io_in_helper(facts, call)
         if what is None:
             what = input_kind(call)
