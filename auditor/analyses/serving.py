@@ -69,8 +69,18 @@ OWN_MODEL_RE = re.compile(
 )
 
 
+#: Loads that are not a model: a tokenizer (serving clients count tokens with one), a
+#: processor, a configuration.
+NOT_A_MODEL_LOAD_RE = re.compile(r"tokeni[sz]er|processor|config", re.I)
+
+
 def is_serving_client(source: str) -> bool:
-    return SERVER_RE.search(source) is not None and OWN_MODEL_RE.search(source) is None
+    if SERVER_RE.search(source) is None:
+        return False
+    return not any(
+        OWN_MODEL_RE.search(line) and not NOT_A_MODEL_LOAD_RE.search(line)
+        for line in source.splitlines()
+    )
 
 
 def request_target(
