@@ -159,6 +159,17 @@ def _dtype_of(pipe: Any) -> str | None:
     return str(dtype).removeprefix("torch.") if dtype is not None else None
 
 
+def _is_language_model(obj: object) -> bool:
+    """A transformers model or text-generation pipeline: something with `generate()` (or a
+    transformers `Pipeline`) that is not a diffusers pipeline."""
+    module = type(obj).__module__ or ""
+    if module.startswith("diffusers"):
+        return False
+    if module.startswith("transformers.pipelines"):
+        return True
+    return callable(getattr(obj, "generate", None)) and module.startswith("transformers")
+
+
 def load(name: str, path: str, device: str) -> LoadedModel:
     os.environ["BENCHAUDIT_DEVICE"] = device
     t0 = time.perf_counter()
@@ -173,6 +184,12 @@ def load(name: str, path: str, device: str) -> LoadedModel:
     if steps is not None and (not isinstance(steps, int) or isinstance(steps, bool) or steps < 1):
         raise ModelModuleError(f"`num_inference_steps` must be a positive int, not {steps!r}")
     inference = getattr(module, "inference", None)
+    if not callable(inference) and _is_language_model(pipe):
+        raise ModelModuleError(
+            f"the loader returned a language model ({type(pipe).__name__} with generate()): "
+            "verify times diffusers-shaped pipelines, or a module's own `inference(pipe, "
+            "prompts)`; timing generate() itself is not supported yet"
+        )
     adapter: Adapter
     if callable(inference):
         adapter = InferenceFunctionAdapter(inference, pipe, device, _accepted_kwargs(inference))

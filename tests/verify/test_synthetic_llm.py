@@ -74,3 +74,16 @@ def test_modules_generate_a_fixed_length_batch_and_builds_are_reproducible() -> 
         assert torch.equal(repeat, outs["base"])  # same seed, same model, same greedy output
     finally:
         torch.set_num_threads(threads)
+
+
+def test_verify_says_plainly_that_a_language_model_module_is_not_timed_yet() -> None:
+    """A module whose loader returns a transformers model with `generate()` (and no
+    `inference()`) is a clear one-line error for that model, not a failure deep in a call."""
+    from auditor.verify.models import ModelModuleError, load
+
+    threads = torch.get_num_threads()
+    try:
+        with pytest.raises(ModelModuleError, match=r"language model \(LlamaForCausalLM"):
+            load("base", str(FIXTURES / "base.py"), "cpu")
+    finally:
+        torch.set_num_threads(threads)
