@@ -112,20 +112,27 @@ def deviations(facts: FileFacts, comp: Comparison) -> list[Deviation]:
     out: list[Deviation] = []
     base = configs[0]
     for arm, cfg in zip(comp.arms[1:], configs[1:], strict=True):
-        other_differs = cfg.other != base.other
-        for key in sorted(set(base.settings) | set(cfg.settings)):
-            a, b = base.settings.get(key), cfg.settings.get(key)
-            va, vb = (a.value if a else _default(key)), (b.value if b else _default(key))
-            if va == vb:
-                continue
-            treatment = key not in CONFOUNDS
-            if treatment and not other_differs:
-                continue
+        for key, va, vb, b in _differing(base, cfg):
             node = (b.node if b and b.node is not None else None) or _level_node(key, cfg, arm)
             if node is None:
                 continue
             label = LABELS.get(key, f"`{key}`")
-            out.append(Deviation(key, label, va, vb, node, treatment, arm))
+            out.append(Deviation(key, label, va, vb, node, key not in CONFOUNDS, arm))
+    return out
+
+
+def _differing(base: ArmConfig, cfg: ArmConfig) -> list[tuple[str, str, str, Setting | None]]:
+    """The settings in which `cfg` differs from `base` that count: (key, base's value, its
+    value, its setting). A confound always counts; a treatment (dtype, attention, offload)
+    only when the arms also differ in something else, riding along with the change under
+    test."""
+    other_differs = cfg.other != base.other
+    out: list[tuple[str, str, str, Setting | None]] = []
+    for key in sorted(set(base.settings) | set(cfg.settings)):
+        a, b = base.settings.get(key), cfg.settings.get(key)
+        va, vb = (a.value if a else _default(key)), (b.value if b else _default(key))
+        if va != vb and (key in CONFOUNDS or other_differs):
+            out.append((key, va, vb, b))
     return out
 
 
@@ -181,42 +188,34 @@ def _call_settings(
     for arg in node.args:
         if arg.keyword is not None and arg.keyword.value not in (*CALL_SETTINGS, "generator"):
             cfg.other.add(f"{arg.keyword.value}={N.code(arg.value)}")
+    sensitive = _grad_sensitive(facts, call)
+    own = True  # still inside the call's own function (autocast counts only there)
     for anc in facts.ancestors(node):
+        own = own and anc is not call.scope.node
         if isinstance(anc, cst.With):
             for item in anc.items:
                 if not isinstance(item.item, cst.Call):
                     continue
-                qnames = facts.qnames_of(item.item.func)
-                if any("autocast" in q for q in qnames) and anc in _own(facts, call):
+                if own and any("autocast" in q for q in facts.qnames_of(item.item.func)):
                     cfg.settings["dtype"] = Setting("autocast " + N.code(item.item), item)
-                mode = next((GRAD_MODES[q] for q in sorted(qnames) if q in GRAD_MODES), None)
-                if mode is not None and _grad_sensitive(facts, call):
+                mode = _grad_mode(facts, item.item.func)
+                if mode is not None and sensitive:
                     cfg.settings.setdefault("grad_mode", Setting(mode, item))
         if isinstance(anc, cst.FunctionDef):
             for dec in anc.decorators:
-                target = (
-                    dec.decorator.func if isinstance(dec.decorator, cst.Call) else dec.decorator
-                )
-                mode = next(
-                    (GRAD_MODES[q] for q in sorted(facts.qnames_of(target)) if q in GRAD_MODES),
-                    None,
-                )
-                if mode is not None and _grad_sensitive(facts, call):
+                deco = dec.decorator
+                mode = _grad_mode(facts, deco.func if isinstance(deco, cst.Call) else deco)
+                if mode is not None and sensitive:
                     cfg.settings.setdefault("grad_mode", Setting(mode, dec))
-    if "grad_mode" not in cfg.settings and own_scope and _grad_sensitive(facts, call):
+    if "grad_mode" not in cfg.settings and own_scope and sensitive:
         # no mode around a call in the comparison's own code: autograd is on (a call in a
         # helper may be run under a mode its caller sets, so nothing is assumed there)
         cfg.settings["grad_mode"] = Setting("grad enabled", None)
 
 
-def _own(facts: FileFacts, call: CallSite) -> list[cst.CSTNode]:
-    """The `with` statements around a call inside its own function."""
-    out: list[cst.CSTNode] = []
-    for anc in facts.ancestors(call.node):
-        if anc is call.scope.node:
-            break
-        out.append(anc)
-    return out
+def _grad_mode(facts: FileFacts, func: cst.BaseExpression) -> str | None:
+    """The autograd mode a context manager or decorator sets (`torch.no_grad`, ...)."""
+    return next((GRAD_MODES[q] for q in sorted(facts.qnames_of(func)) if q in GRAD_MODES), None)
 
 
 def _grad_sensitive(facts: FileFacts, call: CallSite) -> bool:
@@ -576,21 +575,11 @@ def script_arm_deviations(facts: FileFacts, timed: list[CallSite]) -> list[Scrip
         if len(arms) < 2:
             continue
         (first_where, base), rest = arms[0], arms[1:]
-        checkpoint = {o for o in base.other if o.startswith("checkpoint=")}
+        checkpoint = _checkpoints(base)
         for where, cfg in rest:
-            if not checkpoint or checkpoint != {
-                o for o in cfg.other if o.startswith("checkpoint=")
-            }:
+            if not checkpoint or checkpoint != _checkpoints(cfg):
                 continue
-            other_differs = cfg.other != base.other
-            for key in sorted(set(base.settings) | set(cfg.settings)):
-                a, b = base.settings.get(key), cfg.settings.get(key)
-                va, vb = (a.value if a else _default(key)), (b.value if b else _default(key))
-                if va == vb or (key not in CONFOUNDS and not other_differs):
-                    continue
-                out.append(
-                    ScriptDeviation(
-                        key, LABELS.get(key, f"`{key}`"), va, vb, first_where, where, call.node
-                    )
-                )
+            for key, va, vb, _ in _differing(base, cfg):
+                label = LABELS.get(key, f"`{key}`")
+                out.append(ScriptDeviation(key, label, va, vb, first_where, where, call.node))
     return out

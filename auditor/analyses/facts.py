@@ -551,6 +551,16 @@ class FileFacts:
                         stack += [(c, d + 1) for c in fn.calls]
         return out
 
+    def handed_to_executor(self, call: CallSite) -> tuple[FileFacts, Scope] | None:
+        """`executor.map(save_image, ...)`, `pool.submit(work, ...)`: the project function
+        handed over, which runs while the caller waits for its results."""
+        func, args = call.node.func, call.node.args
+        if not isinstance(func, cst.Attribute) or func.attr.value not in EXECUTOR_METHODS:
+            return None
+        if not args or not isinstance(args[0].value, cst.Name):
+            return None
+        return self.callee(call.scope, args[0].value, call.start)
+
     def possible_callees(self, call: CallSite) -> list[tuple[FileFacts, Scope]]:
         """The functions a call may run: its callee, or for `fn()` where `fn` is a loop
         variable over a collection (`for name, fn in (("a", run_a), ("b", run_b))`), each
@@ -559,15 +569,8 @@ class FileFacts:
         if target is not None:
             return [target]
         func = call.node.func
-        if (
-            isinstance(func, cst.Attribute)
-            and func.attr.value in EXECUTOR_METHODS
-            and call.node.args
-            and isinstance(call.node.args[0].value, cst.Name)
-        ):
-            # `executor.map(save_image, ...)`, `pool.submit(work, ...)`: the function handed
-            # over runs while the caller waits for its results
-            handed = self.callee(call.scope, call.node.args[0].value, call.start)
+        if isinstance(func, cst.Attribute) and func.attr.value in EXECUTOR_METHODS:
+            handed = self.handed_to_executor(call)
             return [handed] if handed is not None else []
         if not isinstance(func, cst.Name):
             return []
@@ -726,19 +729,15 @@ class FileFacts:
             return CallKind()
         if isinstance(func, cst.Attribute) and fname in N.HOST_COPY_METHODS and not node.args:
             return CallKind(sync=SyncKind.HOST_COPY)
-        if (
-            isinstance(func, cst.Attribute)
-            and fname == "postprocess"
-            and (N.dotted(func.value) or "").endswith(("image_processor", "video_processor"))
-            and self._pipeline_returns_host_data(call)
-        ):  # `pipe.image_processor.postprocess(x, output_type="pil")` copies to the host
+        if N.is_processor_postprocess(node) and self._pipeline_returns_host_data(call):
+            # `pipe.image_processor.postprocess(x, output_type="pil")` copies to the host
             return CallKind(sync=SyncKind.HOST_COPY)
         if self.serving_client:
             request = self._request(call)
             if request is not None:  # a client benchmark: the request is the timed work
                 return CallKind(work=True, model=request, sync=SyncKind.HOST_COPY)
-        if fname in EXECUTOR_METHODS and node.args and isinstance(node.args[0].value, cst.Name):
-            handed = self.callee(call.scope, node.args[0].value, call.start)
+        if isinstance(func, cst.Attribute) and fname in EXECUTOR_METHODS:
+            handed = self.handed_to_executor(call)
             if handed is not None:  # `pool.submit(generate, ...)`: the work of `generate`
                 s = handed[0].summary_of(handed[1])
                 if s.does_work:

@@ -243,6 +243,33 @@ def int_value(node: cst.BaseExpression | None) -> int | None:
     return None
 
 
+#: A pipeline's processors, whose `postprocess` turns model output into images or video.
+PROCESSOR_RECEIVERS = ("image_processor", "video_processor")
+
+
+def is_processor_postprocess(call: cst.Call) -> bool:
+    """`pipe.image_processor.postprocess(...)` (or a video processor's)."""
+    func = call.func
+    return (
+        isinstance(func, cst.Attribute)
+        and func.attr.value == "postprocess"
+        and (dotted(func.value) or "").endswith(PROCESSOR_RECEIVERS)
+    )
+
+
+def nodes_in(node: cst.CSTNode, into_lambdas: bool = False) -> list[cst.CSTNode]:
+    """`node` and every node below it, in visiting order; a lambda's body only when asked."""
+    found: list[cst.CSTNode] = []
+
+    class _All(cst.CSTVisitor):
+        def on_visit(self, node: cst.CSTNode) -> bool:
+            found.append(node)
+            return into_lambdas or not isinstance(node, cst.Lambda)
+
+    node.visit(_All())
+    return found
+
+
 def code(node: cst.CSTNode) -> str:
     return cst.Module(body=[]).code_for_node(node)
 

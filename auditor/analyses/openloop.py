@@ -53,9 +53,10 @@ def closed_loop_latencies(facts: FileFacts, regions: list[Region]) -> list[Close
     seen: set[str] = set()
     for region in regions:
         requests = [c for c in region.calls() if facts.kind(c).model and facts.kind(c).work]
-        if not requests or not region.loops(facts):
+        loops = region.loops(facts)
+        if not requests or not loops:
             continue
-        loop = region.loops(facts)[-1]
+        loop = loops[-1]
         for c in region.scope.calls:
             if N.call_name(c.node) != "append" or loop not in c.loops:
                 continue
@@ -229,12 +230,4 @@ def _repeated_items(
 
 
 def _has_call(node: cst.CSTNode) -> bool:
-    found: list[bool] = []
-
-    class _Calls(cst.CSTVisitor):
-        def visit_Call(self, node: cst.Call) -> bool:
-            found.append(True)
-            return False
-
-    node.visit(_Calls())
-    return bool(found)
+    return any(isinstance(n, cst.Call) for n in N.nodes_in(node, into_lambdas=True))

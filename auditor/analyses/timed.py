@@ -68,9 +68,6 @@ IO_METHODS: dict[str, str] = {
     "to_csv": "writes a table to disk",
     "imwrite": "writes an image to disk",
 }
-#: Post-processing methods of a pipeline's processors (`pipe.image_processor.postprocess(x,
-#: output_type="pil")`): host-side conversion of the model's output.
-PROCESSOR_METHODS = frozenset({"postprocess"})
 DECODE_METHODS = frozenset({"decode", "batch_decode"})
 WRITE_MODES = ("w", "a", "x")
 
@@ -143,9 +140,10 @@ def io_in_regions(facts: FileFacts, regions: list[Region]) -> list[TimedCall]:
             what = input_kind(call)
             if what is None or (facts.serving_client and facts.kind(call).work):
                 continue  # (a serving client's request is the work, not an input read)
-            # reading files is part of a region that measures loading or set-up
+            # reading files is part of a region that measures loading (set-up regions were
+            # skipped above)
             if loading is None:
-                loading = {id(r) for r in regions if measures_loading(facts, r)}
+                loading = {id(r) for r in regions if _measures_loading(r)}
             if id(region) in loading:
                 continue
         found.append(TimedCall(call, region, what))
@@ -217,7 +215,7 @@ def io_kind(facts: FileFacts, call: CallSite) -> str | None:
         if name == "save" and any(q.startswith(("torch.", "numpy.")) for q in call.qnames):
             return None
         return IO_METHODS[name]
-    if name in PROCESSOR_METHODS and receiver.endswith(("image_processor", "video_processor")):
+    if N.is_processor_postprocess(node):
         output = N.keyword(node, "output_type")
         if output is None or N.string_value(output.value) in N.HOST_OUTPUT_TYPES:
             return "post-processes images on the host"
@@ -284,28 +282,37 @@ def cache_clearing_in_harnesses(facts: FileFacts) -> list[HarnessedCall]:
 
 # ------------------------------------------------------------------------------ setup
 def setup_in_regions(facts: FileFacts, regions: list[Region]) -> list[TimedCall]:
-    found = []
-    for call, region in timed_calls(facts, regions):
-        what = _setup_kind(facts, call, region)
-        if what is not None:
-            found.append(TimedCall(call, region, what, what.endswith(HELPER_SUFFIX)))
-    return found
+    """Set-up inside the regions that time inference, in the region or in a function a
+    region's call runs (`helper`). Computed once per file (BA204, BA302 and BA102 ask)."""
+    memo: dict[int, list[TimedCall]] = facts.memo.setdefault("setup-in-regions", {})
+    if id(regions) not in memo:
+        found = []
+        for call, region in timed_calls(facts, regions):
+            what = _setup_kind(facts, call, region)
+            if what is not None:
+                found.append(TimedCall(call, region, what))
+            elif not _times_inference(facts, region, call):
+                in_helper = _setup_in_helper(facts, call, region)
+                if in_helper is not None:
+                    found.append(TimedCall(call, region, in_helper, helper=True))
+        memo[id(regions)] = found
+    return memo[id(regions)]
 
 
 #: Loading weights: `torch.load`, `load_state_dict`, safetensors, `from_pretrained`.
 WEIGHT_LOADS = frozenset({"torch.load", "safetensors.torch.load_file", "safetensors.safe_open"})
 
 
-def measures_loading(facts: FileFacts, region: Region) -> bool:
-    """A region that loads weights or declares a set-up measurement: reading files is what it
-    measures."""
-    if declares_setup(facts, region):
-        return True
-    for call in region.calls():
-        name = N.call_name(call.node) or ""
-        if call.qnames & WEIGHT_LOADS or name in LOAD_METHODS or name == "load_state_dict":
-            return True
-    return False
+def _loads_weights(call: CallSite) -> bool:
+    """`torch.load`, safetensors, `from_pretrained`/`from_single_file`."""
+    return bool(call.qnames & WEIGHT_LOADS) or N.call_name(call.node) in LOAD_METHODS
+
+
+def _measures_loading(region: Region) -> bool:
+    """A region that loads weights (or a state dict): reading files is what it measures."""
+    return any(
+        _loads_weights(c) or N.call_name(c.node) == "load_state_dict" for c in region.calls()
+    )
 
 
 def _setup_kind(facts: FileFacts, call: CallSite, region: Region) -> str | None:
@@ -317,7 +324,7 @@ def _setup_kind(facts: FileFacts, call: CallSite, region: Region) -> str | None:
     if compiled is not None:
         return compiled
     if not _times_inference(facts, region, call):
-        return _setup_in_helper(facts, call, region)
+        return None
     if name in LOAD_METHODS:
         return "loads a model"
     if isinstance(node.func, cst.Attribute) and name in OFFLOAD_METHODS:
@@ -339,14 +346,6 @@ def _moves_to_device(node: cst.Call) -> bool:
     return False
 
 
-def _loads(owner: FileFacts, call: CallSite) -> bool:
-    name = N.call_name(call.node) or ""
-    return bool(call.qnames & WEIGHT_LOADS) or name in LOAD_METHODS or name in ENGINE_LOADS
-
-
-HELPER_SUFFIX = " before running it"
-
-
 def _setup_in_helper(facts: FileFacts, call: CallSite, region: Region) -> str | None:
     """A function the region runs (`main()`) that loads a model or an engine and then runs
     it: the timed total includes the loading. Not where the region declares a set-up
@@ -355,7 +354,9 @@ def _setup_in_helper(facts: FileFacts, call: CallSite, region: Region) -> str | 
         return None
     for owner, fn in facts.possible_callees(call):
         inner = owner.reachable_calls(list(fn.calls))
-        load = next((c for c in inner if _loads(owner, c)), None)
+        load = next(
+            (c for c in inner if _loads_weights(c) or N.call_name(c.node) in ENGINE_LOADS), None
+        )
         if load is None:
             continue
         runs = any(
@@ -366,7 +367,7 @@ def _setup_in_helper(facts: FileFacts, call: CallSite, region: Region) -> str | 
             continue
         what = N.short(N.code(load.node.func))
         where = f"line {load.start[0]}" if owner is facts else facts.where(owner, load.start[0])
-        return f"loads a model (`{what}`, in the function it runs, {where}){HELPER_SUFFIX}"
+        return f"loads a model (`{what}`, in the function it runs, {where}) before running it"
     return None
 
 

@@ -64,7 +64,7 @@ def count_of(
         text, _, _ = facts.resolve(scope, expr.args[0].value, pos)
         if isinstance(text, cst.Call) and N.call_name(text) in DECODE_CALLS:
             return Count(TokenSource.CHARACTERS, N.code(expr))
-    for node in _walk(expr):
+    for node in N.nodes_in(expr):
         if isinstance(node, cst.Call):
             func = N.dotted(node.func) or ""
             if TOKENIZER_CALL_RE.search(func):
@@ -102,18 +102,6 @@ def _count_of_name(facts: FileFacts, scope: Scope, name: str, pos: Pos, depth: i
     return found
 
 
-def _walk(expr: cst.CSTNode) -> list[cst.CSTNode]:
-    found: list[cst.CSTNode] = []
-
-    class V(cst.CSTVisitor):
-        def on_visit(self, node: cst.CSTNode) -> bool:
-            found.append(node)
-            return not isinstance(node, cst.Lambda)
-
-    expr.visit(V())
-    return found
-
-
 def looks_like_time(facts: FileFacts, scope: Scope, expr: cst.BaseExpression, pos: Pos) -> bool:
     """A divisor named or keyed as a time (`times`, `wall_time`, `elapsed`), through
     assignments and `sum(...)` of a recorded field."""
@@ -123,7 +111,7 @@ def looks_like_time(facts: FileFacts, scope: Scope, expr: cst.BaseExpression, po
             return True
         if isinstance(node, cst.Attribute) and TIME_WORD_RE.search(node.attr.value):
             return True  # `t.elapsed`, `timer.seconds`
-        for sub in _walk(node):
+        for sub in N.nodes_in(node):
             if isinstance(sub, cst.Subscript):
                 key = N.subscript_key(sub)
                 if key is not None and TIME_WORD_RE.search(key):

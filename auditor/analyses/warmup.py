@@ -210,15 +210,11 @@ def _set_aside_only_when(facts: FileFacts, scope: Scope, loop: cst.CSTNode) -> s
 
 
 def _int_literal(node: cst.BaseExpression) -> int | None:
-    if isinstance(node, cst.Integer):
-        return int(node.value)
-    if (
-        isinstance(node, cst.UnaryOperation)
-        and isinstance(node.operator, cst.Minus)
-        and isinstance(node.expression, cst.Integer)
-    ):
-        return -int(node.expression.value)
-    return None
+    """An integer literal, negative ones (`-1`) included."""
+    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
+        value = N.int_value(node.expression)
+        return -value if value is not None else None
+    return N.int_value(node)
 
 
 #: Calls that create tensors (inputs set up in the region), not the kernels being timed.
@@ -278,12 +274,10 @@ def _assess_callable(facts: FileFacts, region: Region) -> WarmupVerdict | None:
     if loops and _sets_first_aside(facts, loops[-1]):
         return None
     index = scope.params.index(handed)
-    sites = [(facts, c) for c in sorted(facts.calls_to_function(scope.name), key=lambda c: c.start)]
-    if not sites and scope.cls is None and scope.parent is not None:
-        sites = facts.calls_from_importers(scope.name)
-    if not sites:
+    first = _first_call(facts, scope)
+    if first is None:
         return None
-    cfacts, site = sites[0]
+    cfacts, site = first
     fn = cfacts.argument(site.node, handed, index)
     if not isinstance(fn, cst.Name | cst.Attribute):
         return None  # a lambda or a partial: what it runs is not followed
@@ -597,18 +591,30 @@ class CallerWarmups:
         return timed.where(self.facts, self.pos[0])
 
 
+def _first_call(facts: FileFacts, scope: Scope) -> tuple[FileFacts, CallSite] | None:
+    """The first call of the function `scope`: in this file, or (a module-level function
+    nothing here calls) in a project module that imports it."""
+    sites = [(facts, c) for c in sorted(facts.calls_to_function(scope.name), key=lambda c: c.start)]
+    if (
+        not sites
+        and scope.cls is None
+        and scope.parent is not None
+        and isinstance(scope.parent.node, cst.Module)
+    ):
+        sites = facts.calls_from_importers(scope.name)
+    return sites[0] if sites else None
+
+
 def _warmups_at_caller(facts: FileFacts, scope: Scope, model: str) -> CallerWarmups | None:
     """When the timed model is a parameter, look before the first call of this function: in
     this file, or (a module-level helper nothing here calls) in the modules importing it."""
     if scope.parent is None or model not in scope.params:
         return None
     index = scope.params.index(model)
-    sites = [(facts, c) for c in sorted(facts.calls_to_function(scope.name), key=lambda c: c.start)]
-    if not sites and scope.cls is None and isinstance(scope.parent.node, cst.Module):
-        sites = facts.calls_from_importers(scope.name)
-    if not sites:
+    first = _first_call(facts, scope)
+    if first is None:
         return None
-    cfacts, site = sites[0]
+    cfacts, site = first
     arg = cfacts.argument(site.node, model, index)
     if arg is None:
         return None

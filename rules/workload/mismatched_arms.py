@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from auditor.analyses.arms import comparisons, timed_model_calls
 from auditor.analyses.base import FactsRule
 from auditor.analyses.configs import (
@@ -123,16 +125,13 @@ class MismatchedArms(FactsRule):
             by_call.setdefault(id(sdev.call), []).append(sdev)
         for across in by_call.values():
             d0 = across[0]
-            differences = ", ".join(f"{d.label} ({d.second}, against {d.first})" for d in across)
             self.report(
                 d0.call,
                 message=f"The scripts that time their models with this call are compared arms "
                 f"of one checkpoint, but the model passed at {d0.second_where} differs from "
-                f"the one passed at {d0.first_where} in {differences}, so the comparison "
-                "measures that too",
-                severity=Severity.ERROR
-                if any(d.key == "dtype" for d in across)
-                else Severity.WARNING,
+                f"the one passed at {d0.first_where} in {_differences(across)}, so the "
+                "comparison measures that too",
+                severity=_severity(across),
                 evidence=ArmsEvidence(
                     (d0.first_where, d0.second_where),
                     tuple((d.key, d.first, d.second) for d in across),
@@ -140,14 +139,20 @@ class MismatchedArms(FactsRule):
             )
         for key, devs in by_node.items():
             unique = list({d.key: d for d in devs}.values())
-            differences = ", ".join(f"{d.label} ({d.second}, against {d.first})" for d in unique)
             self.report(
                 unique[0].node,
                 first=first[key],
                 second=unique[0].arm.label,
-                differences=differences,
-                severity=Severity.ERROR
-                if any(d.key == "dtype" for d in unique)
-                else Severity.WARNING,
+                differences=_differences(unique),
+                severity=_severity(unique),
                 evidence=ArmsEvidence(arms[key], tuple((d.key, d.first, d.second) for d in unique)),
             )
+
+
+def _differences(devs: Sequence[Deviation | ScriptDeviation]) -> str:
+    return ", ".join(f"{d.label} ({d.second}, against {d.first})" for d in devs)
+
+
+def _severity(devs: Sequence[Deviation | ScriptDeviation]) -> Severity:
+    """A dtype mismatch can make or hide a whole speedup: an error; the rest are warnings."""
+    return Severity.ERROR if any(d.key == "dtype" for d in devs) else Severity.WARNING
