@@ -7,7 +7,8 @@ Three shapes are recognised, each giving arms in source order:
 - *collection*: one timed region (or a timing function's call) inside a loop over a collection of
   models or functions (`for name, pipe in arms.items()`, `for fn in (run_base, run_fast)`);
 - *calls*: one timing function called once per arm with different models
-  (`bench(base)`, `bench(fast)`), the results divided.
+  (`bench(base)`, `bench(fast)`), the results divided or put side by side (one dict, list or
+  print; a table keyed by arm, `results["eager"] = bench(model)`).
 
 An arm's subject is a model object or a function; an arm is never a string or a path, so a sweep
 over shapes, batch sizes or file names is not a comparison. The order is *interleaved* when a loop
@@ -412,15 +413,80 @@ def _calls(facts: FileFacts) -> list[Comparison]:
             if arms is None:
                 continue
             sinks = [_sinks(facts, scope, a.anchor) for a in arms]
-            if not sinks[0] or not any(
-                s and _divided(facts, scope, sinks[0], s) for s in sinks[1:]
+            if not _side_by_side(facts, scope, arms) and (
+                not sinks[0]
+                or not any(s and _divided(facts, scope, sinks[0], s) for s in sinks[1:])
             ):
                 continue
+            for a in arms:
+                a.label = _key_label(facts, a.anchor) or a.label
             common = set(map(id, sites[0].loops))
             for s in sites[1:]:
                 common &= set(map(id, s.loops))
             out.append(Comparison(ArmsKind.CALLS, arms, interleaved=bool(common), scope=scope))
     return out
+
+
+#: Calls that put values side by side for a reader: a printed or logged line, a table row.
+SIDE_BY_SIDE_CALLS = frozenset(
+    {"print", "info", "log", "write", "format", "add_row", "append_row", "tabulate", "DataFrame"}
+)
+
+
+def _side_by_side(facts: FileFacts, scope: Scope, arms: list[Arm]) -> bool:
+    """The arms' results meet without a division: the timing calls are elements of one dict,
+    list or tuple or arguments of one print (`{"base": bench(base), "fast": bench(fast)}`),
+    or each result is stored under its own string key of one table (`results["base"] = ...`)."""
+    first, second = arms[0].anchor, arms[1].anchor
+    holder = _holder(facts, first)
+    if holder is not None and holder is _holder(facts, second):
+        return True
+    keys = [_stored_key(facts, a.anchor) for a in arms[:2]]
+    return (
+        keys[0] is not None
+        and keys[1] is not None
+        and keys[0][0] == keys[1][0]
+        and keys[0][1] != keys[1][1]
+    )
+
+
+def _key_label(facts: FileFacts, node: cst.CSTNode) -> str | None:
+    """The string key a timing call's result is stored under, in a dict literal or a table."""
+    parent = facts.parents.get(node)
+    if isinstance(parent, cst.DictElement) and parent.value is node:
+        return N.string_value(parent.key)
+    stored = _stored_key(facts, node)
+    return stored[1] if stored else None
+
+
+def _holder(facts: FileFacts, node: cst.CSTNode) -> cst.CSTNode | None:
+    """The innermost literal collection or reporting call that holds `node` as (part of) one of
+    its elements or arguments, within its statement."""
+    for anc in facts.ancestors(node):
+        if isinstance(anc, cst.BaseStatement | cst.BaseSmallStatement | cst.Lambda):
+            return None
+        if isinstance(anc, cst.Dict | cst.List | cst.Tuple):
+            return anc
+        if isinstance(anc, cst.Call) and N.call_name(anc) in SIDE_BY_SIDE_CALLS:
+            return anc
+    return None
+
+
+def _stored_key(facts: FileFacts, node: cst.CSTNode) -> tuple[str, str] | None:
+    """`table["key"] = <node>`: the table's name and the key."""
+    stmt = facts.enclosing_statement(node)
+    if not isinstance(stmt, cst.SimpleStatementLine) or len(stmt.body) != 1:
+        return None
+    assign = stmt.body[0]
+    if not isinstance(assign, cst.Assign) or assign.value is not node:
+        return None
+    target = assign.targets[0].target
+    if not isinstance(target, cst.Subscript) or len(target.slice) != 1:
+        return None
+    index = target.slice[0].slice
+    key = N.string_value(index.value) if isinstance(index, cst.Index) else None
+    table = N.dotted(target.value)
+    return (table, key) if table and key else None
 
 
 def _call_arms(facts: FileFacts, sites: list[CallSite]) -> list[Arm] | None:
@@ -444,7 +510,15 @@ def _call_arms(facts: FileFacts, sites: list[CallSite]) -> list[Arm] | None:
         ):
             return None
         subjects.add(N.code(subject))
-        arms.append(Arm(i, N.code(subject), site.node, site.scope, site.start, subject, None))
+        calls = [
+            c
+            for owner, fn in facts.possible_callees(site)
+            if owner is facts
+            for c in timed_model_calls(facts, fn.calls)
+        ]
+        arms.append(
+            Arm(i, N.code(subject), site.node, site.scope, site.start, subject, None, calls)
+        )
     return arms if len(subjects) == len(arms) else None
 
 

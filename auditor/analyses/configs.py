@@ -5,7 +5,8 @@ through local factory functions with their parameters filled in, `torch.compile`
 `.to(dtype)`), what is done to the model object afterwards (`enable_xformers_...`,
 `set_attn_processor`, `enable_model_cpu_offload`, patches that take it as an argument, attribute
 assignments), and how it is called (`generator`, `height`/`width`, `guidance_scale`,
-`output_type`, an enclosing `torch.autocast`). For arms timed one after the other in one
+`output_type`, an enclosing `torch.autocast`, inputs drawn at random for each arm by the
+function that times it). For arms timed one after the other in one
 function, global switches set between them (TF32, `cudnn.benchmark`, matmul precision, a seed)
 belong to the later arm.
 
@@ -29,7 +30,7 @@ from auditor.analyses.facts import CallSite, FileFacts, Pos, Scope
 
 CALL_SETTINGS = ("height", "width", "guidance_scale", "output_type")
 CONFOUNDS = frozenset(
-    {"generator", "seed", "height", "width", "guidance_scale", "output_type", "grad_mode"}
+    {"generator", "seed", "height", "width", "guidance_scale", "output_type", "grad_mode", "data"}
 )
 DTYPE_METHODS = {"half": "float16", "bfloat16": "bfloat16", "float": "float32"}
 ATTENTION_METHODS = frozenset(
@@ -67,6 +68,7 @@ LABELS = {
     "guidance_scale": "`guidance_scale`",
     "output_type": "`output_type`",
     "grad_mode": "autograd mode",
+    "data": "input data",
 }
 #: Context managers and decorators that set the autograd mode of what runs inside them.
 GRAD_MODES = {
@@ -74,6 +76,31 @@ GRAD_MODES = {
     "torch.inference_mode": "inference_mode",
     "torch.enable_grad": "grad enabled",
 }
+#: Draws of a random subset or order of a collection, with the global generator.
+RANDOM_DRAWS = frozenset(
+    {
+        "random.sample",
+        "random.choice",
+        "random.choices",
+        "random.shuffle",
+        "numpy.random.choice",
+        "numpy.random.permutation",
+        "numpy.random.shuffle",
+        "torch.randperm",
+    }
+)
+#: Calls that seed the global generators (a draw after one in the same function repeats).
+SEED_CALLS = frozenset(
+    {
+        "random.seed",
+        "numpy.random.seed",
+        "torch.manual_seed",
+        "transformers.set_seed",
+        "accelerate.utils.set_seed",
+        "lightning.seed_everything",
+        "pytorch_lightning.seed_everything",
+    }
+)
 #: Converters that build an engine from a model, and the keywords that set its precision.
 CONVERTER_PRECISION = {
     "fp16_mode": "float16",
@@ -131,7 +158,10 @@ def _differing(base: ArmConfig, cfg: ArmConfig) -> list[tuple[str, str, str, Set
     for key in sorted(set(base.settings) | set(cfg.settings)):
         a, b = base.settings.get(key), cfg.settings.get(key)
         va, vb = (a.value if a else _default(key)), (b.value if b else _default(key))
-        if va != vb and (key in CONFOUNDS or other_differs):
+        if key == "data" and b is not None:
+            va = "the earlier arm's draw" if a is not None else va
+            out.append((key, va, vb, b))  # a draw per arm differs even from an equal draw
+        elif va != vb and (key in CONFOUNDS or other_differs):
             out.append((key, va, vb, b))
     return out
 
@@ -188,6 +218,10 @@ def _call_settings(
     for arg in node.args:
         if arg.keyword is not None and arg.keyword.value not in (*CALL_SETTINGS, "generator"):
             cfg.other.add(f"{arg.keyword.value}={N.code(arg.value)}")
+    if not own_scope:
+        draw = _unseeded_draw(facts, call)
+        if draw is not None:
+            cfg.settings["data"] = Setting(f"its own unseeded `{N.code(draw)}`", draw)
     sensitive = _grad_sensitive(facts, call)
     own = True  # still inside the call's own function (autocast counts only there)
     for anc in facts.ancestors(node):
@@ -211,6 +245,45 @@ def _call_settings(
         # no mode around a call in the comparison's own code: autograd is on (a call in a
         # helper may be run under a mode its caller sets, so nothing is assumed there)
         cfg.settings["grad_mode"] = Setting("grad enabled", None)
+
+
+def _unseeded_draw(facts: FileFacts, call: CallSite) -> cst.Call | None:
+    """A random draw from a collection (`random.sample(prompts, 8)`, `random.shuffle(xs)`)
+    that feeds the timed call, made in the per-arm function that times it with the global
+    generator and no seed set before it there: each arm is timed on its own inputs."""
+    scope = call.scope
+    used = N.names_in(call.node)
+    for _ in range(3):  # what the call's arguments are computed from, loops included
+        for b in scope.bindings:
+            if b.target in used and b.start < call.start:
+                if b.value is not None:
+                    used |= N.names_in(b.value)
+                if isinstance(b.loop, cst.For):
+                    used |= N.names_in(b.loop.iter)
+    draws = [
+        c
+        for c in scope.calls
+        if c.start < call.start and c.qnames & RANDOM_DRAWS and _feeds(facts, c, used)
+    ]
+    if not draws:
+        return None
+    draw = draws[-1]
+    seeded = any(
+        c.qnames & SEED_CALLS and c.start < draw.start and not c.loops for c in scope.calls
+    )
+    return None if seeded else draw.node
+
+
+def _feeds(facts: FileFacts, draw: CallSite, used: set[str]) -> bool:
+    """The draw's result (or the collection it shuffles in place) is one of `used`."""
+    if N.call_name(draw.node) in ("shuffle",):
+        return bool(draw.node.args) and bool(N.names_in(draw.node.args[0].value) & used)
+    stmt = facts.enclosing_statement(draw.node)
+    if isinstance(stmt, cst.SimpleStatementLine):
+        for small in stmt.body:
+            if isinstance(small, cst.Assign):
+                return any(N.names_in(t.target) & used for t in small.targets)
+    return False
 
 
 def _grad_mode(facts: FileFacts, func: cst.BaseExpression) -> str | None:

@@ -21,7 +21,9 @@ class FixedArmOrder(FactsRule):
         "arms: ...`), shuffling their order each round",
         docs=RuleDocs(
             what_it_does="Finds comparisons (timed regions or timing calls whose results are "
-            "divided, or a loop over a collection of models or functions) in which every arm's "
+            "divided, put side by side in one dict, list or print, or stored under their own "
+            'keys of one table (`results["eager"] = bench(model)`), or a loop over a '
+            "collection of models or functions) in which every arm's "
             "measurement runs once, baseline first: no loop repeats the arms, and their order "
             "is not shuffled. It points at the opening timer read (or timing call) of the "
             "second arm.",

@@ -21,7 +21,7 @@ class MismatchedArms(FactsRule):
         code="BA207",
         name="mismatched-arms",
         summary="Compared arms differ in dtype, seed, resolution, guidance, output type, "
-        "autograd mode, attention backend, offload or a global switch",
+        "autograd mode, attention backend, offload, a global switch or their input draw",
         category=Category.WORKLOAD,
         severity=Severity.ERROR,
         message="`{second}` differs from `{first}` in {differences}, so the comparison measures "
@@ -35,11 +35,14 @@ class MismatchedArms(FactsRule):
             "`height`/`width`, `guidance_scale` and `output_type` of the timed call; the autograd "
             "mode of a torch module's forward (`no_grad`/`inference_mode` around one arm's call "
             "in the comparison's own code, or decorating it); a converter's precision flag "
-            "(`torch2trt(..., fp16_mode=True)`); and global "
+            "(`torch2trt(..., fp16_mode=True)`); the inputs, when the function that times each arm "
+            "draws them at random (`random.sample(prompts, 8)`, `random.shuffle`) with no seed "
+            "set before the draw, so each arm runs on prompts of its own; and global "
             "switches (`torch.backends.cuda.matmul.allow_tf32`, `cudnn.benchmark`, "
             "`set_float32_matmul_precision`, a seed) set between two arms. It points at the "
-            "second arm's deviating line. Seeds, resolution, guidance and output type are "
-            "always reported; dtype, attention, offload and switches only when the arms also "
+            "second arm's deviating line. Seeds, resolution, guidance, output type and "
+            "input draws are always reported; dtype, attention, offload and switches only "
+            "when the arms also "
             "differ in something else (then they ride along with the change under test). Arms "
             "chosen by a command-line option, one arm per run (`--precision int4|bf16`), are "
             "compared too: when the factory that builds the timed model (in this file or a "
