@@ -167,6 +167,36 @@ class ArmsEvidence(Evidence):
     differences: tuple[tuple[str, str, str], ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class GenerationLengthEvidence(Evidence):
+    """BA206: a timed `generate()` whose length an end-of-sequence token may cut short; `rate`:
+    the script reports a tokens/s from the requested count, not the produced one."""
+
+    KIND: ClassVar[str] = "generation-length"
+    call: str
+    rate: bool
+
+
+@dataclass(frozen=True, slots=True)
+class OutputHandlingEvidence(Evidence):
+    """BA203: a timed region also handles the output: `action` is decode (tokens to text),
+    stream (a streamer decodes and prints each token), print, write, save, read or other."""
+
+    KIND: ClassVar[str] = "output-handling"
+    call: str
+    action: str
+
+
+@dataclass(frozen=True, slots=True)
+class TokenCountEvidence(Evidence):
+    """BA301: a tokens/s whose count includes the prompt tokens (the whole `generate()`
+    output of a decoder-only model)."""
+
+    KIND: ClassVar[str] = "token-count"
+    count: str
+    counted: str  # "prompt-included"
+
+
 EVIDENCE_KINDS: dict[str, type[Evidence]] = {
     cls.KIND: cls
     for cls in (
@@ -176,6 +206,9 @@ EVIDENCE_KINDS: dict[str, type[Evidence]] = {
         WarmupEvidence,
         UnitMixEvidence,
         ArmsEvidence,
+        GenerationLengthEvidence,
+        OutputHandlingEvidence,
+        TokenCountEvidence,
     )
 }
 

@@ -101,6 +101,30 @@ class TimedCall:
     what: str  # a short description: "writes an image to disk"
     helper: bool = False  # found in a function the region's call runs, not in the region
 
+    @property
+    def action(self) -> str:
+        """What kind of handling `what` describes: decode, stream, print, write, save, read
+        or other (the verifier prices decode and stream on language models)."""
+        for prefix, action in ACTIONS:
+            if self.what.startswith(prefix):
+                return action
+        return "other"
+
+
+#: The opening words of an I/O description (`io_kind`, `input_kind`, `_streams`) and the
+#: kind of handling they name.
+ACTIONS = (
+    ("decodes tokens", "decode"),
+    ("streams", "stream"),
+    ("prints", "print"),
+    ("writes", "write"),
+    ("opens a file for writing", "write"),
+    ("saves", "save"),
+    ("reads", "read"),
+    ("opens an input", "read"),
+    ("loads", "read"),
+)
+
 
 def work_regions(facts: FileFacts, regions: list[Region]) -> Iterator[Region]:
     """Regions with a body that times model or device work."""

@@ -18,6 +18,36 @@ from auditor.verify.stats import Summary, Verdict
 
 
 @dataclass(frozen=True, slots=True)
+class GenerationMetrics:
+    """A language model's canonical numbers, each a median over rounds with its interval:
+    time to first token (the prefill arm: the same batch cut to one new token), decode time per
+    token ((end-to-end - prefill) / (new tokens - 1), per round), end-to-end latency per batch,
+    and tokens/s from the tokens the calls produced (never the prompt, never the request)."""
+
+    new_tokens: int  # per row, as run
+    new_tokens_source: str | None  # "declared", "default" or "override"
+    prompt_tokens: float | None  # per batch, padding excluded (mean over the batches)
+    ttft_s: Summary | None
+    decode_s_per_token: Summary | None
+    latency_s: Summary
+    tokens_per_s: Summary
+
+
+@dataclass(frozen=True, slots=True)
+class GenerationSpeedups:
+    """The candidate against the baseline, per metric (paired by round): a speculative method
+    can win on decode and lose on prefill. Each is baseline / candidate time (tokens/s:
+    candidate / baseline), so above 1 is faster."""
+
+    candidate: str
+    baseline: str
+    ttft: stats.Paired | None
+    decode: stats.Paired | None
+    latency: stats.Paired | None
+    tokens_per_s: stats.Paired | None
+
+
+@dataclass(frozen=True, slots=True)
 class ModelResult:
     name: str
     path: str
@@ -30,6 +60,8 @@ class ModelResult:
     dtype: str | None
     load_s: float | None
     error: str | None
+    kind: str | None = None  # "diffusers", "inference" or "generate"
+    generation: GenerationMetrics | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +100,7 @@ class Assessment:
     noise_floor: NoiseFloor | None = None
     precision: float | None = None  # the target half-width the run sampled toward
     estimator: str = stats.PAIRED_ESTIMATOR
+    generation_speedups: tuple[GenerationSpeedups, ...] = ()
 
 
 def noise_floor(baseline: str, arms: Mapping[str, ArmData]) -> NoiseFloor | None:
@@ -98,6 +131,8 @@ def _model_result(name: str, path: str, outcome: Outcome, arms: Mapping[str, Any
     return ModelResult(
         name=name,
         path=path,
+        kind=load.get("kind"),
+        generation=_generation(name, load, arms) if error is None else None,
         summary=Summary.of(samples) if samples and error is None else None,
         samples=samples if error is None else (),
         host_median_s=stats.median(host) if host and error is None else None,
@@ -108,6 +143,87 @@ def _model_result(name: str, path: str, outcome: Outcome, arms: Mapping[str, Any
         load_s=load.get("load_s"),
         error=error,
     )
+
+
+def _series(name: str, arms: Mapping[str, ArmData], new_tokens: int) -> dict[str, list[float]]:
+    """Per-round series of a language model's canonical numbers (seconds, tokens/s)."""
+    e2e = arms.get(f"{name}:{CANONICAL}")
+    prefill = arms.get(f"{name}:{probes.PREFILL}")
+    if e2e is None:
+        return {}
+    out: dict[str, list[float]] = {
+        "latency": list(e2e.call_s),
+        "tokens_per_s": [u / t for u, t in zip(e2e.units, e2e.call_s, strict=False) if t > 0],
+    }
+    if prefill is not None:
+        out["ttft"] = list(prefill.call_s)
+        if new_tokens > 1:
+            out["decode"] = [
+                max(t - p, 0.0) / (new_tokens - 1)
+                for t, p in zip(e2e.call_s, prefill.call_s, strict=False)
+            ]
+    return out
+
+
+def _generation(
+    name: str, load: Mapping[str, Any], arms: Mapping[str, ArmData]
+) -> GenerationMetrics | None:
+    if load.get("kind") != "generate":
+        return None
+    n = int(load.get("steps") or 0)
+    series = _series(name, arms, n)
+    if not series.get("latency") or not series.get("tokens_per_s"):
+        return None
+    prompt = load.get("prompt_tokens") or []
+
+    def summary(key: str) -> Summary | None:
+        values = series.get(key)
+        return Summary.of(values) if values else None
+
+    return GenerationMetrics(
+        new_tokens=n,
+        new_tokens_source=load.get("steps_source"),
+        prompt_tokens=sum(prompt) / len(prompt) if prompt else None,
+        ttft_s=summary("ttft"),
+        decode_s_per_token=summary("decode"),
+        latency_s=Summary.of(series["latency"]),
+        tokens_per_s=Summary.of(series["tokens_per_s"]),
+    )
+
+
+def _generation_speedups(
+    candidate: str, baseline: str, outcome: Outcome, arms: Mapping[str, ArmData]
+) -> GenerationSpeedups | None:
+    loads = outcome.loads
+    if any(loads.get(m, {}).get("kind") != "generate" for m in (candidate, baseline)):
+        return None
+    base = _series(baseline, arms, int(loads[baseline].get("steps") or 0))
+    cand = _series(candidate, arms, int(loads[candidate].get("steps") or 0))
+
+    def paired(key: str, invert: bool = False) -> stats.Paired | None:
+        a, b = base.get(key), cand.get(key)
+        if not a or not b:
+            return None
+        return stats.paired(b, a) if invert else stats.paired(a, b)
+
+    return GenerationSpeedups(
+        candidate,
+        baseline,
+        ttft=paired("ttft"),
+        decode=paired("decode"),
+        latency=paired("latency"),
+        tokens_per_s=paired("tokens_per_s", invert=True),
+    )
+
+
+def _prompt_tokens(outcome: Outcome) -> dict[str, float]:
+    """Each language model's prompt tokens per batch (mean over the batches)."""
+    out: dict[str, float] = {}
+    for name, load in outcome.loads.items():
+        counts = load.get("prompt_tokens") or []
+        if counts:
+            out[name] = sum(counts) / len(counts)
+    return out
 
 
 def _first_pass(arm: ArmData, n_batches: int) -> float:
@@ -178,11 +294,15 @@ def assess(
     floor = noise_floor(baseline, arms)
     threshold = floor.threshold if floor is not None else stats.MATERIAL_THRESHOLD
     comparisons = []
+    generation: list[GenerationSpeedups] = []
     for name, _ in models:
         if name != baseline:
             c = _comparison(name, baseline, plan, arms, n_batches, threshold, precision)
             if c is not None:
                 comparisons.append(c)
+            g = _generation_speedups(name, baseline, outcome, arms)
+            if g is not None:
+                generation.append(g)
     impacts: list[Impact] = []
     unpriced: list[tuple[Finding, str]] = []
     probed = {id(f) for f, _ in plan.probed}
@@ -191,14 +311,27 @@ def assess(
             unpriced.append((finding, "the verifier has no probe for this rule"))
     for finding, probe_arm in plan.probed:
         impact = probes.judge(
-            finding, probe_arm, baseline, plan.candidate, arms, n_prompts, threshold
+            finding,
+            probe_arm,
+            baseline,
+            plan.candidate,
+            arms,
+            n_prompts,
+            threshold,
+            prompt_tokens=_prompt_tokens(outcome),
         )
         if impact is None:
             unpriced.append((finding, "its probe arms failed or were not measured"))
         else:
             impacts.append(impact)
     return Assessment(
-        results, tuple(comparisons), tuple(impacts), tuple(unpriced), floor, precision
+        results,
+        tuple(comparisons),
+        tuple(impacts),
+        tuple(unpriced),
+        floor,
+        precision,
+        generation_speedups=tuple(generation),
     )
 
 

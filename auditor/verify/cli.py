@@ -270,6 +270,29 @@ def verify(
             "--chart", metavar="PATH.png", help="Also draw the speedup chart as a PNG (matplotlib)."
         ),
     ] = None,
+    kind: Annotated[
+        str,
+        typer.Option(
+            help="What the model modules return: auto (recognised), diffusers, inference (the "
+            "module's inference()), generate (a transformers model or text-generation pipeline)."
+        ),
+    ] = "auto",
+    max_new_tokens: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Language models: one generation length for every model, overriding the "
+            "modules' `max_new_tokens` (default 128).",
+        ),
+    ] = None,
+    eos_token: Annotated[
+        str,
+        typer.Option(
+            help="Language models, EOS probe: the end-of-sequence token rows may stop at: "
+            "tokenizer (each model's own), auto (the token the baseline emits most often, "
+            "planted for random-weight models) or a token id.",
+        ),
+    ] = "tokenizer",
 ) -> None:
     """Re-time the models a benchmark script compares and price each static finding."""
     from auditor.api import RunRequest, SetupError, prepare
@@ -299,6 +322,14 @@ def verify(
             raise UsageError("give at least one --model NAME=PATH")
         if baseline not in {n for n, _ in models}:
             raise UsageError(f"--baseline-model {baseline} is not one of the --model names")
+        from auditor.verify.models import KINDS
+
+        if kind not in KINDS:
+            raise UsageError(f"--kind must be one of {', '.join(KINDS)}; got `{kind}`")
+        if eos_token not in ("tokenizer", "auto") and not eos_token.isdigit():
+            raise UsageError(
+                f"--eos-token must be tokenizer, auto or a token id; got `{eos_token}`"
+            )
         prompt_list = read_prompts(prompts, batch_size)
         resolved = resolve_device(device)
     except UsageError as exc:
@@ -332,6 +363,10 @@ def verify(
         "threads": threads,
         "prompts": prompt_list,
         "steps_override": steps,
+        "kind": kind,
+        "max_new_tokens": max_new_tokens,
+        "eos_token": eos_token,
+        "baseline": baseline,
         "arms": [a.to_dict() for a in plan.arms],
         # the speedups the precision target is about: each candidate over the baseline, and
         # the baseline over itself (the A/A noise floor)

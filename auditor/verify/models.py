@@ -44,6 +44,9 @@ from typing import Any, Protocol
 
 import torch
 
+from auditor.verify import llm
+from auditor.verify.llm import GenerateAdapter
+
 DEFAULT_STEPS = 50
 _LOADERS = ("load_model", "get_pipeline")
 
@@ -96,15 +99,22 @@ class InferenceFunctionAdapter:
         return self.fn(self.pipe, prompts, **kwargs)
 
 
+#: What `--kind` may say a module's model is ("auto": recognised from what the loader returns).
+KINDS = ("auto", "diffusers", "inference", "generate")
+
+
 @dataclass(slots=True)
 class LoadedModel:
     name: str
     path: str
-    adapter: Adapter
+    adapter: Adapter | None  # diffusers and inference(): None for the generate kind
     declared_steps: int | None
     dtype: str | None
     load_s: float
     uses_inference_fn: bool
+    kind: str = "diffusers"  # "diffusers", "inference" or "generate"
+    generate: GenerateAdapter | None = None
+    max_new_tokens_source: str | None = None  # "declared", "default" or "override"
 
 
 def _accepted_kwargs(fn: Callable[..., object]) -> frozenset[str]:
@@ -165,31 +175,90 @@ def _is_language_model(obj: object) -> bool:
     module = type(obj).__module__ or ""
     if module.startswith("diffusers"):
         return False
-    if module.startswith("transformers.pipelines"):
-        return True
-    return callable(getattr(obj, "generate", None)) and module.startswith("transformers")
+    return llm.is_text_pipeline(obj) or llm.is_generator(obj)
 
 
-def load(name: str, path: str, device: str) -> LoadedModel:
+def _positive_int(module: Any, attr: str) -> int | None:
+    value = getattr(module, attr, None)
+    if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+        raise ModelModuleError(f"`{attr}` must be a positive int, not {value!r}")
+    return value
+
+
+def _tokenizer_of(module: Any, model: Any) -> Any:
+    loader = getattr(module, "load_tokenizer", None)
+    if callable(loader):
+        return loader()
+    return getattr(module, "tokenizer", None)
+
+
+def _generate_model(
+    name: str, path: str, module: Any, model: Any, device: str, t0: float, override: int | None
+) -> LoadedModel:
+    """The generate kind: a transformers model with `generate()`, or a text-generation
+    pipeline (its model and tokenizer)."""
+    tokenizer = _tokenizer_of(module, model)
+    if llm.is_text_pipeline(model):
+        tokenizer = tokenizer or getattr(model, "tokenizer", None)
+        model = model.model
+    if not callable(getattr(model, "generate", None)):
+        raise ModelModuleError(
+            f"--kind generate needs a model with generate(); the loader returned "
+            f"{type(model).__name__}"
+        )
+    declared = _positive_int(module, "max_new_tokens")
+    extra = getattr(module, "generate_kwargs", None) or {}
+    if not isinstance(extra, dict):
+        raise ModelModuleError(f"`generate_kwargs` must be a dict, not {type(extra).__name__}")
+    length = override or declared or llm.DEFAULT_MAX_NEW_TOKENS
+    source = "override" if override else "declared" if declared else "default"
+    try:
+        adapter = llm.GenerateAdapter(model, tokenizer, device, length, dict(extra))
+    except llm.GenerateSetupError as exc:
+        raise ModelModuleError(str(exc)) from None
+    return LoadedModel(
+        name=name,
+        path=path,
+        adapter=None,
+        declared_steps=length,
+        dtype=_dtype_of(model),
+        load_s=time.perf_counter() - t0,
+        uses_inference_fn=False,
+        kind="generate",
+        generate=adapter,
+        max_new_tokens_source=source,
+    )
+
+
+def load(
+    name: str,
+    path: str,
+    device: str,
+    kind: str = "auto",
+    max_new_tokens: int | None = None,
+) -> LoadedModel:
+    """Import the module and build its model. `kind` (see KINDS) says what the model is;
+    "auto" recognises it: a module's `inference()`, a transformers model or text-generation
+    pipeline (generate), else a diffusers-style pipeline."""
     os.environ["BENCHAUDIT_DEVICE"] = device
     t0 = time.perf_counter()
     module = import_module_from_path(name, Path(path))
     pipe = _pipeline_of(module, device)
     if pipe is None:
-        raise ModelModuleError("the loader returned None instead of a pipeline")
+        raise ModelModuleError("the loader returned None instead of a model")
+    inference = getattr(module, "inference", None)
+    if kind == "generate" or (
+        kind == "auto" and not callable(inference) and _is_language_model(pipe)
+    ):
+        return _generate_model(name, path, module, pipe, device, t0, max_new_tokens)
+    if kind == "inference" and not callable(inference):
+        raise ModelModuleError("--kind inference needs an `inference(pipe, prompts)` function")
     set_progress = getattr(pipe, "set_progress_bar_config", None)
     if callable(set_progress):
         set_progress(disable=True)
-    steps = getattr(module, "num_inference_steps", None)
-    if steps is not None and (not isinstance(steps, int) or isinstance(steps, bool) or steps < 1):
-        raise ModelModuleError(f"`num_inference_steps` must be a positive int, not {steps!r}")
-    inference = getattr(module, "inference", None)
-    if not callable(inference) and _is_language_model(pipe):
-        raise ModelModuleError(
-            f"the loader returned a language model ({type(pipe).__name__} with generate()): "
-            "verify times diffusers-shaped pipelines, or a module's own `inference(pipe, "
-            "prompts)`; timing generate() itself is not supported yet"
-        )
+    steps = _positive_int(module, "num_inference_steps")
+    if kind == "diffusers":
+        inference = None
     adapter: Adapter
     if callable(inference):
         adapter = InferenceFunctionAdapter(inference, pipe, device, _accepted_kwargs(inference))
@@ -205,4 +274,5 @@ def load(name: str, path: str, device: str) -> LoadedModel:
         dtype=_dtype_of(pipe),
         load_s=time.perf_counter() - t0,
         uses_inference_fn=callable(inference),
+        kind="inference" if callable(inference) else "diffusers",
     )

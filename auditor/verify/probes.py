@@ -29,8 +29,11 @@ from typing import Any
 from auditor.core import (
     Evidence,
     Finding,
+    GenerationLengthEvidence,
+    OutputHandlingEvidence,
     PerPromptEvidence,
     StepSourceEvidence,
+    TokenCountEvidence,
     UnitMixEvidence,
     UnsyncedEvidence,
     WarmupEvidence,
@@ -40,6 +43,9 @@ from auditor.verify.stats import Verdict
 
 CANONICAL = "canonical"
 SCRIPT = "script"
+#: A language model's canonical call cut to one new token: the prefill, time to first token.
+#: Planned for every model; the worker keeps it for language models only.
+PREFILL = "prefill"
 #: The baseline's canonical arm measured a second time in every round: A against A, the
 #: machine's noise floor.
 AA = "aa"
@@ -55,6 +61,10 @@ class Variant:
     steps: int | None = None
     synchronize: bool = True
     warmup_calls: int | None = None  # None: the canonical warm-up
+    # language models (the generate backend); ignored by the others
+    new_tokens: int | None = None  # None: the model's length; 1: the prefill alone
+    eos: bool = False  # an end-of-sequence token may stop rows early
+    decode: bool = False  # the output is decoded to text inside the timed call
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +76,9 @@ class ArmSpec:
     steps: int | None
     synchronize: bool
     warmup_calls: int
+    new_tokens: int | None = None
+    eos: bool = False
+    decode: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -76,6 +89,9 @@ class ArmSpec:
             "steps": self.steps,
             "synchronize": self.synchronize,
             "warmup_calls": self.warmup_calls,
+            "new_tokens": self.new_tokens,
+            "eos": self.eos,
+            "decode": self.decode,
         }
 
 
@@ -86,16 +102,18 @@ class ArmData:
     samples: Sequence[float]
     call_s: Sequence[float]
     warmup_s: Sequence[float]
+    units: Sequence[float] = ()  # what each timed call produced (new tokens for an LLM)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ArmData:
-        return cls(data["samples"], data["call_s"], data["warmup_s"])
+        return cls(data["samples"], data["call_s"], data["warmup_s"], data.get("units") or ())
 
 
 @dataclass(frozen=True, slots=True)
 class Context:
     role: str  # "baseline" or "candidate"
     n_prompts: int
+    prompt_tokens: float | None = None  # a language model's prompt tokens per batch
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +178,7 @@ class Impact:
     verdict: Verdict
     explanation: str
     candidate: str | None
+    value_unit: str = "s"  # of script_value_s and canonical_value_s
 
 
 class Probe:
@@ -176,6 +195,8 @@ class Probe:
     expected: int = 0
     #: the variant and canonical samples were taken in the same rounds (paired estimator)
     paired: bool = True
+    #: the unit of what probe_samples returns: seconds per sample, or a rate
+    value_unit: str = "s"
 
     def apply(self, variant: Variant, finding: Finding) -> Variant:
         raise NotImplementedError
@@ -189,6 +210,13 @@ class Probe:
 
     def explain(self, absolute: Effect | None, ratio: Effect | None, finding: Finding) -> str:
         raise NotImplementedError
+
+    def describe(
+        self, measured: Mapping[str, tuple[ArmData | None, ArmData | None]], finding: Finding
+    ) -> str:
+        """More of what was measured, by role ("baseline", "candidate"): (probe arm,
+        canonical arm). Appended to the explanation; empty by default."""
+        return ""
 
 
 def _times(effect: Effect | None) -> str:
@@ -349,6 +377,108 @@ class UnitMixingProbe(Probe):
         )
 
 
+class GenerationLengthProbe(Probe):
+    """BA206: the same arms with an end-of-sequence token allowed to stop rows, as the script
+    lets it (a language model's arms only)."""
+
+    evidence = GenerationLengthEvidence
+    rule = "unfixed-generation-length"
+    title = "generation an end-of-sequence token may stop vs a fixed length"
+    expected = 0  # shorter outputs read faster per sample; a mismatch moves the ratio
+
+    def apply(self, variant: Variant, finding: Finding) -> Variant:
+        return replace(variant, eos=True)
+
+    def explain(self, absolute: Effect | None, ratio: Effect | None, finding: Finding) -> str:
+        return (
+            f"letting an end-of-sequence token stop generation changes the baseline's "
+            f"per-sample time by {_times(absolute)} and the speedup by {_times(ratio)}"
+        )
+
+    def describe(
+        self, measured: Mapping[str, tuple[ArmData | None, ArmData | None]], finding: Finding
+    ) -> str:
+        parts: list[str] = []
+        fractions: list[float] = []
+        for role, (probe, canonical) in measured.items():
+            if probe is None or canonical is None or not probe.units or not canonical.units:
+                continue
+            full = stats.median(canonical.units)
+            if full <= 0:
+                continue
+            fraction = stats.median(probe.units) / full
+            fractions.append(fraction)
+            parts.append(f"the {role} produced {fraction:.0%} of the requested tokens")
+        if not parts:
+            return ""
+        text = "; " + " and ".join(parts) + " (median over calls)"
+        ev = finding.evidence
+        if isinstance(ev, GenerationLengthEvidence) and ev.rate and fractions[0] > 0:
+            text += (
+                f"; a tokens/s from the requested count reads {1 / fractions[0]:.2f}x the "
+                "produced rate"
+            )
+        return text
+
+
+class DecodeOutputProbe(Probe):
+    """BA203 on a language model: the output decoded to text inside the timed call (a
+    streamer decodes every token as it comes: priced as one decode of the whole output)."""
+
+    evidence = OutputHandlingEvidence
+    rule = "io-in-timed-region"
+    title = "tokens decoded to text inside the timed call vs generation alone"
+    expected = 1
+
+    @staticmethod
+    def applies(finding: Finding) -> bool:
+        ev = finding.evidence
+        return isinstance(ev, OutputHandlingEvidence) and ev.action in ("decode", "stream")
+
+    def apply(self, variant: Variant, finding: Finding) -> Variant:
+        return replace(variant, decode=True) if self.applies(finding) else variant
+
+    def explain(self, absolute: Effect | None, ratio: Effect | None, finding: Finding) -> str:
+        text = (
+            f"decoding the output inside the timed call changes the baseline's per-sample time "
+            f"by {_times(absolute)} and the speedup by {_times(ratio)}"
+        )
+        ev = finding.evidence
+        if isinstance(ev, OutputHandlingEvidence) and ev.action == "stream":
+            text += " (a streamer decodes and prints token by token; priced as one decode)"
+        return text
+
+
+class PromptTokensProbe(Probe):
+    """BA301 on a language model: a tokens/s that counts the prompt tokens, re-expressed from
+    the canonical samples (prompt and produced tokens per batch, the call times)."""
+
+    evidence = TokenCountEvidence
+    rule = "ratio-unit-mixing"
+    title = "tokens/s counting prompt tokens vs the new-token rate"
+    paired = True
+    value_unit = "tokens/s"
+    needs_arm = False
+    expected = 1  # reads higher
+
+    def apply(self, variant: Variant, finding: Finding) -> Variant:
+        return variant
+
+    def probe_samples(
+        self, canonical: ArmData, probe: ArmData | None, finding: Finding, ctx: Context
+    ) -> tuple[Sequence[float], Sequence[float]]:
+        extra = ctx.prompt_tokens or 0.0
+        pairs = [(u, t) for u, t in zip(canonical.units, canonical.call_s, strict=False) if t > 0]
+        return [(u + extra) / t for u, t in pairs], [u / t for u, t in pairs]
+
+    def explain(self, absolute: Effect | None, ratio: Effect | None, finding: Finding) -> str:
+        return (
+            f"counting the prompt tokens makes the baseline's tokens/s read {_times(absolute)} "
+            f"of the new-token rate, and the candidate's speedup in tokens/s {_times(ratio)} of "
+            "the new-token speedup"
+        )
+
+
 #: evidence type -> the probe that prices it
 PROBES: dict[type[Evidence], Probe] = {
     p.evidence: p
@@ -358,12 +488,20 @@ PROBES: dict[type[Evidence], Probe] = {
         CliStepsProbe(),
         WeakWarmupProbe(),
         UnitMixingProbe(),
+        GenerationLengthProbe(),
+        DecodeOutputProbe(),
+        PromptTokensProbe(),
     )
 }
 
 
 def probe_for(finding: Finding) -> Probe | None:
-    return PROBES.get(type(finding.evidence)) if finding.evidence is not None else None
+    if finding.evidence is None:
+        return None
+    probe = PROBES.get(type(finding.evidence))
+    if isinstance(probe, DecodeOutputProbe) and not probe.applies(finding):
+        return None  # writing images, printing: no probe of its own yet
+    return probe
 
 
 def script_variant(findings: Sequence[Finding]) -> Variant:
@@ -403,16 +541,14 @@ def _arm(model: str, variant: Variant, full_warmup: int) -> ArmSpec:
         steps=variant.steps,
         synchronize=variant.synchronize,
         warmup_calls=warmup,
+        new_tokens=variant.new_tokens,
+        eos=variant.eos,
+        decode=variant.decode,
     )
 
 
 def _measures_same(a: Variant, b: Variant) -> bool:
-    return (a.per_prompt, a.steps, a.synchronize, a.warmup_calls) == (
-        b.per_prompt,
-        b.steps,
-        b.synchronize,
-        b.warmup_calls,
-    )
+    return replace(a, name="") == replace(b, name="")
 
 
 def plan(
@@ -431,6 +567,7 @@ def plan(
     arms: dict[str, ArmSpec] = {}
     for model in models:
         arms.setdefault(f"{model}:{CANONICAL}", _arm(model, canonical, full))
+        arms.setdefault(f"{model}:{PREFILL}", _arm(model, Variant(PREFILL, new_tokens=1), full))
     if aa:
         arms[f"{baseline}:{AA}"] = _arm(baseline, Variant(AA), full)
     if script_name == SCRIPT:
@@ -484,6 +621,7 @@ def judge(
     arms: Mapping[str, ArmData],
     n_prompts: int = 1,
     threshold: float = stats.MATERIAL_THRESHOLD,
+    prompt_tokens: Mapping[str, float] | None = None,
 ) -> Impact | None:
     """Price one finding from measured arms; None when its arms did not survive. `threshold`:
     the materiality band (raised to the machine's A/A noise floor when it is wider)."""
@@ -494,8 +632,9 @@ def judge(
     base_p_arm = arms.get(f"{baseline}:{probe_arm}") if probe_arm else None
     if probe.needs_arm and (base_p_arm is None or not base_p_arm.samples):
         return None
+    tokens = prompt_tokens or {}
     base_v, base_ref = probe.probe_samples(
-        base_c, base_p_arm, finding, Context("baseline", n_prompts)
+        base_c, base_p_arm, finding, Context("baseline", n_prompts, tokens.get(baseline))
     )
     units_differ = isinstance(probe, UnitMixingProbe)
 
@@ -511,7 +650,10 @@ def judge(
     usable = cand_c is not None and cand_c.samples and (not probe.needs_arm or cand_p_arm)
     if usable and cand_c is not None:
         cand_v, cand_ref = probe.probe_samples(
-            cand_c, cand_p_arm, finding, Context("candidate", n_prompts)
+            cand_c,
+            cand_p_arm,
+            finding,
+            Context("candidate", n_prompts, tokens.get(candidate) if candidate else None),
         )
         if cand_v:
             cand_abs = None if units_differ else effect(cand_v, cand_ref)
@@ -528,6 +670,10 @@ def judge(
         ratio=ratio,
         moves=_moves(absolute, cand_abs, ratio),
         verdict=_overall([absolute, cand_abs, ratio]),
-        explanation=probe.explain(absolute, ratio, finding),
+        explanation=probe.explain(absolute, ratio, finding)
+        + probe.describe(
+            {"baseline": (base_p_arm, base_c), "candidate": (cand_p_arm, cand_c)}, finding
+        ),
         candidate=candidate if ratio is not None else None,
+        value_unit=probe.value_unit,
     )

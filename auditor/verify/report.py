@@ -17,9 +17,10 @@ from typing import Any
 import auditor
 from auditor.core import FileError, Finding
 from auditor.reporters.common import fmt_seconds, fmt_x
-from auditor.verify import monitor
-from auditor.verify.assess import Assessment, Comparison, ModelResult
+from auditor.verify import monitor, stats
+from auditor.verify.assess import Assessment, Comparison, GenerationSpeedups, ModelResult
 from auditor.verify.probes import Effect, Impact
+from auditor.verify.stats import Summary
 
 
 def _num(x: float | None) -> float | None:
@@ -47,6 +48,46 @@ def model_dict(m: ModelResult) -> dict[str, Any]:
         "dtype": m.dtype,
         "load_s": m.load_s,
         "error": m.error,
+        "kind": m.kind,
+        "generation": _generation(m),
+    }
+
+
+def _summary(s: Summary | None) -> dict[str, Any] | None:
+    if s is None:
+        return None
+    return {"median": s.median, "ci_low": s.ci_low, "ci_high": s.ci_high, "iqr": s.iqr, "n": s.n}
+
+
+def _generation(m: ModelResult) -> dict[str, Any] | None:
+    g = m.generation
+    if g is None:
+        return None
+    return {
+        "new_tokens": g.new_tokens,
+        "new_tokens_source": g.new_tokens_source,
+        "prompt_tokens": _num(g.prompt_tokens),
+        "ttft_s": _summary(g.ttft_s),
+        "decode_s_per_token": _summary(g.decode_s_per_token),
+        "latency_s": _summary(g.latency_s),
+        "tokens_per_s": _summary(g.tokens_per_s),
+    }
+
+
+def _paired(p: stats.Paired | None) -> dict[str, Any] | None:
+    if p is None:
+        return None
+    return {"ratio": _num(p.value), "ci": _pair(p.ci), "rounds": p.rounds}
+
+
+def generation_dict(g: GenerationSpeedups) -> dict[str, Any]:
+    return {
+        "candidate": g.candidate,
+        "baseline": g.baseline,
+        "ttft": _paired(g.ttft),
+        "decode": _paired(g.decode),
+        "latency": _paired(g.latency),
+        "tokens_per_s": _paired(g.tokens_per_s),
     }
 
 
@@ -102,6 +143,7 @@ def impact_dict(i: Impact) -> dict[str, Any]:
         "line": i.finding.line,
         "fingerprint": i.finding.fingerprint(),
         "probe": i.probe,
+        "value_unit": i.value_unit,
         "script_value_s": _num(i.script_value_s),
         "canonical_value_s": _num(i.canonical_value_s),
         "ratio": ratio,
@@ -146,6 +188,7 @@ def build_payload(
         "environment": environment,
         "models": [model_dict(m) for m in assessment.models],
         "comparisons": [comparison_dict(c) for c in assessment.comparisons],
+        "generation_speedups": [generation_dict(g) for g in assessment.generation_speedups],
         "statistics": statistics_dict(assessment, raw or {}),
         "impacts": [impact_dict(i) for i in assessment.impacts],
         "notes": list(notes),
@@ -236,6 +279,9 @@ def render_text(payload: dict[str, Any], script: str) -> str:
         if m["error"]:
             out.append(f"  {m['name']:<10} error: {m['error']}")
             continue
+        if m.get("generation"):
+            out += _generation_lines(m)
+            continue
         out.append(
             f"  {m['name']:<10} {m['steps']} steps ({m['steps_source']}, {m['dtype']})  "
             f"{fmt_seconds(m['per_sample_median_s'])} "
@@ -271,6 +317,22 @@ def render_text(payload: dict[str, Any], script: str) -> str:
                     )
                 out.append(line)
 
+    if payload.get("generation_speedups"):
+        out.append("")
+        out.append("language-model speedups per metric (paired by round; above 1.00x is faster)")
+        for g in payload["generation_speedups"]:
+            parts = [
+                f"{label} {_fmt_paired(g[key])}"
+                for key, label in (
+                    ("ttft", "time to first token"),
+                    ("decode", "decode per token"),
+                    ("latency", "end-to-end"),
+                    ("tokens_per_s", "tokens/s"),
+                )
+                if g.get(key)
+            ]
+            out.append(f"  {g['candidate']} vs {g['baseline']}: " + "; ".join(parts))
+
     baseline = payload["comparisons"][0]["baseline"] if payload["comparisons"] else "baseline"
     if payload["impacts"]:
         out.append("")
@@ -278,9 +340,12 @@ def render_text(payload: dict[str, Any], script: str) -> str:
         for i in payload["impacts"]:
             out.append(f"  {i['code']} [{i['name']}] line {i['line']}: {i['probe']}")
             if i["ratio"] is not None:
+                unit = i.get("value_unit", "s")
+                what = "per-sample" if unit == "s" else unit
                 out.append(
-                    f"      absolute: baseline per-sample {fmt_seconds(i['script_value_s'])} vs "
-                    f"{fmt_seconds(i['canonical_value_s'])} = {fmt_x(i['ratio'], i['ratio_ci'])}"
+                    f"      absolute: baseline {what} {_fmt_value(i['script_value_s'], unit)} vs "
+                    f"{_fmt_value(i['canonical_value_s'], unit)} = "
+                    f"{fmt_x(i['ratio'], i['ratio_ci'])}"
                     + (
                         f"; {i['candidate']} {fmt_x(i['candidate_ratio'], i['candidate_ratio_ci'])}"
                         if i["candidate_ratio"] is not None
@@ -296,3 +361,43 @@ def render_text(payload: dict[str, Any], script: str) -> str:
             out.append(f"      moves: {i['moves']}; verdict: {i['verdict']}")
             out.append(f"      {i['explanation']}")
     return "\n".join(out) + "\n"
+
+
+def _fmt_value(value: float | None, unit: str) -> str:
+    if unit == "s":
+        return fmt_seconds(value)
+    return "n/a" if value is None else f"{value:.1f} {unit}"
+
+
+def _fmt_paired(p: dict[str, Any]) -> str:
+    return fmt_x(p["ratio"], p["ci"])
+
+
+def _fmt_summary(s: dict[str, Any] | None, scale: float = 1.0, unit: str = "s") -> str:
+    if not s:
+        return "n/a"
+    if unit == "s":
+        return (
+            f"{fmt_seconds(s['median'])} [{fmt_seconds(s['ci_low'])}, {fmt_seconds(s['ci_high'])}]"
+        )
+    return (
+        f"{s['median'] * scale:.1f} [{s['ci_low'] * scale:.1f}, {s['ci_high'] * scale:.1f}] {unit}"
+    )
+
+
+def _generation_lines(m: dict[str, Any]) -> list[str]:
+    g = m["generation"]
+    prompt = g.get("prompt_tokens")
+    head = (
+        f"  {m['name']:<10} generate, {g['new_tokens']} new tokens per prompt "
+        f"({g['new_tokens_source']}, fixed: EOS cannot stop early), {m['dtype']}"
+        + (f", {prompt:.0f} prompt tokens per batch" if prompt else "")
+    )
+    return [
+        head,
+        f"      time to first token {_fmt_summary(g['ttft_s'])}; decode "
+        f"{_fmt_summary(g['decode_s_per_token'], 1000.0, 'ms/token')}",
+        f"      end-to-end {_fmt_summary(g['latency_s'])} per batch; "
+        f"{_fmt_summary(g['tokens_per_s'], 1.0, 'new tokens/s')}; cold first call "
+        f"{fmt_seconds(m['cold_first_call_s'])}/sample",
+    ]

@@ -94,6 +94,9 @@ class Arm:
     items: Callable[[int], int]  # samples (prompts) processed by call i, for per-sample times
     warmup_calls: int
     synchronize: bool = True
+    #: what call i produced, in the arm's own unit (new tokens for a language model), read
+    #: after the call; None where nothing is counted
+    units: Callable[[int], float] | None = None
 
 
 @dataclass(slots=True)
@@ -103,6 +106,7 @@ class ArmSamples:
     host_samples: list[float] = field(default_factory=list)  # per-sample seconds, host clock
     call_s: list[float] = field(default_factory=list)  # whole-call seconds, primary timer
     warmup_s: list[float] = field(default_factory=list)  # per-sample seconds; [0] is the cold call
+    units: list[float] = field(default_factory=list)  # what each timed call produced (Arm.units)
     error: str | None = None
 
     @property
@@ -204,6 +208,8 @@ def measure(
             r.samples.append(t.primary_s / n)
             r.host_samples.append(t.host_s / n)
             r.call_s.append(t.primary_s)
+            if arm.units is not None:
+                r.units.append(arm.units(index))
         index += 1
         if between_rounds:
             clock.sync()

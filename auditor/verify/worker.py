@@ -37,6 +37,7 @@ from typing import Any, TextIO, cast
 
 import torch
 
+from auditor.verify import llm as llm_mod
 from auditor.verify import models as model_modules
 from auditor.verify import monitor as monitor_mod
 from auditor.verify.timing import Arm, Budget, Clock, measure, paired_convergence
@@ -167,14 +168,62 @@ class Hooks:
         return True
 
 
-def _arm(spec: dict[str, Any], model: model_modules.LoadedModel, job: dict[str, Any]) -> Arm:
+#: Variant settings that only a language model's arms can have.
+GENERATE_ONLY = ("new_tokens", "eos", "decode")
+
+
+def _batches(job: dict[str, Any]) -> list[list[str]]:
     prompts: list[str] = job["prompts"]
     size: int = job["batch_size"]
-    batches = [prompts[i : i + size] for i in range(0, len(prompts), size)]
+    return [prompts[i : i + size] for i in range(0, len(prompts), size)]
+
+
+def _generate_arm(
+    spec: dict[str, Any], model: model_modules.LoadedModel, job: dict[str, Any]
+) -> Arm:
+    adapter = model.generate
+    assert adapter is not None
+    batches = _batches(job)
+    eos = job.get("eos_ids", {}).get(model.name) if spec.get("eos") else None
+    if spec.get("eos") and eos is None:
+        raise model_modules.ModelModuleError("no end-of-sequence token to let generation stop")
+    last: dict[int, float] = {}
+
+    def run(i: int) -> object:
+        batch = batches[i % len(batches)]
+        groups = [[p] for p in batch] if spec["per_prompt"] else [batch]
+        total = 0
+        for group in groups:
+            out = adapter(
+                group, new_tokens=spec.get("new_tokens"), eos=eos, decode=bool(spec.get("decode"))
+            )
+            total += out.new_tokens
+        last[i] = total
+        return total
+
+    def items(i: int) -> int:
+        return len(batches[i % len(batches)])
+
+    def units(i: int) -> float:
+        return last.pop(i, 0.0)
+
+    return Arm(spec["id"], run, items, spec["warmup_calls"], spec["synchronize"], units)
+
+
+def _applies(spec: dict[str, Any], model: model_modules.LoadedModel) -> bool:
+    """Arms of language-model variants (prefill, EOS, decode) exist for that kind only."""
+    return model.kind == "generate" or not any(spec.get(k) for k in GENERATE_ONLY)
+
+
+def _arm(spec: dict[str, Any], model: model_modules.LoadedModel, job: dict[str, Any]) -> Arm:
+    if model.kind == "generate":
+        return _generate_arm(spec, model, job)
+    batches = _batches(job)
     steps = spec["steps"] or job["steps"][model.name]
     seed: int = job["seed"]
     output_type: str = job["output_type"]
     adapter = model.adapter
+    assert adapter is not None
 
     def run(i: int) -> object:
         batch = batches[i % len(batches)]
@@ -191,6 +240,40 @@ def _arm(spec: dict[str, Any], model: model_modules.LoadedModel, job: dict[str, 
     return Arm(spec["id"], run, items, spec["warmup_calls"], spec["synchronize"])
 
 
+def _prompt_tokens(model: model_modules.LoadedModel, job: dict[str, Any]) -> list[int] | None:
+    """A language model's prompt tokens per batch (padding excluded), counted outside timers."""
+    if model.generate is None:
+        return None
+    return [int(model.generate.encode(b)["attention_mask"].sum()) for b in _batches(job)]
+
+
+def _eos_ids(
+    job: dict[str, Any], loaded: dict[str, model_modules.LoadedModel], emit: Emitter
+) -> dict[str, int]:
+    """The end-of-sequence id each language model may stop at in the EOS probe's arms: its own
+    (`--eos-token tokenizer`), one given id, or ("auto") the token the baseline emits most
+    often on the first batch, planted for every model (random weights rarely emit their own)."""
+    how = job.get("eos_token", "tokenizer")
+    generate = {n: m.generate for n, m in loaded.items() if m.generate is not None}
+    if not generate:
+        return {}
+    if how == "tokenizer":
+        ids = {n: a.eos_token_id for n, a in generate.items()}
+        found = {n: i for n, i in ids.items() if i is not None}
+        emit("eos", how="tokenizer", ids=found)
+        return found
+    if how == "auto":
+        base = generate.get(job.get("baseline", ""), next(iter(generate.values())))
+        exclude = {base.tokenizer.pad_token_id}
+        token = llm_mod.frequent_token(base, _batches(job)[0], exclude)
+        if token is None:
+            return {}
+        emit("eos", how="auto", ids=dict.fromkeys(generate, token))
+        return dict.fromkeys(generate, token)
+    emit("eos", how="given", ids=dict.fromkeys(generate, int(how)))
+    return dict.fromkeys(generate, int(how))
+
+
 def _resolve_steps(model: model_modules.LoadedModel, override: int | None) -> tuple[int, str]:
     if override is not None:
         return override, "override"
@@ -204,7 +287,7 @@ def run_job(
     emit: Emitter,
     *,
     clock: Clock | None = None,
-    load: Callable[[str, str, str], model_modules.LoadedModel] = model_modules.load,
+    load: Callable[..., model_modules.LoadedModel] = model_modules.load,
     monitor: monitor_mod.DeviceMonitor | None = None,
 ) -> None:
     """Load every model, measure every arm, emit the events (see the module's docstring).
@@ -226,7 +309,9 @@ def run_job(
         _restore_standard_streams()
         emit("load_start", model=name)
         try:
-            model = load(name, entry["path"], device)
+            model = load(
+                name, entry["path"], device, job.get("kind", "auto"), job.get("max_new_tokens")
+            )
         except BaseException as exc:  # SystemExit from user code, too
             if isinstance(exc, KeyboardInterrupt):
                 raise
@@ -237,20 +322,35 @@ def run_job(
             )
             gc.collect()
             continue
-        steps, source = _resolve_steps(model, job.get("steps_override"))
+        if model.kind == "generate":
+            steps, source = model.declared_steps, model.max_new_tokens_source
+        else:
+            steps, source = _resolve_steps(model, job.get("steps_override"))
         job["steps"][name] = steps
         loaded[name] = model
         emit(
             "load_ok",
             model=name,
+            kind=model.kind,
             steps=steps,
             steps_source=source,
             dtype=model.dtype,
             load_s=model.load_s,
             inference_fn=model.uses_inference_fn,
+            prompt_tokens=_prompt_tokens(model, job),
         )
 
-    arms = [_arm(a, loaded[a["model"]], job) for a in job["arms"] if a["model"] in loaded]
+    if any(a.get("eos") for a in job["arms"]):
+        job["eos_ids"] = _eos_ids(job, loaded, emit)
+    arms: list[Arm] = []
+    for spec in job["arms"]:
+        owner = loaded.get(spec["model"])
+        if owner is None or not _applies(spec, owner):
+            continue
+        try:
+            arms.append(_arm(spec, owner, job))
+        except model_modules.ModelModuleError as exc:
+            emit("arm_skipped", arm=spec["id"], model=spec["model"], reason=str(exc))
     if clock is None:
         clock = Clock()
         if device.startswith("cuda"):
@@ -279,6 +379,7 @@ def run_job(
                 "host_samples": r.host_samples,
                 "call_s": r.call_s,
                 "warmup_s": r.warmup_s,
+                "units": r.units,
                 "error": r.error,
             }
             for k, r in results.items()

@@ -24,7 +24,14 @@ from auditor.analyses.units import (
     same_base_different_slice,
     whole_calls_reported_per_step,
 )
-from auditor.core import Category, RuleDocs, RuleMeta, Severity, UnitMixEvidence
+from auditor.core import (
+    Category,
+    RuleDocs,
+    RuleMeta,
+    Severity,
+    TokenCountEvidence,
+    UnitMixEvidence,
+)
 
 
 class RatioUnitMixing(FactsRule):
@@ -118,6 +125,7 @@ class RatioUnitMixing(FactsRule):
                 message=f"`{hit.count}` counts the whole output of "
                 f"`{N.code(hit.call.func)}(...)`, prompt tokens included, so the tokens/s "
                 "divides more tokens than were generated",
+                evidence=TokenCountEvidence(str(hit.count), "prompt-included"),
             )
         rates = token_rates(facts, is_time)
         for retok in prompt_in_retokenised_text(facts, rates):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from auditor.analyses import names as N
 from auditor.analyses.base import FactsRule
 from auditor.analyses.timed import io_in_regions
-from auditor.core import Category, RuleDocs, RuleMeta, Severity
+from auditor.core import Category, OutputHandlingEvidence, RuleDocs, RuleMeta, Severity
 
 
 class IoInTimedRegion(FactsRule):
@@ -70,4 +70,5 @@ class IoInTimedRegion(FactsRule):
                 call=N.short(N.code(hit.call.node.func)) + "(...)",
                 what=hit.what,
                 related=[(hit.region.start_node, "the timed region starts here")],
+                evidence=OutputHandlingEvidence(N.code(hit.call.node.func), hit.action),
             )

@@ -13,7 +13,7 @@ from auditor.analyses.generation import (
     output_length,
     reports_token_rate,
 )
-from auditor.core import Category, RuleDocs, RuleMeta, Severity
+from auditor.core import Category, GenerationLengthEvidence, RuleDocs, RuleMeta, Severity
 
 
 class UnfixedGenerationLength(FactsRule):
@@ -98,4 +98,5 @@ class UnfixedGenerationLength(FactsRule):
 
     def _flag(self, call: CallSite, rate: bool) -> None:
         why = "the reported tokens/s" if rate else "the compared time"
-        self.report(call.node, call=N.code(call.node.func) + "(...)", why=why)
+        text = N.code(call.node.func) + "(...)"
+        self.report(call.node, call=text, why=why, evidence=GenerationLengthEvidence(text, rate))

@@ -130,6 +130,8 @@ def load_event(model: ScriptedModel) -> dict[str, Any]:
         "dtype": "float32",
         "load_s": 0.0,
         "inference_fn": False,
+        "kind": "diffusers",
+        "prompt_tokens": None,
     }
 
 
@@ -140,7 +142,10 @@ def scripted_outcome(
     device = FakeDevice()
     by_name = {m.name: m for m in models}
     adapters = {m.name: ScriptedAdapter(m, device) for m in models}
-    timed = [arm_for(a, adapters[a.model], by_name[a.model].steps) for a in arms]
+    # the scripted models are pipelines: language-model arms (prefill, EOS, decode) are not
+    # measured for them, as the worker does not measure them either
+    kept = [a for a in arms if a.new_tokens is None and not a.eos and not a.decode]
+    timed = [arm_for(a, adapters[a.model], by_name[a.model].steps) for a in kept]
     results = measure(timed, device.clock(), budget)
     return Outcome(
         env={"device": "cpu", "device_name": "scripted", "torch": None, "threads": 1},
@@ -151,6 +156,7 @@ def scripted_outcome(
                 "host_samples": r.host_samples,
                 "call_s": r.call_s,
                 "warmup_s": r.warmup_s,
+                "units": r.units,
                 "error": r.error,
             }
             for arm_id, r in results.items()

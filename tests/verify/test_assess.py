@@ -218,7 +218,7 @@ def test_the_worker_measures_what_the_scripted_harness_does() -> None:
     plan = probes.plan(list(models), "base", findings, N_BATCHES)
     device = FakeDevice()
 
-    def load(name: str, path: str, where: str) -> LoadedModel:
+    def load(name: str, path: str, where: str, *_: object) -> LoadedModel:
         m = models[name]
         return LoadedModel(name, path, ScriptedAdapter(m, device), m.steps, "float32", 0.0, False)
 

@@ -40,8 +40,17 @@ def test_plan_has_canonical_and_script_arms_for_every_model_and_probes_for_two()
 
 def test_no_findings_means_no_script_arms() -> None:
     plan = probes.plan(["base", "fast"], "base", [], n_batches=5)
-    # the canonical arms, and the baseline's canonical arm once more for the A/A noise floor
-    assert sorted(a.id for a in plan.arms) == ["base:aa", "base:canonical", "fast:canonical"]
+    # the canonical arms, the baseline's canonical arm once more for the A/A noise floor, and
+    # each model's prefill (the worker keeps it for language models only)
+    assert sorted(a.id for a in plan.arms) == [
+        "base:aa",
+        "base:canonical",
+        "base:prefill",
+        "fast:canonical",
+        "fast:prefill",
+    ]
+    prefill = next(a for a in plan.arms if a.id == "base:prefill")
+    assert prefill.new_tokens == 1 and not prefill.eos and not prefill.decode
     aa = next(a for a in plan.arms if a.id == "base:aa")
     canonical = next(a for a in plan.arms if a.id == "base:canonical")
     assert (aa.per_prompt, aa.steps, aa.synchronize, aa.warmup_calls) == (
@@ -51,7 +60,10 @@ def test_no_findings_means_no_script_arms() -> None:
         canonical.warmup_calls,
     )
     assert plan.script_arm_variant == "canonical"
-    assert {a.id for a in probes.plan(["base"], "base", [], 5, aa=False).arms} == {"base:canonical"}
+    assert {a.id for a in probes.plan(["base"], "base", [], 5, aa=False).arms} == {
+        "base:canonical",
+        "base:prefill",
+    }
 
 
 def test_per_prompt_loop_moves_absolute_numbers_only() -> None:

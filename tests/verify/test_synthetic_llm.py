@@ -76,14 +76,19 @@ def test_modules_generate_a_fixed_length_batch_and_builds_are_reproducible() -> 
         torch.set_num_threads(threads)
 
 
-def test_verify_says_plainly_that_a_language_model_module_is_not_timed_yet() -> None:
+def test_a_language_model_module_loads_as_the_generate_kind() -> None:
     """A module whose loader returns a transformers model with `generate()` (and no
-    `inference()`) is a clear one-line error for that model, not a failure deep in a call."""
-    from auditor.verify.models import ModelModuleError, load
+    `inference()`) is run by the generate backend, with its declared length."""
+    from auditor.verify.models import load
 
     threads = torch.get_num_threads()
     try:
-        with pytest.raises(ModelModuleError, match=r"language model \(LlamaForCausalLM"):
-            load("base", str(FIXTURES / "base.py"), "cpu")
+        model = load("base", str(FIXTURES / "base.py"), "cpu")
+        assert model.kind == "generate" and model.adapter is None
+        assert model.generate is not None and model.generate.max_new_tokens == 16
+        assert model.max_new_tokens_source == "declared"
+        forced = load("base", str(FIXTURES / "base.py"), "cpu", max_new_tokens=4)
+        assert forced.generate is not None and forced.generate.max_new_tokens == 4
+        assert forced.max_new_tokens_source == "override"
     finally:
         torch.set_num_threads(threads)

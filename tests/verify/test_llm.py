@@ -1,0 +1,190 @@
+"""Verifying language-model benchmarks: the generate backend, its metrics and its probes, on
+tiny random-weight Llama-shaped models on the CPU."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("transformers")
+pytest.importorskip("tokenizers")
+pytest.importorskip("jsonschema")
+
+ROOT = Path(__file__).resolve().parents[2]
+TINY = ROOT / "fixtures" / "models" / "tiny_llm"
+SEED = ROOT / "fixtures" / "seed" / "llm_test.py"
+PROMPTS = [
+    "Once upon a time",
+    "The capital of France is",
+    "In a hole in the ground there lived",
+    "Hello, my name is",
+    "The quick brown fox",
+    "To be or not to be",
+    "It was the best of times",
+    "Call me Ishmael",
+]
+
+
+@pytest.fixture
+def one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def _adapter(layers: int = 4, n: int = 8):
+    from auditor.verify.llm import GenerateAdapter
+    from auditor.verify.synthetic_llm import tiny_llama, tiny_llm_tokenizer
+
+    return GenerateAdapter(tiny_llama(seed=0, layers=layers), tiny_llm_tokenizer(), "cpu", n)
+
+
+def test_a_fixed_length_call_counts_every_new_token_and_the_prompt_without_padding(
+    one_thread,
+) -> None:
+    adapter = _adapter(n=8)
+    prompts = ["hi", "a longer prompt"]
+    run = adapter(prompts)
+    assert run.rows == 2 and run.requested == 16 and run.new_tokens == 16
+    assert run.prompt_tokens == len("hi") + len("a longer prompt")
+    assert adapter(prompts, new_tokens=1).new_tokens == 2  # the prefill: one token a row
+    assert adapter(prompts, decode=True).new_tokens == 16
+
+
+def test_an_end_of_sequence_token_the_model_emits_cuts_rows_short(one_thread) -> None:
+    from auditor.verify.llm import frequent_token, produced
+
+    adapter = _adapter(n=12)
+    token = frequent_token(adapter, PROMPTS[:4], {adapter.tokenizer.pad_token_id})
+    assert token is not None
+    run = adapter(PROMPTS[:4], eos=token)
+    assert 4 <= run.new_tokens < run.requested  # at least the EOS itself, fewer than asked
+    rows = torch.tensor([[5, 7, 9, 7], [1, 2, 3, 4]])
+    assert produced(rows, 7) == 2 + 4 and produced(rows, None) == 8
+
+
+def test_a_tokenizer_without_a_pad_token_is_a_clear_error() -> None:
+    from auditor.verify.llm import GenerateAdapter, GenerateSetupError
+    from auditor.verify.synthetic_llm import tiny_llm_tokenizer
+
+    tok = tiny_llm_tokenizer()
+    tok.pad_token = None
+    with pytest.raises(GenerateSetupError, match="no pad token"):
+        GenerateAdapter(object(), tok, "cpu", 4)
+    with pytest.raises(GenerateSetupError, match="no tokenizer"):
+        GenerateAdapter(object(), None, "cpu", 4)
+
+
+def _verify(tmp_path: Path, *models: str, extra: tuple[str, ...] = ()) -> dict:
+    prompts = tmp_path / "prompts.txt"
+    prompts.write_text("\n".join(PROMPTS) + "\n")
+    out = tmp_path / "report.json"
+    cmd = [sys.executable, "-m", "auditor.cli", "verify", str(SEED), "--isolated"]
+    for m in models:
+        cmd += ["--model", m]
+    cmd += ["--prompts", str(prompts), "--batch-size", "4", "--device", "cpu"]
+    cmd += ["--min-samples", "5", "-f", "json", "-o", str(out)]
+    proc = subprocess.run([*cmd, *extra], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert proc.returncode == 1, proc.stderr  # findings present
+    assert "Traceback" not in proc.stderr
+    return json.loads(out.read_text())
+
+
+def test_verify_times_generate_with_per_metric_speedups_and_prices_each_finding(
+    tmp_path: Path,
+) -> None:
+    report = _verify(
+        tmp_path,
+        f"base={TINY / 'base.py'}",
+        f"fast={TINY / 'fast.py'}",
+        extra=("--eos-token", "auto"),
+    )
+    models = {m["name"]: m for m in report["models"]}
+    for name in ("base", "fast"):
+        m = models[name]
+        assert m["error"] is None and m["kind"] == "generate"
+        g = m["generation"]
+        assert g["new_tokens"] == 16 and g["new_tokens_source"] == "declared"
+        assert g["prompt_tokens"] > 0
+        for key in ("ttft_s", "decode_s_per_token", "latency_s", "tokens_per_s"):
+            assert g[key]["median"] > 0 and g[key]["ci_low"] <= g[key]["ci_high"]
+        # tokens/s counts the produced tokens: 4 rows x 16 tokens per batch
+        arms = report["statistics"]["arms"]
+        assert set(arms[f"{name}:canonical"]["units"]) == {64.0}
+        assert g["ttft_s"]["median"] < g["latency_s"]["median"]
+    (speed,) = report["generation_speedups"]
+    assert speed["candidate"] == "fast" and speed["baseline"] == "base"
+    # half the layers: faster on every metric
+    for key in ("ttft", "decode", "latency", "tokens_per_s"):
+        assert speed[key]["ratio"] > 1.15, (key, speed[key])
+    impacts = {i["code"]: i for i in report["impacts"]}
+    assert set(impacts) >= {"BA102", "BA201", "BA206"}
+    per_prompt = impacts["BA201"]
+    assert per_prompt["verdict"] == "confirmed" and per_prompt["ratio"] > 1.5
+    eos = impacts["BA206"]
+    assert "of the requested tokens" in eos["explanation"]
+    assert "tokens/s from the requested count" in eos["explanation"]
+    # the EOS probe's arms produced fewer tokens than the fixed-length arms
+    probe_units = report["statistics"]["arms"]["base:probe-unfixed-generation-length"]["units"]
+    assert max(probe_units) < 64
+    assert any("BA303" in n and "no probe" in n for n in report["notes"])
+
+
+def test_one_language_model_that_fails_leaves_the_others_measured(tmp_path: Path) -> None:
+    nopad = tmp_path / "nopad.py"
+    nopad.write_text(
+        "from auditor.verify.synthetic_llm import tiny_llama, tiny_llm_tokenizer\n"
+        "def load_model(device='cpu'):\n    return tiny_llama(layers=2, device=device)\n"
+        "def load_tokenizer():\n    tok = tiny_llm_tokenizer()\n    tok.pad_token = None\n"
+        "    return tok\n"
+    )
+    raiser = tmp_path / "raiser.py"
+    raiser.write_text(
+        "from auditor.verify.synthetic_llm import tiny_llama, tiny_llm_tokenizer\n"
+        "def load_model(device='cpu'):\n"
+        "    model = tiny_llama(layers=2, device=device)\n"
+        "    def broken(**kwargs):\n        raise ValueError('cache layout mismatch')\n"
+        "    model.generate = broken\n    return model\n"
+        "def load_tokenizer():\n    return tiny_llm_tokenizer()\n"
+    )
+    report = _verify(
+        tmp_path,
+        f"base={TINY / 'base.py'}",
+        f"nopad={nopad}",
+        f"raiser={raiser}",
+    )
+    models = {m["name"]: m for m in report["models"]}
+    assert models["base"]["error"] is None and models["base"]["generation"] is not None
+    assert "no pad token" in models["nopad"]["error"]
+    assert "cache layout mismatch" in models["raiser"]["error"]
+
+
+def test_an_unknown_kind_is_a_usage_error(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "auditor.cli",
+            "verify",
+            str(SEED),
+            "--model",
+            f"base={TINY / 'base.py'}",
+            "--kind",
+            "llm",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
+    assert proc.returncode == 2
+    assert (
+        proc.stderr.strip()
+        == "error: --kind must be one of auto, diffusers, inference, generate; got `llm`"
+    )
