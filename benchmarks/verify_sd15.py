@@ -3,6 +3,12 @@
     python benchmarks/verify_sd15.py OUTDIR --tag h100 --batch-size 3 [--models base,speedup,gt]
         [-- any other `benchaudit verify` options]
 
+The seed-style LLM script with the ~0.86B Llama-shaped fixtures:
+
+    python benchmarks/verify_sd15.py OUTDIR --tag h100 --fixtures llama1b --models base,small \
+        --script fixtures/seed/llm_test.py --batch-size 8 \
+        -- --prompts benchmarks/data/llm_prompts_256.txt --eos-token auto
+
 Writes OUTDIR/<tag>_sd15_verify_bs<N>.json and the text rendering of the same payload as .txt.
 Needs a CUDA device (the SD-1.5 shape is far too slow on a CPU); see benchmarks/results/README.md.
 """
@@ -31,6 +37,9 @@ def main() -> int:
     parser.add_argument("--models", default="base,speedup,gt")
     parser.add_argument("--fixtures", default="sd15", help="sd15, or tiny for a CPU smoke run")
     parser.add_argument("--device", default="cuda")
+    parser.add_argument(
+        "--script", default="fixtures/seed/test.py", help="fixtures/seed/llm_test.py for LLMs"
+    )
     args, rest = parser.parse_known_args()
 
     args.outdir.mkdir(parents=True, exist_ok=True)
@@ -43,7 +52,7 @@ def main() -> int:
     ]
     argv = [
         "verify",
-        "fixtures/seed/test.py",
+        args.script,
         *models,
         "--device",
         args.device,
@@ -70,7 +79,7 @@ def main() -> int:
         code = exc.exit_code
     wall = time.perf_counter() - t0
     payload = json.loads(json_path.read_text())
-    text = report.render_text(payload, "fixtures/seed/test.py")
+    text = report.render_text(payload, args.script)
     text += f"wall time of the verify run: {wall:.0f} s\n"
     (args.outdir / f"{stem}.txt").write_text(text)
     sys.stdout.write(text)

@@ -26,6 +26,12 @@ While the module is imported, the environment variable `BENCHAUDIT_DEVICE` holds
 a module-level `pipe` can be placed there directly. Each call gets a fresh
 `torch.Generator(device).manual_seed(seed)`, so every arm sees the same noise.
 
+A language model (issue 12's generate backend, `llm.py`): the loader returns a transformers model
+with `generate()` or a text-generation pipeline; the module also gives `load_tokenizer()` or a
+module-level `tokenizer` (with a pad token), and optionally `max_new_tokens` (its generation
+length, default 128) and `generate_kwargs` (extra `generate()` arguments). `--kind` (see KINDS)
+overrides the recognition.
+
 Adapters say *what* to run (a pipeline call, a module's `inference` function); the probes in
 `probes.py` say *how* to run it (batched or per prompt, which step count, synchronised or not).
 """

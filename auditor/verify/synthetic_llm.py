@@ -22,13 +22,17 @@ import torch
 SPECIAL = ("<pad>", "<s>", "</s>", "<unk>")
 
 
-def tiny_llm_tokenizer() -> Any:
-    """A character-level fast tokenizer with pad, bos, eos and unk tokens, left padding."""
+def tiny_llm_tokenizer(vocab_size: int | None = None) -> Any:
+    """A character-level fast tokenizer with pad, bos, eos and unk tokens, left padding.
+    `vocab_size`: fill the vocabulary up to this size with `<xN>` tokens, so every id a
+    larger model emits decodes to text."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers
     from transformers import PreTrainedTokenizerFast
 
     chars = [c for c in string.printable if c not in "\t\n\r\x0b\x0c"]
-    vocab = {tok: i for i, tok in enumerate([*SPECIAL, *chars])}
+    tokens = [*SPECIAL, *chars]
+    tokens += [f"<x{i}>" for i in range(len(tokens), vocab_size or 0)]
+    vocab = {tok: i for i, tok in enumerate(tokens)}
     core = Tokenizer(models.WordLevel(vocab=vocab, unk_token="<unk>"))
     core.pre_tokenizer = pre_tokenizers.Split("", behavior="isolated")
     core.decoder = decoders.Fuse()  # characters back to text, no separators
