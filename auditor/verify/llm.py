@@ -140,6 +140,14 @@ class GenerateAdapter:
             rows=rows,
         )
 
+    def forward(self, prompts: list[str]) -> Any:
+        """One forward pass of the batch (the prefill, no KV cache kept): the raw call a script
+        times when it times a model's `forward` instead of `generate()`."""
+        import torch
+
+        with torch.inference_mode():
+            return self.model(**self.encode(prompts), use_cache=False)
+
 
 def produced(generated: Any, eos: int | None) -> int:
     """New tokens of every row: the whole row, or up to and including its first `eos`."""

@@ -23,7 +23,7 @@ This module is pure Python: it plans arms for the worker and judges what comes b
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from auditor.core import (
@@ -65,6 +65,7 @@ class Variant:
     new_tokens: int | None = None  # None: the model's length; 1: the prefill alone
     eos: bool = False  # an end-of-sequence token may stop rows early
     decode: bool = False  # the output is decoded to text inside the timed call
+    forward: bool = False  # one forward pass of the batch (the prefill) instead of generate()
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +80,7 @@ class ArmSpec:
     new_tokens: int | None = None
     eos: bool = False
     decode: bool = False
+    forward: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -92,6 +94,7 @@ class ArmSpec:
             "new_tokens": self.new_tokens,
             "eos": self.eos,
             "decode": self.decode,
+            "forward": self.forward,
         }
 
 
@@ -114,6 +117,7 @@ class Context:
     role: str  # "baseline" or "candidate"
     n_prompts: int
     prompt_tokens: float | None = None  # a language model's prompt tokens per batch
+    arms: Mapping[str, ArmData] = field(default_factory=dict)  # the model's arms, by variant
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,6 +205,11 @@ class Probe:
     def apply(self, variant: Variant, finding: Finding) -> Variant:
         raise NotImplementedError
 
+    def extra_variants(self, finding: Finding) -> tuple[Variant, ...]:
+        """More arms the probe measures on the baseline and the candidate (the worker keeps
+        language-model variants for language models only)."""
+        return ()
+
     def probe_samples(
         self, canonical: ArmData, probe: ArmData | None, finding: Finding, ctx: Context
     ) -> tuple[Sequence[float], Sequence[float]]:
@@ -248,8 +257,41 @@ class UnsyncedProbe(Probe):
     title = "host clock without synchronisation vs synchronised timing"
     expected = -1  # a timer read before the work finishes reads less
 
+    #: a language model's raw prefill forward, timed without and with synchronisation: what
+    #: an unsynchronised timer misreads there (`generate()` synchronises every step, so its own
+    #: unsynchronised arm is the control)
+    FORWARD = "probe-unsynchronized-forward"
+    FORWARD_SYNCED = "probe-synchronized-forward"
+
     def apply(self, variant: Variant, finding: Finding) -> Variant:
         return replace(variant, synchronize=False)
+
+    def extra_variants(self, finding: Finding) -> tuple[Variant, ...]:
+        return (
+            Variant(self.FORWARD, forward=True, synchronize=False),
+            Variant(self.FORWARD_SYNCED, forward=True),
+        )
+
+    def probe_samples(
+        self, canonical: ArmData, probe: ArmData | None, finding: Finding, ctx: Context
+    ) -> tuple[Sequence[float], Sequence[float]]:
+        fwd, synced = ctx.arms.get(self.FORWARD), ctx.arms.get(self.FORWARD_SYNCED)
+        if fwd is not None and synced is not None:
+            return fwd.samples, synced.samples
+        return super().probe_samples(canonical, probe, finding, ctx)
+
+    def describe(
+        self, measured: Mapping[str, tuple[ArmData | None, ArmData | None]], finding: Finding
+    ) -> str:
+        probe, canonical = measured.get("baseline", (None, None))
+        if probe is None or canonical is None or not probe.units:
+            return ""  # not a language model: the probe arm is the script's call itself
+        control = stats.ratio_of_medians(probe.samples, canonical.samples)
+        return (
+            f" (a raw prefill forward of the batch, timed unsynchronised against synchronised;"
+            f" the control, generate() timed unsynchronised, reads {control:.2f}x of "
+            "synchronised: it synchronises every step)"
+        )
 
     def explain(self, absolute: Effect | None, ratio: Effect | None, finding: Finding) -> str:
         text = (
@@ -544,6 +586,7 @@ def _arm(model: str, variant: Variant, full_warmup: int) -> ArmSpec:
         new_tokens=variant.new_tokens,
         eos=variant.eos,
         decode=variant.decode,
+        forward=variant.forward,
     )
 
 
@@ -586,6 +629,8 @@ def plan(
             name = variant.name
             for model in [m for m in (baseline, candidate) if m is not None]:
                 arms.setdefault(f"{model}:{name}", _arm(model, variant, full))
+                for extra in probe.extra_variants(finding):
+                    arms.setdefault(f"{model}:{extra.name}", _arm(model, extra, full))
         probed.append((finding, name))
     return Plan(tuple(arms.values()), script, script_name, tuple(probed), candidate)
 
@@ -633,8 +678,15 @@ def judge(
     if probe.needs_arm and (base_p_arm is None or not base_p_arm.samples):
         return None
     tokens = prompt_tokens or {}
+
+    def own(model: str) -> dict[str, ArmData]:
+        return {k.split(":", 1)[1]: v for k, v in arms.items() if k.split(":", 1)[0] == model}
+
     base_v, base_ref = probe.probe_samples(
-        base_c, base_p_arm, finding, Context("baseline", n_prompts, tokens.get(baseline))
+        base_c,
+        base_p_arm,
+        finding,
+        Context("baseline", n_prompts, tokens.get(baseline), own(baseline)),
     )
     units_differ = isinstance(probe, UnitMixingProbe)
 
@@ -653,7 +705,12 @@ def judge(
             cand_c,
             cand_p_arm,
             finding,
-            Context("candidate", n_prompts, tokens.get(candidate) if candidate else None),
+            Context(
+                "candidate",
+                n_prompts,
+                tokens.get(candidate) if candidate else None,
+                own(candidate) if candidate else {},
+            ),
         )
         if cand_v:
             cand_abs = None if units_differ else effect(cand_v, cand_ref)

@@ -169,7 +169,7 @@ class Hooks:
 
 
 #: Variant settings that only a language model's arms can have.
-GENERATE_ONLY = ("new_tokens", "eos", "decode")
+GENERATE_ONLY = ("new_tokens", "eos", "decode", "forward")
 
 
 def _batches(job: dict[str, Any]) -> list[list[str]]:
@@ -194,6 +194,9 @@ def _generate_arm(
         groups = [[p] for p in batch] if spec["per_prompt"] else [batch]
         total = 0
         for group in groups:
+            if spec.get("forward"):
+                adapter.forward(group)
+                continue
             out = adapter(
                 group, new_tokens=spec.get("new_tokens"), eos=eos, decode=bool(spec.get("decode"))
             )

@@ -81,11 +81,11 @@ def test_a_tokenizer_without_a_pad_token_is_a_clear_error() -> None:
         GenerateAdapter(object(), None, "cpu", 4)
 
 
-def _verify(tmp_path: Path, *models: str, extra: tuple[str, ...] = ()) -> dict:
+def _verify(tmp_path: Path, *models: str, extra: tuple[str, ...] = (), script: Path = SEED) -> dict:
     prompts = tmp_path / "prompts.txt"
     prompts.write_text("\n".join(PROMPTS) + "\n")
     out = tmp_path / "report.json"
-    cmd = [sys.executable, "-m", "auditor.cli", "verify", str(SEED), "--isolated"]
+    cmd = [sys.executable, "-m", "auditor.cli", "verify", str(script), "--isolated"]
     for m in models:
         cmd += ["--model", m]
     cmd += ["--prompts", str(prompts), "--batch-size", "4", "--device", "cpu"]
@@ -188,3 +188,44 @@ def test_an_unknown_kind_is_a_usage_error(tmp_path: Path) -> None:
         proc.stderr.strip()
         == "error: --kind must be one of auto, diffusers, inference, generate; got `llm`"
     )
+
+
+PREFILL_SCRIPT = """
+import time
+
+import torch
+from transformers import AutoModelForCausalLM, AutoTokenizer
+
+tok = AutoTokenizer.from_pretrained("acme/llm")
+model = AutoModelForCausalLM.from_pretrained("acme/llm", torch_dtype=torch.bfloat16).cuda()
+inputs = tok(["Hello there"] * 8, return_tensors="pt", padding=True).to("cuda")
+with torch.no_grad():
+    for _ in range(5):
+        model(**inputs)
+    torch.cuda.synchronize()
+    t0 = time.perf_counter()
+    for _ in range(20):
+        model(**inputs)
+    elapsed = time.perf_counter() - t0
+print(f"prefill: {elapsed / 20 * 1000:.2f} ms")
+"""
+
+
+def test_an_unsynchronised_timer_is_priced_on_a_raw_prefill_forward_with_generate_as_control(
+    tmp_path: Path,
+) -> None:
+    script = tmp_path / "prefill_bench.py"
+    script.write_text(PREFILL_SCRIPT)
+    report = _verify(
+        tmp_path, f"base={TINY / 'base.py'}", f"fast={TINY / 'fast.py'}", script=script
+    )
+    (impact,) = [i for i in report["impacts"] if i["code"] == "BA101"]
+    assert "raw prefill forward" in impact["explanation"]
+    assert "the control, generate() timed unsynchronised" in impact["explanation"]
+    arms = report["statistics"]["arms"]
+    for model in ("base", "fast"):
+        assert arms[f"{model}:probe-unsynchronized-forward"]["samples"]
+        assert arms[f"{model}:probe-synchronized-forward"]["samples"]
+    # the forward is the prefill alone: cheaper than a whole generate() of 16 tokens
+    forward = arms["base:probe-synchronized-forward"]["samples"]
+    assert max(forward) < min(arms["base:canonical"]["samples"])
