@@ -190,34 +190,14 @@ def test_an_unknown_kind_is_a_usage_error(tmp_path: Path) -> None:
     )
 
 
-PREFILL_SCRIPT = """
-import time
-
-import torch
-from transformers import AutoModelForCausalLM, AutoTokenizer
-
-tok = AutoTokenizer.from_pretrained("acme/llm")
-model = AutoModelForCausalLM.from_pretrained("acme/llm", torch_dtype=torch.bfloat16).cuda()
-inputs = tok(["Hello there"] * 8, return_tensors="pt", padding=True).to("cuda")
-with torch.no_grad():
-    for _ in range(5):
-        model(**inputs)
-    torch.cuda.synchronize()
-    t0 = time.perf_counter()
-    for _ in range(20):
-        model(**inputs)
-    elapsed = time.perf_counter() - t0
-print(f"prefill: {elapsed / 20 * 1000:.2f} ms")
-"""
+PREFILL = ROOT / "fixtures" / "seed" / "llm_prefill.py"
 
 
 def test_an_unsynchronised_timer_is_priced_on_a_raw_prefill_forward_with_generate_as_control(
     tmp_path: Path,
 ) -> None:
-    script = tmp_path / "prefill_bench.py"
-    script.write_text(PREFILL_SCRIPT)
     report = _verify(
-        tmp_path, f"base={TINY / 'base.py'}", f"fast={TINY / 'fast.py'}", script=script
+        tmp_path, f"base={TINY / 'base.py'}", f"fast={TINY / 'fast.py'}", script=PREFILL
     )
     (impact,) = [i for i in report["impacts"] if i["code"] == "BA101"]
     assert "raw prefill forward" in impact["explanation"]
