@@ -342,6 +342,35 @@ CLOCK_DISAGREEMENT = 0.05
 NOISY_SPREAD = 0.20
 
 
+EOS_HOW = {
+    "tokenizer": "each model's own end-of-sequence token",
+    "auto": "the token the baseline emits most often on the first batch, planted as the "
+    "end-of-sequence token of every model (random weights rarely emit their own)",
+    "given": "the end-of-sequence token given with --eos-token",
+}
+
+
+def generation_notes(assessment: Assessment, outcome: Outcome) -> list[str]:
+    """What the language-model harness did that a reader must know: the EOS token the BA206
+    probe let stop rows, and generation lengths that differ between the models."""
+    notes: list[str] = []
+    if outcome.eos and outcome.eos.get("ids"):
+        ids = ", ".join(f"{m} {i}" for m, i in sorted(outcome.eos["ids"].items()))
+        how = EOS_HOW.get(str(outcome.eos.get("how")), str(outcome.eos.get("how")))
+        notes.append(f"EOS probe: rows may stop at {how} (token id: {ids})")
+    lengths = {
+        m.name: m.generation.new_tokens for m in assessment.models if m.generation is not None
+    }
+    if len(set(lengths.values())) > 1:
+        text = ", ".join(f"{n} {k}" for n, k in lengths.items())
+        notes.append(
+            f"the language models generate different lengths ({text} new tokens, as their "
+            "modules declare): end-to-end latency compares different work; time to first "
+            "token, decode per token and tokens/s stay comparable"
+        )
+    return notes
+
+
 def machine_notes(assessment: Assessment, outcome: Outcome) -> list[str]:
     """What the measurements say about the machine: the A/A noise floor when it is wider than
     the 5% band (and which comparisons it leaves undecided), a host clock that disagrees with

@@ -188,6 +188,10 @@ def _notes(env: dict[str, Any], plan: Any, findings: Sequence[Any]) -> list[str]
         if script.warmup_calls is None
         else f"{script.warmup_calls} warm-up call(s)",
     ]
+    if script.eos:
+        parts.append("language models: an end-of-sequence token may stop rows")
+    if script.decode:
+        parts.append("language models: the output decoded inside the timed call")
     notes.append("the script's method, as reproduced: " + ", ".join(parts))
     if not findings:
         notes.append("no static findings: the script's method is the canonical one")
@@ -406,7 +410,12 @@ def verify(
     env = _environment(outcome.env, resolved, outcome.loads, harness)
     if outcome.device_state:
         env["device_state"] = outcome.device_state
-    notes = _notes(env, plan, findings) + notes + assess_mod.machine_notes(assessment, outcome)
+    notes = (
+        _notes(env, plan, findings)
+        + notes
+        + assess_mod.generation_notes(assessment, outcome)
+        + assess_mod.machine_notes(assessment, outcome)
+    )
     for finding, why in assessment.unpriced:
         notes.append(f"{finding.code} [{finding.name}] line {finding.line} not priced: {why}")
     payload = report.build_payload(

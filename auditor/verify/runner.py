@@ -42,6 +42,7 @@ class Outcome:
     arms: dict[str, dict[str, Any]] = field(default_factory=dict)
     fatal: str | None = None
     device_state: dict[str, Any] | None = None  # monitor.summarise of the GPU between rounds
+    eos: dict[str, Any] | None = None  # the EOS probe's token: {"how": ..., "ids": {model: id}}
 
 
 @dataclass(slots=True)
@@ -93,6 +94,8 @@ def _handle(event: dict[str, Any], out: Outcome, attempt: _Attempt) -> None:
     elif kind == "result":
         out.arms.update(event.get("arms", {}))
         out.device_state = event.get("device_state") or out.device_state
+    elif kind == "eos":
+        out.eos = {"how": event.get("how"), "ids": event.get("ids") or {}}
     elif kind == "fatal":
         out.fatal = str(event.get("error"))
     elif kind == "done":

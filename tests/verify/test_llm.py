@@ -134,6 +134,48 @@ def test_verify_times_generate_with_per_metric_speedups_and_prices_each_finding(
     probe_units = report["statistics"]["arms"]["base:probe-unfixed-generation-length"]["units"]
     assert max(probe_units) < 64
     assert any("BA303" in n and "no probe" in n for n in report["notes"])
+    assert any(
+        n.startswith("EOS probe: rows may stop at the token the baseline emits")
+        for n in report["notes"]
+    )
+    assert any("an end-of-sequence token may stop rows" in n for n in report["notes"])
+
+
+def test_models_that_declare_different_lengths_are_said_to_compare_different_work() -> None:
+    from auditor.verify.assess import (
+        Assessment,
+        GenerationMetrics,
+        ModelResult,
+        generation_notes,
+    )
+    from auditor.verify.runner import Outcome
+    from auditor.verify.stats import Summary
+
+    s = Summary.of([1.0, 1.1, 0.9])
+
+    def model(name: str, n: int) -> ModelResult:
+        g = GenerationMetrics(n, "declared", 100.0, s, s, s, s)
+        return ModelResult(
+            name,
+            f"{name}.py",
+            s,
+            (1.0,),
+            None,
+            None,
+            n,
+            "declared",
+            None,
+            None,
+            None,
+            "generate",
+            g,
+        )
+
+    same = Assessment((model("base", 128), model("fast", 128)), (), (), ())
+    assert generation_notes(same, Outcome()) == []
+    differ = Assessment((model("base", 128), model("fast", 64)), (), (), ())
+    (note,) = generation_notes(differ, Outcome())
+    assert "different lengths (base 128, fast 64 new tokens" in note
 
 
 def test_one_language_model_that_fails_leaves_the_others_measured(tmp_path: Path) -> None:
