@@ -37,9 +37,11 @@ from typing import Any, TextIO, cast
 
 import torch
 
+from auditor.verify import backends
 from auditor.verify import llm as llm_mod
 from auditor.verify import models as model_modules
 from auditor.verify import monitor as monitor_mod
+from auditor.verify.backends import Backend
 from auditor.verify.timing import Arm, Budget, Clock, measure, paired_convergence
 
 
@@ -168,41 +170,28 @@ class Hooks:
         return True
 
 
-#: Variant settings that only a language model's arms can have.
-GENERATE_ONLY = ("new_tokens", "eos", "decode", "forward")
-
-
 def _batches(job: dict[str, Any]) -> list[list[str]]:
     prompts: list[str] = job["prompts"]
     size: int = job["batch_size"]
     return [prompts[i : i + size] for i in range(0, len(prompts), size)]
 
 
-def _generate_arm(
-    spec: dict[str, Any], model: model_modules.LoadedModel, job: dict[str, Any]
-) -> Arm:
-    adapter = model.generate
-    assert adapter is not None
+def arm_for(spec: dict[str, Any], backend: Backend, job: dict[str, Any]) -> Arm:
+    """The timing method, once for every kind of model: call i runs batch i (cycling), in one
+    call or one call per prompt (prompt j of a batch seeded `seed + j`), and what the calls
+    produced is counted when the backend counts."""
     batches = _batches(job)
-    eos = job.get("eos_ids", {}).get(model.name) if spec.get("eos") else None
-    if spec.get("eos") and eos is None:
-        raise model_modules.ModelModuleError("no end-of-sequence token to let generation stop")
+    seed: int = job["seed"]
     last: dict[int, float] = {}
 
     def run(i: int) -> object:
         batch = batches[i % len(batches)]
-        groups = [[p] for p in batch] if spec["per_prompt"] else [batch]
-        total = 0
-        for group in groups:
-            if spec.get("forward"):
-                adapter.forward(group)
-                continue
-            out = adapter(
-                group, new_tokens=spec.get("new_tokens"), eos=eos, decode=bool(spec.get("decode"))
-            )
-            total += out.new_tokens
-        last[i] = total
-        return total
+        if spec["per_prompt"]:
+            produced = sum(backend.call([p], spec, seed + j) for j, p in enumerate(batch))
+        else:
+            produced = backend.call(batch, spec, seed)
+        last[i] = produced
+        return produced
 
     def items(i: int) -> int:
         return len(batches[i % len(batches)])
@@ -210,37 +199,14 @@ def _generate_arm(
     def units(i: int) -> float:
         return last.pop(i, 0.0)
 
-    return Arm(spec["id"], run, items, spec["warmup_calls"], spec["synchronize"], units)
-
-
-def _applies(spec: dict[str, Any], model: model_modules.LoadedModel) -> bool:
-    """Arms of language-model variants (prefill, EOS, decode) exist for that kind only."""
-    return model.kind == "generate" or not any(spec.get(k) for k in GENERATE_ONLY)
-
-
-def _arm(spec: dict[str, Any], model: model_modules.LoadedModel, job: dict[str, Any]) -> Arm:
-    if model.kind == "generate":
-        return _generate_arm(spec, model, job)
-    batches = _batches(job)
-    steps = spec["steps"] or job["steps"][model.name]
-    seed: int = job["seed"]
-    output_type: str = job["output_type"]
-    adapter = model.adapter
-    assert adapter is not None
-
-    def run(i: int) -> object:
-        batch = batches[i % len(batches)]
-        if spec["per_prompt"]:
-            out = None
-            for j, prompt in enumerate(batch):
-                out = adapter([prompt], steps=steps, seed=seed + j, output_type=output_type)
-            return out
-        return adapter(batch, steps=steps, seed=seed, output_type=output_type)
-
-    def items(i: int) -> int:
-        return len(batches[i % len(batches)])
-
-    return Arm(spec["id"], run, items, spec["warmup_calls"], spec["synchronize"])
+    return Arm(
+        spec["id"],
+        run,
+        items,
+        spec["warmup_calls"],
+        spec["synchronize"],
+        units if backend.counts else None,
+    )
 
 
 def _prompt_tokens(model: model_modules.LoadedModel, job: dict[str, Any]) -> list[int] | None:
@@ -348,10 +314,10 @@ def run_job(
     arms: list[Arm] = []
     for spec in job["arms"]:
         owner = loaded.get(spec["model"])
-        if owner is None or not _applies(spec, owner):
+        if owner is None or not backends.applies(spec, owner):
             continue
         try:
-            arms.append(_arm(spec, owner, job))
+            arms.append(arm_for(spec, backends.backend_for(spec, owner, job), job))
         except model_modules.ModelModuleError as exc:
             emit("arm_skipped", arm=spec["id"], model=spec["model"], reason=str(exc))
     if clock is None:

@@ -104,7 +104,7 @@ def batches(prompts: Sequence[str] = PROMPTS, size: int = BATCH_SIZE) -> list[li
 
 
 def arm_for(spec: ArmSpec, adapter: ScriptedAdapter, model_steps: int) -> Arm:
-    """The arm the worker builds for `spec` (see `worker._arm`)."""
+    """The arm the worker builds for `spec` (see `worker.arm_for`), written out independently."""
     groups = batches()
     steps = spec.steps or model_steps
 
