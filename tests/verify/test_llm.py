@@ -118,6 +118,11 @@ def test_verify_times_generate_with_per_metric_speedups_and_prices_each_finding(
         arms = report["statistics"]["arms"]
         assert set(arms[f"{name}:canonical"]["units"]) == {64.0}
         assert g["ttft_s"]["median"] < g["latency_s"]["median"]
+    from auditor.review import render_payload
+
+    md = render_payload(report, "markdown")  # the pull-request comment a reviewer reads
+    assert "| Candidate | Baseline | Time to first token | Decode | End-to-end | Tokens/s |" in md
+    assert "| `fast` | 16 |" in md
     (speed,) = report["generation_speedups"]
     assert speed["candidate"] == "fast" and speed["baseline"] == "base"
     # half the layers: faster on every metric
