@@ -81,14 +81,20 @@ def test_a_tokenizer_without_a_pad_token_is_a_clear_error() -> None:
         GenerateAdapter(object(), None, "cpu", 4)
 
 
-def _verify(tmp_path: Path, *models: str, extra: tuple[str, ...] = (), script: Path = SEED) -> dict:
+def _verify(
+    tmp_path: Path,
+    *models: str,
+    extra: tuple[str, ...] = (),
+    script: Path = SEED,
+    batch_size: int = 4,
+) -> dict:
     prompts = tmp_path / "prompts.txt"
     prompts.write_text("\n".join(PROMPTS) + "\n")
     out = tmp_path / "report.json"
     cmd = [sys.executable, "-m", "auditor.cli", "verify", str(script), "--isolated"]
     for m in models:
         cmd += ["--model", m]
-    cmd += ["--prompts", str(prompts), "--batch-size", "4", "--device", "cpu"]
+    cmd += ["--prompts", str(prompts), "--batch-size", str(batch_size), "--device", "cpu"]
     cmd += ["--min-samples", "5", "-f", "json", "-o", str(out)]
     proc = subprocess.run([*cmd, *extra], capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert proc.returncode == 1, proc.stderr  # findings present
@@ -99,12 +105,7 @@ def _verify(tmp_path: Path, *models: str, extra: tuple[str, ...] = (), script: P
 def test_verify_times_generate_with_per_metric_speedups_and_prices_each_finding(
     tmp_path: Path,
 ) -> None:
-    report = _verify(
-        tmp_path,
-        f"base={TINY / 'base.py'}",
-        f"fast={TINY / 'fast.py'}",
-        extra=("--eos-token", "auto"),
-    )
+    report = _verify(tmp_path, f"base={TINY / 'base.py'}", f"fast={TINY / 'fast.py'}", batch_size=8)
     models = {m["name"]: m for m in report["models"]}
     for name in ("base", "fast"):
         m = models[name]
@@ -114,9 +115,9 @@ def test_verify_times_generate_with_per_metric_speedups_and_prices_each_finding(
         assert g["prompt_tokens"] > 0
         for key in ("ttft_s", "decode_s_per_token", "latency_s", "tokens_per_s"):
             assert g[key]["median"] > 0 and g[key]["ci_low"] <= g[key]["ci_high"]
-        # tokens/s counts the produced tokens: 4 rows x 16 tokens per batch
+        # tokens/s counts the produced tokens: 8 rows x 16 tokens per batch
         arms = report["statistics"]["arms"]
-        assert set(arms[f"{name}:canonical"]["units"]) == {64.0}
+        assert set(arms[f"{name}:canonical"]["units"]) == {128.0}
         assert g["ttft_s"]["median"] < g["latency_s"]["median"]
     from auditor.review import render_payload
 
@@ -135,15 +136,19 @@ def test_verify_times_generate_with_per_metric_speedups_and_prices_each_finding(
     eos = impacts["BA206"]
     assert "of the requested tokens" in eos["explanation"]
     assert "tokens/s from the requested count" in eos["explanation"]
-    # the EOS probe's arms produced fewer tokens than the fixed-length arms
-    probe_units = report["statistics"]["arms"]["base:probe-unfixed-generation-length"]["units"]
-    assert max(probe_units) < 64
-    assert any("BA303" in n and "no probe" in n for n in report["notes"])
-    assert any(
-        n.startswith("EOS probe: rows may stop at the token the baseline emits")
-        for n in report["notes"]
-    )
-    assert any("an end-of-sequence token may stop rows" in n for n in report["notes"])
+    notes = report["notes"]
+    assert any("BA303" in n and "no probe" in n for n in notes)
+    assert any(n.startswith("EOS probe: rows may stop at each model's own") for n in notes)
+    assert any("an end-of-sequence token may stop rows" in n for n in notes)
+    # the 2-layer model emits its end-of-sequence token on some prompts: under the script's
+    # method (one prompt per call, EOS allowed) it generates less than the fixed-length
+    # canonical arm, so the script's speedup reads higher than the canonical one
+    arms = report["statistics"]["arms"]
+    assert max(arms["fast:script"]["units"]) < min(arms["fast:canonical"]["units"])
+    assert min(arms["base:script"]["units"]) == 128.0
+    (comparison,) = report["comparisons"]
+    assert comparison["script_speedup"] > comparison["canonical_speedup"]
+    assert comparison["discrepancy_pct"] > 0
 
 
 def test_models_that_declare_different_lengths_are_said_to_compare_different_work() -> None:
@@ -205,7 +210,15 @@ def test_one_language_model_that_fails_leaves_the_others_measured(tmp_path: Path
         f"base={TINY / 'base.py'}",
         f"nopad={nopad}",
         f"raiser={raiser}",
+        extra=("--eos-token", "auto"),
     )
+    assert any(
+        n.startswith("EOS probe: rows may stop at the token the baseline emits")
+        for n in report["notes"]
+    )
+    # the planted token stops the baseline's rows early in the EOS probe's arm
+    probe_units = report["statistics"]["arms"]["base:probe-unfixed-generation-length"]["units"]
+    assert max(probe_units) < 64
     models = {m["name"]: m for m in report["models"]}
     assert models["base"]["error"] is None and models["base"]["generation"] is not None
     assert "no pad token" in models["nopad"]["error"]
