@@ -269,3 +269,29 @@ def test_an_unsynchronised_timer_is_priced_on_a_raw_prefill_forward_with_generat
     # the forward is the prefill alone: cheaper than a whole generate() of 16 tokens
     forward = arms["base:probe-synchronized-forward"]["samples"]
     assert max(forward) < min(arms["base:canonical"]["samples"])
+
+
+def test_a_text_generation_pipeline_is_run_through_its_model_and_tokenizer(
+    tmp_path: Path, one_thread
+) -> None:
+    from auditor.verify.models import ModelModuleError, load
+
+    module = tmp_path / "pipe.py"
+    module.write_text(
+        "from transformers import pipeline\n"
+        "from auditor.verify.synthetic_llm import tiny_llama, tiny_llm_tokenizer\n"
+        "max_new_tokens = 8\n"
+        "def load_model(device='cpu'):\n"
+        "    return pipeline('text-generation', model=tiny_llama(layers=2),\n"
+        "                    tokenizer=tiny_llm_tokenizer(), device=device)\n"
+    )
+    model = load("pipe", str(module), "cpu")
+    assert model.kind == "generate" and model.generate is not None
+    assert type(model.generate.model).__name__ == "LlamaForCausalLM"
+    run = model.generate(["hello there", "hi"])
+    assert run.new_tokens == 16 and run.prompt_tokens == len("hello there") + len("hi")
+    # an object that is no language model, said to be one, is an error for that model
+    other = tmp_path / "other.py"
+    other.write_text("class Thing:\n    pass\n\ndef load_model():\n    return Thing()\n")
+    with pytest.raises(ModelModuleError, match="--kind generate needs a model with generate"):
+        load("other", str(other), "cpu", kind="generate")
