@@ -5,15 +5,17 @@ Three shapes are recognised, each giving arms in source order:
 - *sequential*: timed regions of one function, one per arm, whose results meet in a division
   (`base_time / fast_time`, through lists, medians and tuple assignments);
 - *collection*: one timed region (or a timing function's call) inside a loop over a collection of
-  models or functions (`for name, pipe in arms.items()`, `for fn in (run_base, run_fast)`);
+  models or functions (`for name, pipe in arms.items()`, `for fn in (run_base, run_fast)`), or
+  over checkpoints or paths from which the loop's body builds the model it times
+  (`for repo in repos: pipe = Pipe.from_pretrained(repo)`: `built_in_loop`);
 - *calls*: one timing function called once per arm with different models
   (`bench(base)`, `bench(fast)`), the results divided or put side by side (one dict, list or
   print; a table keyed by arm, `results["eager"] = bench(model)`).
 
-An arm's subject is a model object or a function; an arm is never a string or a path, so a sweep
-over shapes, batch sizes or file names is not a comparison. The order is *interleaved* when a loop
-repeats the arms (`for rep in range(5): for name, pipe in arms.items()`) or the collection is
-shuffled.
+An arm's subject is a model object or a function, or a model built from each entry; a sweep
+over shapes, batch sizes or file names that builds no model is not a comparison. The order is
+*interleaved* when a loop repeats the arms (`for rep in range(5): for name, pipe in
+arms.items()`) or the collection is shuffled.
 """
 
 from __future__ import annotations
@@ -53,6 +55,9 @@ class Comparison:
     arms: list[Arm]
     interleaved: bool  # a loop repeats the arms, or their order is shuffled
     scope: Scope  # where the arms are run
+    #: each arm's model is built inside the loop from its entry (a path, a model id) and gone by
+    #: the next: arms that never exist side by side, so they cannot be alternated
+    built_in_loop: bool = False
 
 
 def comparisons(facts: FileFacts, regions: list[Region]) -> list[Comparison]:
@@ -301,6 +306,10 @@ def _collections(facts: FileFacts, regions: list[Region]) -> list[Comparison]:
             if id(loop) in seen or not isinstance(loop, cst.For):
                 continue
             arms = _loop_arms(facts, call, loop, region)
+            built = False
+            if arms is None:
+                arms = _built_arms(facts, call, loop, region)
+                built = arms is not None
             if arms is None:
                 continue
             seen.add(id(loop))
@@ -311,6 +320,7 @@ def _collections(facts: FileFacts, regions: list[Region]) -> list[Comparison]:
                     arms,
                     interleaved=bool(outer) or _shuffled(facts, call.scope, loop),
                     scope=call.scope,
+                    built_in_loop=built,
                 )
             )
             break
@@ -359,6 +369,42 @@ def _loop_arms(
             for a in arms:
                 a.calls = shared
         return arms
+    return None
+
+
+def _built_arms(
+    facts: FileFacts, call: CallSite, loop: cst.For, region: Region | None
+) -> list[Arm] | None:
+    """Arms built inside the loop: the call runs a model that the loop's body builds from the
+    loop's entry (`for repo in ("sd-base", "sd-small"): pipe = Pipe.from_pretrained(repo)`),
+    an entry (a checkpoint, a path, a `(name, path)` pair) of a literal collection of at least
+    two."""
+    used = N.names_in(call.node)
+    targets = {b.target: b for b in call.scope.bindings if b.loop is loop and b.kind == "for"}
+    if not targets:
+        return None
+    for b in call.scope.bindings:
+        if b.target not in used or b.kind != "assign" or b.value is None or b.loop is not None:
+            continue
+        if not (facts.pos(loop)[0] <= b.start <= call.start) or not _encloses(facts, loop, b.value):
+            continue
+        if facts.model_info(call.scope, cst.Name(b.target), call.start) is None and not (
+            facts.is_dynamic_module(call.scope, cst.Name(b.target), call.start)
+        ):
+            continue
+        entry = next((t for t in targets.values() if t.target in N.names_in(b.value)), None)
+        if entry is None:
+            continue
+        values = facts.loop_values(entry)
+        if not values or len(values) < 2:
+            continue
+        labels = [_label(facts, entry, i, e) for i, (e, _, _) in enumerate(values)]
+        anchor = region.start_node if region is not None else call.node
+        shared = timed_model_calls(facts, region.calls()) if region is not None else []
+        return [
+            Arm(i, str(label), anchor, escope, epos, None, region, shared, elem)
+            for i, (label, (elem, escope, epos)) in enumerate(zip(labels, values, strict=True))
+        ]
     return None
 
 

@@ -117,11 +117,18 @@ def _assess_loop(
     facts: FileFacts, region: Region, model: str, loop: cst.CSTNode
 ) -> WarmupVerdict | None:
     """A region inside a loop: its first iteration is cold unless the model ran before the
-    loop or the loop sets its first iterations aside. Only a missing warm-up is reported (the
-    loop's later iterations make a count or shape argument uncertain)."""
+    loop (or earlier in the same iteration) or the loop sets its first iterations aside. Only a
+    missing warm-up is reported (the loop's later iterations make a count or shape argument
+    uncertain)."""
     scope = region.scope
     start, _ = facts.pos(loop)
-    warmups = _warmups_in(facts, scope, model, start)
+    warmups = _warmups_in(facts, scope, model, start) or [
+        # calls earlier in the same iteration warm each iteration's timed calls up (a model
+        # built and warmed inside a loop over checkpoints)
+        c
+        for c in _warmups_in(facts, scope, model, region.content_start)
+        if c.start >= start and any(lp is loop for lp in c.loops)
+    ]
     if warmups:
         timed = [c for c in region.calls() if facts.kind(c).model == model]
         sizes = _resolution_mismatch(facts, warmups, timed)

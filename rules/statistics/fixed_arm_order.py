@@ -68,19 +68,20 @@ class FixedArmOrder(FactsRule):
                 "    fast_s.append(time.perf_counter() - t0)\n"
                 "speedup = statistics.median(base_s) / statistics.median(fast_s)\n"
             ),
-            known_problems="Arms are recognised when they are model objects, functions or "
-            "model modules loaded at run time; a loop over file paths or configuration strings "
-            "that builds each arm inside the loop is not recognised as a comparison (so "
-            "`fixtures/seed/model_evaluator.py`, which runs its three arms once each in a fixed "
-            "order, is not flagged). Separate processes per arm are not detected either.",
+            known_problems="Arms built inside the loop from its entries (a loop over "
+            "checkpoints or paths that loads each model, times it and releases it) are a "
+            "comparison for the other rules (BA206, BA302) but are not flagged here: arms that "
+            "never exist side by side cannot be alternated without holding them all in memory "
+            "(so `fixtures/seed/model_evaluator.py`, which loads, times and releases its three "
+            "arms in turn, is not flagged). Separate processes per arm are not detected.",
             references=("https://pytorch.org/docs/stable/benchmark_utils.html",),
         ),
     )
 
     def check(self) -> None:
         for comp in comparisons(self.facts, self.regions):
-            if comp.interleaved:
-                continue
+            if comp.interleaved or comp.built_in_loop:
+                continue  # (arms loaded one at a time cannot be alternated without all held)
             node = second_arm_start(comp)
             if node is None:
                 continue
