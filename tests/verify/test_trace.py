@@ -1,0 +1,95 @@
+"""The tracer (issue 13, first part): a script run under instrumentation records its timer
+reads, synchronisations, model calls and timed regions as they ran."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("torch")
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = ROOT / "fixtures" / "trace"
+
+
+def _trace(tmp_path: Path, script: Path, *args: str, max_calls: int | None = None) -> dict:
+    out = tmp_path / "trace.json"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    if max_calls is not None:
+        env["BENCHAUDIT_TRACE_MAX_CALLS"] = str(max_calls)
+    proc = subprocess.run(
+        [sys.executable, "-m", "auditor.verify.trace", str(out), str(script), *args],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(out.read_text())
+
+
+def test_an_inline_llm_comparison_is_traced_call_by_call_and_region_by_region(
+    tmp_path: Path,
+) -> None:
+    pytest.importorskip("transformers")
+    trace = _trace(tmp_path, FIXTURES / "llm_inline.py")
+    assert trace["error"] is None and trace["exit_code"] == 0 and not trace["stopped_early"]
+    calls = trace["calls"]
+    # per model: one warm-up generate() of the batch of 4 (line 16), then one per prompt (19)
+    assert [(c["object"], c["method"], c["line"], c["batch"]) for c in calls] == [
+        (0, "generate", 16, 4),
+        *[(0, "generate", 19, 1)] * 4,
+        (1, "generate", 16, 4),
+        *[(1, "generate", 19, 1)] * 4,
+    ]
+    assert all(c["work"] == {"max_new_tokens": 8} for c in calls)
+    assert {c["type"] for c in calls} == {
+        "transformers.models.llama.modeling_llama.LlamaForCausalLM"
+    }
+    regions = [(r["start_line"], r["end_line"], r["calls"]) for r in trace["regions"]]
+    assert regions == [(17, 20, [1, 2, 3, 4]), (17, 20, [6, 7, 8, 9])]
+    assert all(r["timer"] == "time.perf_counter" for r in trace["regions"])
+    assert "speedup:" in trace["printed"]
+    assert trace["syncs"] == []  # generate() synchronises inside; the script never does
+
+
+def test_a_sync_under_a_condition_that_does_not_hold_is_not_recorded(tmp_path: Path) -> None:
+    trace = _trace(tmp_path, FIXTURES / "forward_sync_in_if.py")
+    assert trace["error"] is None and trace["exit_code"] == 0
+    calls = trace["calls"]
+    assert [(c["line"], c["batch"], c["method"]) for c in calls] == [(11, 32, "__call__")] * 3 + [
+        (14, 32, "__call__")
+    ] * 5
+    assert {c["object"] for c in calls} == {0}  # one model; its inner layers are not calls
+    ((start, end, inside),) = [
+        (r["start_line"], r["end_line"], r["calls"]) for r in trace["regions"]
+    ]
+    assert (start, end, inside) == (12, 17, [3, 4, 5, 6, 7])
+    assert trace["regions"][0]["timer"] == "time.time"
+    assert trace["syncs"] == []  # torch.cuda.is_available() is False here
+
+
+def test_the_call_budget_stops_the_script_and_keeps_what_was_traced(tmp_path: Path) -> None:
+    trace = _trace(tmp_path, FIXTURES / "forward_sync_in_if.py", max_calls=4)
+    assert trace["stopped_early"] and trace["error"] is None and trace["exit_code"] is None
+    assert len(trace["calls"]) == 5  # the fifth call is where the script was stopped
+    assert "forward:" not in trace["printed"]
+
+
+def test_a_script_that_fails_or_exits_is_reported_not_raised(tmp_path: Path) -> None:
+    failing = tmp_path / "failing.py"
+    failing.write_text("import sys\nprint('starting')\nraise ValueError('no weights here')\n")
+    trace = _trace(tmp_path, failing)
+    assert trace["error"] == "ValueError: no weights here"
+    assert trace["printed"] == "starting\n"
+    exiting = tmp_path / "exiting.py"
+    exiting.write_text("import sys\nprint(sys.argv[1:])\nsys.exit(3)\n")
+    trace = _trace(tmp_path, exiting, "--steps", "30")
+    assert trace["exit_code"] == 3 and trace["error"] is None
+    assert trace["printed"] == "['--steps', '30']\n"
