@@ -344,7 +344,7 @@ def _loop_arms(
 ) -> list[Arm] | None:
     """The arms a loop runs, when the call uses its variable and the loop goes over ≥2
     models or functions."""
-    used = N.names_in(call.node)
+    used = _mentioned(facts, call.node)
     for b in call.scope.bindings:
         if b.loop is not loop or b.target not in used:
             continue
@@ -379,10 +379,10 @@ def _built_arms(
     loop's entry (`for repo in ("sd-base", "sd-small"): pipe = Pipe.from_pretrained(repo)`),
     an entry (a checkpoint, a path, a `(name, path)` pair) of a literal collection of at least
     two."""
-    used = N.names_in(call.node)
     targets = {b.target: b for b in call.scope.bindings if b.loop is loop and b.kind == "for"}
     if not targets:
         return None
+    used = _mentioned(facts, call.node)
     for b in call.scope.bindings:
         if b.target not in used or b.kind != "assign" or b.value is None or b.loop is not None:
             continue
@@ -392,7 +392,8 @@ def _built_arms(
             facts.is_dynamic_module(call.scope, cst.Name(b.target), call.start)
         ):
             continue
-        entry = next((t for t in targets.values() if t.target in N.names_in(b.value)), None)
+        built_from = _mentioned(facts, b.value)
+        entry = next((t for t in targets.values() if t.target in built_from), None)
         if entry is None:
             continue
         values = facts.loop_values(entry)
@@ -464,8 +465,14 @@ def _calls(facts: FileFacts) -> list[Comparison]:
                 or not any(s and _divided(facts, scope, sinks[0], s) for s in sinks[1:])
             ):
                 continue
-            for a in arms:
+            for a, site in zip(arms, sorted(sites, key=lambda c: c.start), strict=True):
                 a.label = _key_label(facts, a.anchor) or a.label
+                a.calls = [  # the model calls its timing function makes (in this file)
+                    c
+                    for owner, fn in facts.possible_callees(site)
+                    if owner is facts
+                    for c in timed_model_calls(facts, fn.calls)
+                ]
             common = set(map(id, sites[0].loops))
             for s in sites[1:]:
                 common &= set(map(id, s.loops))
@@ -556,15 +563,7 @@ def _call_arms(facts: FileFacts, sites: list[CallSite]) -> list[Arm] | None:
         ):
             return None
         subjects.add(N.code(subject))
-        calls = [
-            c
-            for owner, fn in facts.possible_callees(site)
-            if owner is facts
-            for c in timed_model_calls(facts, fn.calls)
-        ]
-        arms.append(
-            Arm(i, N.code(subject), site.node, site.scope, site.start, subject, None, calls)
-        )
+        arms.append(Arm(i, N.code(subject), site.node, site.scope, site.start, subject, None))
     return arms if len(subjects) == len(arms) else None
 
 
