@@ -188,3 +188,56 @@ def run_supervised(
         models = [m for m in models if m["name"] != attempt.blame and m["name"] not in out.errors]
         if not models:
             return out
+
+
+#: What a traced script may print into the log before it is cut (the trace keeps its own copy).
+TRACE_LOG_CAP = 1_000_000
+
+
+def run_trace(
+    script: Path,
+    argv: list[str],
+    timeout: float,
+    max_calls: int = 1000,
+    cwd: Path | None = None,
+) -> dict[str, Any]:
+    """Run `script` with `argv` under the tracer (`trace.py`) in a worker process of its own
+    session, in `cwd` (default: this process's working directory), and return the trace.
+
+    A script that hangs past `timeout` seconds is killed with every process it started; a
+    crash or a tracer failure returns `{"error": ...}` with the tail of its output. Nothing it
+    started outlives the call."""
+    with tempfile.TemporaryDirectory(prefix="benchaudit-trace-") as tmp:
+        out = Path(tmp) / "trace.json"
+        log = Path(tmp) / "script.log"
+        env = {
+            **os.environ,
+            "PYTHONUNBUFFERED": "1",
+            "BENCHAUDIT_TRACE_MAX_CALLS": str(max_calls),
+        }
+        with log.open("wb") as log_file:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "auditor.verify.trace", str(out), str(script), *argv],
+                stdin=subprocess.DEVNULL,
+                stdout=log_file,
+                stderr=log_file,
+                cwd=cwd,
+                start_new_session=True,
+                env=env,
+            )
+            try:
+                code = proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                _kill(proc)
+                return {"error": f"the traced script timed out after {timeout:g} s"}
+            finally:
+                _kill_leftovers(proc)
+        if code != 0 or not out.is_file():
+            detail = _tail(log)
+            how = f"signal {-code}" if code < 0 else f"exit code {code}"
+            return {
+                "error": f"the traced script's process died ({how})"
+                + (f": {detail}" if detail else "")
+            }
+        trace: dict[str, Any] = json.loads(out.read_text())
+        return trace

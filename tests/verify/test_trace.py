@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -32,6 +33,24 @@ def _trace(tmp_path: Path, script: Path, *args: str, max_calls: int | None = Non
     )
     assert proc.returncode == 0, proc.stderr
     return json.loads(out.read_text())
+
+
+def _gone(pid: int) -> bool:
+    """The process has ended (a zombie nobody reaped yet counts as ended: in a container
+    whose init does not reap, a killed orphan stays a zombie)."""
+    for _ in range(50):
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            return True
+        if state == "Z":
+            return True
+        time.sleep(0.1)
+    return False
 
 
 def test_an_inline_llm_comparison_is_traced_call_by_call_and_region_by_region(
@@ -93,3 +112,26 @@ def test_a_script_that_fails_or_exits_is_reported_not_raised(tmp_path: Path) -> 
     trace = _trace(tmp_path, exiting, "--steps", "30")
     assert trace["exit_code"] == 3 and trace["error"] is None
     assert trace["printed"] == "['--steps', '30']\n"
+
+
+def test_the_supervisor_returns_the_trace_and_survives_hangs_and_crashes(tmp_path: Path) -> None:
+    from auditor.verify import runner
+
+    trace = runner.run_trace(FIXTURES / "forward_sync_in_if.py", [], timeout=120, cwd=tmp_path)
+    assert trace["error"] is None and len(trace["calls"]) == 8
+    hang = tmp_path / "hang.py"
+    hang.write_text(
+        "import subprocess, sys, time\n"
+        "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)'])\n"
+        "open('child.pid', 'w').write(str(child.pid))\n"
+        "time.sleep(600)\n"
+    )
+    result = runner.run_trace(hang, [], timeout=5, cwd=tmp_path)
+    assert result == {"error": "the traced script timed out after 5 s"}
+    child = int((tmp_path / "child.pid").read_text())
+    assert _gone(child)  # the process the script started is gone too
+    crash = tmp_path / "crash.py"
+    crash.write_text("import os\nprint('about to crash', flush=True)\nos._exit(7)\n")
+    result = runner.run_trace(crash, [], timeout=60, cwd=tmp_path)
+    assert result["error"].startswith("the traced script's process died (exit code 7)")
+    assert "about to crash" in result["error"]
