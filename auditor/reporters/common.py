@@ -210,6 +210,70 @@ MOVES = {
 }
 
 
+def fmt_summary(s: Mapping[str, Any] | None, scale: float = 1.0, seconds: bool = True) -> str:
+    """A median with its interval (`{median, ci_low, ci_high}`): seconds, or a scaled number."""
+    if not s:
+        return "n/a"
+    if seconds:
+        return (
+            f"{fmt_seconds(s['median'])} [{fmt_seconds(s['ci_low'])}, {fmt_seconds(s['ci_high'])}]"
+        )
+    return f"{s['median'] * scale:.1f} [{s['ci_low'] * scale:.1f}, {s['ci_high'] * scale:.1f}]"
+
+
+#: The language-model tables of a verify report: headers, then one row of cells per model
+#: (name first) and per candidate (candidate, baseline first).
+GENERATION_MODEL_HEADER = (
+    "Model",
+    "New tokens",
+    "Time to first token",
+    "Decode (ms/token)",
+    "End-to-end per batch",
+    "Tokens/s",
+)
+GENERATION_SPEEDUP_HEADER = (
+    "Candidate",
+    "Baseline",
+    "Time to first token",
+    "Decode",
+    "End-to-end",
+    "Tokens/s",
+)
+
+
+def generation_rows(payload: Payload) -> tuple[list[list[str]], list[list[str]]]:
+    """The language models' canonical metrics and per-metric speedups, as cell text (the
+    first cell of each row is a name, for the format to mark up)."""
+    models = []
+    for m in payload.get("models") or []:
+        g = m.get("generation")
+        if not g:
+            continue
+        models.append(
+            [
+                str(m["name"]),
+                str(g["new_tokens"]),
+                fmt_summary(g.get("ttft_s")),
+                fmt_summary(g.get("decode_s_per_token"), 1000.0, seconds=False),
+                fmt_summary(g.get("latency_s")),
+                fmt_summary(g.get("tokens_per_s"), 1.0, seconds=False),
+            ]
+        )
+    speedups = []
+    for g in payload.get("generation_speedups") or []:
+        speedups.append(
+            [
+                str(g["candidate"]),
+                str(g["baseline"]),
+                *(
+                    fmt_x(g[k]["ratio"], g[k]["ci"]) if g.get(k) else "n/a"
+                    for k in ("ttft", "decode", "latency", "tokens_per_s")
+                ),
+            ]
+        )
+    return models, speedups
+
+
 def impact_verdict(imp: Mapping[str, Any]) -> str:
     """`verdict confirmed: moves the speedup`."""
     moves = MOVES.get(str(imp.get("moves")), f"moves {imp.get('moves')}")

@@ -13,12 +13,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from auditor.reporters.common import (
+    GENERATION_MODEL_HEADER,
+    GENERATION_SPEEDUP_HEADER,
     Payload,
     RuleInfo,
     environment_line,
     fmt_pct,
     fmt_seconds,
     fmt_x,
+    generation_rows,
     group_by_rule,
     headline,
     impact_points,
@@ -175,6 +178,7 @@ def _verify(payload: Payload) -> list[str]:
                 f'<td class="num">{len(m.get("samples") or [])}</td></tr>'
             )
         out += ["</tbody>", "</table>"]
+    out += _generation(payload)
     impact_chart = forest_svg(
         impact_points(payload),
         title="Measured impact of each finding (the flaw alone / canonical)",
@@ -186,6 +190,31 @@ def _verify(payload: Payload) -> list[str]:
     notes = payload.get("notes") or []
     if notes:
         out += ["<h2>Notes</h2>", "<ul>", *(f"<li>{html_inline(n)}</li>" for n in notes), "</ul>"]
+    return out
+
+
+def _generation(payload: Payload) -> list[str]:
+    """Language models: each model's canonical metrics, and the speedups per metric."""
+    models, speedups = generation_rows(payload)
+    if not models:
+        return []
+    out = ["<h2>Language models</h2>"]
+    for header, rows, names in (
+        (GENERATION_MODEL_HEADER, models, 1),
+        (GENERATION_SPEEDUP_HEADER, speedups, 2),
+    ):
+        if not rows:
+            continue
+        out += [
+            '<table class="generation">',
+            "<thead><tr>" + "".join(f"<th>{html_text(h)}</th>" for h in header) + "</tr></thead>",
+            "<tbody>",
+        ]
+        for row in rows:
+            cells = [f"<td><code>{html_text(c)}</code></td>" for c in row[:names]]
+            cells += [f'<td class="num">{html_text(c)}</td>' for c in row[names:]]
+            out.append("<tr>" + "".join(cells) + "</tr>")
+        out += ["</tbody>", "</table>"]
     return out
 
 

@@ -14,12 +14,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from auditor.reporters.common import (
+    GENERATION_MODEL_HEADER,
+    GENERATION_SPEEDUP_HEADER,
     Payload,
     RuleInfo,
     environment_line,
     fmt_pct,
     fmt_seconds,
     fmt_x,
+    generation_rows,
     group_by_rule,
     headline,
     impact_verdict,
@@ -156,51 +159,23 @@ def _verify_tables(payload: Payload) -> list[str]:
     return out
 
 
-def _ci(s: dict[str, Any] | None, scale: float = 1.0, seconds: bool = True) -> str:
-    if not s:
-        return "n/a"
-    if seconds:
-        return (
-            f"{fmt_seconds(s['median'])} [{fmt_seconds(s['ci_low'])}, {fmt_seconds(s['ci_high'])}]"
-        )
-    return f"{s['median'] * scale:.1f} [{s['ci_low'] * scale:.1f}, {s['ci_high'] * scale:.1f}]"
-
-
 def _generation_tables(payload: Payload) -> list[str]:
     """Language models: each model's canonical metrics, and the speedups per metric."""
-    models = [m for m in payload.get("models") or [] if m.get("generation")]
+    models, speedups = generation_rows(payload)
     if not models:
         return []
-    out = [
-        "Language models (fixed length, greedy; tokens/s from the tokens produced):",
-        "",
-        "| Model | New tokens | Time to first token | Decode (ms/token) | End-to-end per batch "
-        "| Tokens/s |",
-        "|---|--:|--:|--:|--:|--:|",
-    ]
-    for m in models:
-        g = m["generation"]
-        out.append(
-            f"| {md_code(m['name'], in_table=True)} | {g['new_tokens']} "
-            f"| {_ci(g.get('ttft_s'))} | {_ci(g.get('decode_s_per_token'), 1000.0, False)} "
-            f"| {_ci(g.get('latency_s'))} | {_ci(g.get('tokens_per_s'), 1.0, False)} |"
-        )
-    out.append("")
-    speedups = payload.get("generation_speedups") or []
-    if speedups:
-        out += [
-            "| Candidate | Baseline | Time to first token | Decode | End-to-end | Tokens/s |",
-            "|---|---|--:|--:|--:|--:|",
-        ]
-        for g in speedups:
-            cells = [
-                fmt_x(g[k]["ratio"], g[k]["ci"]) if g.get(k) else "n/a"
-                for k in ("ttft", "decode", "latency", "tokens_per_s")
-            ]
-            out.append(
-                f"| {md_code(g['candidate'], in_table=True)} "
-                f"| {md_code(g['baseline'], in_table=True)} | " + " | ".join(cells) + " |"
-            )
+    out = ["Language models (fixed length, greedy; tokens/s from the tokens produced):", ""]
+    for header, rows, names in (
+        (GENERATION_MODEL_HEADER, models, 1),
+        (GENERATION_SPEEDUP_HEADER, speedups, 2),
+    ):
+        if not rows:
+            continue
+        out.append("| " + " | ".join(header) + " |")
+        out.append("|" + "---|" * names + "--:|" * (len(header) - names))
+        for row in rows:
+            cells = [md_code(c, in_table=True) for c in row[:names]] + row[names:]
+            out.append("| " + " | ".join(cells) + " |")
         out.append("")
     return out
 

@@ -124,6 +124,8 @@ def test_verify_times_generate_with_per_metric_speedups_and_prices_each_finding(
     md = render_payload(report, "markdown")  # the pull-request comment a reviewer reads
     assert "| Candidate | Baseline | Time to first token | Decode | End-to-end | Tokens/s |" in md
     assert "| `fast` | 16 |" in md
+    html = render_payload(report, "html")
+    assert "<h2>Language models</h2>" in html and "<th>Time to first token</th>" in html
     (speed,) = report["generation_speedups"]
     assert speed["candidate"] == "fast" and speed["baseline"] == "base"
     # half the layers: faster on every metric
