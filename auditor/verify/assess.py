@@ -216,6 +216,17 @@ def _generation_speedups(
     )
 
 
+def _why_unpriced(plan: Plan, baseline: str, probe_arm: str, outcome: Outcome) -> str:
+    spec = next((a for a in plan.arms if a.id == f"{baseline}:{probe_arm}"), None)
+    kind = outcome.loads.get(baseline, {}).get("kind")
+    generate_only = spec is not None and (
+        spec.eos or spec.decode or spec.forward or spec.new_tokens is not None
+    )
+    if generate_only and kind is not None and kind != "generate":
+        return f"its probe runs language models only, and {baseline} is a {kind} model"
+    return "its probe arms failed or were not measured"
+
+
 def _prompt_tokens(outcome: Outcome) -> dict[str, float]:
     """Each language model's prompt tokens per batch (mean over the batches)."""
     out: dict[str, float] = {}
@@ -321,7 +332,7 @@ def assess(
             prompt_tokens=_prompt_tokens(outcome),
         )
         if impact is None:
-            unpriced.append((finding, "its probe arms failed or were not measured"))
+            unpriced.append((finding, _why_unpriced(plan, baseline, probe_arm, outcome)))
         else:
             impacts.append(impact)
     return Assessment(

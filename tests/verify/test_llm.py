@@ -297,3 +297,30 @@ def test_a_text_generation_pipeline_is_run_through_its_model_and_tokenizer(
     other.write_text("class Thing:\n    pass\n\ndef load_model():\n    return Thing()\n")
     with pytest.raises(ModelModuleError, match="--kind generate needs a model with generate"):
         load("other", str(other), "cpu", kind="generate")
+
+
+def test_a_language_model_probe_on_a_pipeline_says_why_it_is_not_priced() -> None:
+    from auditor.core import Finding, GenerationLengthEvidence, Severity, Span
+    from auditor.verify import assess, probes
+    from auditor.verify.runner import Outcome
+
+    finding = Finding(
+        code="BA206",
+        name="unfixed-generation-length",
+        path="bench.py",
+        span=Span(3, 1, 3, 10),
+        severity=Severity.WARNING,
+        message="m",
+        help="h",
+        source_line="x",
+        evidence=GenerationLengthEvidence("model.generate(...)", False),
+    )
+    plan = probes.plan(["base"], "base", [finding], n_batches=1, aa=False)
+    outcome = Outcome(
+        loads={"base": {"kind": "diffusers", "steps": 4}},
+        arms={"base:canonical": {"samples": [1.0] * 5, "call_s": [1.0] * 5, "warmup_s": [1.0]}},
+    )
+    result = assess.assess([("base", "base.py")], "base", plan, outcome, 1, [finding])
+    ((unpriced, why),) = result.unpriced
+    assert unpriced is finding
+    assert why == "its probe runs language models only, and base is a diffusers model"
