@@ -466,7 +466,7 @@ def _calls(facts: FileFacts) -> list[Comparison]:
             ):
                 continue
             for a, site in zip(arms, sorted(sites, key=lambda c: c.start), strict=True):
-                a.label = _key_label(facts, a.anchor) or a.label
+                a.label = _key_label(facts, a.scope, a.anchor) or a.label
                 a.calls = [  # the model calls its timing function makes (in this file)
                     c
                     for owner, fn in facts.possible_callees(site)
@@ -494,7 +494,7 @@ def _side_by_side(facts: FileFacts, scope: Scope, arms: list[Arm]) -> bool:
     holder = _holder(facts, first)
     if holder is not None and holder is _holder(facts, second):
         return True
-    keys = [_stored_key(facts, a.anchor) for a in arms[:2]]
+    keys = [_stored_key(a.scope, a.anchor) for a in arms[:2]]
     return (
         keys[0] is not None
         and keys[1] is not None
@@ -503,12 +503,12 @@ def _side_by_side(facts: FileFacts, scope: Scope, arms: list[Arm]) -> bool:
     )
 
 
-def _key_label(facts: FileFacts, node: cst.CSTNode) -> str | None:
+def _key_label(facts: FileFacts, scope: Scope, node: cst.CSTNode) -> str | None:
     """The string key a timing call's result is stored under, in a dict literal or a table."""
     parent = facts.parents.get(node)
     if isinstance(parent, cst.DictElement) and parent.value is node:
         return N.string_value(parent.key)
-    stored = _stored_key(facts, node)
+    stored = _stored_key(scope, node)
     return stored[1] if stored else None
 
 
@@ -525,21 +525,12 @@ def _holder(facts: FileFacts, node: cst.CSTNode) -> cst.CSTNode | None:
     return None
 
 
-def _stored_key(facts: FileFacts, node: cst.CSTNode) -> tuple[str, str] | None:
-    """`table["key"] = <node>`: the table's name and the key."""
-    stmt = facts.enclosing_statement(node)
-    if not isinstance(stmt, cst.SimpleStatementLine) or len(stmt.body) != 1:
-        return None
-    assign = stmt.body[0]
-    if not isinstance(assign, cst.Assign) or assign.value is not node:
-        return None
-    target = assign.targets[0].target
-    if not isinstance(target, cst.Subscript) or len(target.slice) != 1:
-        return None
-    index = target.slice[0].slice
-    key = N.string_value(index.value) if isinstance(index, cst.Index) else None
-    table = N.dotted(target.value)
-    return (table, key) if table and key else None
+def _stored_key(scope: Scope, node: cst.CSTNode) -> tuple[str, str] | None:
+    """`table["key"] = <node>`: the table and the key, from the assignment's binding."""
+    for b in scope.bindings:
+        if b.value is node and b.kind == "assign" and b.key:
+            return b.target, b.key
+    return None
 
 
 def _call_arms(facts: FileFacts, sites: list[CallSite]) -> list[Arm] | None:

@@ -263,7 +263,7 @@ def _unseeded_draw(facts: FileFacts, call: CallSite) -> cst.Call | None:
     draws = [
         c
         for c in scope.calls
-        if c.start < call.start and c.qnames & RANDOM_DRAWS and _feeds(facts, c, used)
+        if c.start < call.start and c.qnames & RANDOM_DRAWS and _feeds(c, used)
     ]
     if not draws:
         return None
@@ -274,16 +274,11 @@ def _unseeded_draw(facts: FileFacts, call: CallSite) -> cst.Call | None:
     return None if seeded else draw.node
 
 
-def _feeds(facts: FileFacts, draw: CallSite, used: set[str]) -> bool:
+def _feeds(draw: CallSite, used: set[str]) -> bool:
     """The draw's result (or the collection it shuffles in place) is one of `used`."""
-    if N.call_name(draw.node) in ("shuffle",):
+    if N.call_name(draw.node) == "shuffle":
         return bool(draw.node.args) and bool(N.names_in(draw.node.args[0].value) & used)
-    stmt = facts.enclosing_statement(draw.node)
-    if isinstance(stmt, cst.SimpleStatementLine):
-        for small in stmt.body:
-            if isinstance(small, cst.Assign):
-                return any(N.names_in(t.target) & used for t in small.targets)
-    return False
+    return any(b.value is draw.node and b.target in used for b in draw.scope.bindings)
 
 
 def _grad_mode(facts: FileFacts, func: cst.BaseExpression) -> str | None:

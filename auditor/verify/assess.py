@@ -219,10 +219,7 @@ def _generation_speedups(
 def _why_unpriced(plan: Plan, baseline: str, probe_arm: str, outcome: Outcome) -> str:
     spec = next((a for a in plan.arms if a.id == f"{baseline}:{probe_arm}"), None)
     kind = outcome.loads.get(baseline, {}).get("kind")
-    generate_only = spec is not None and (
-        spec.eos or spec.decode or spec.forward or spec.new_tokens is not None
-    )
-    if generate_only and kind is not None and kind != "generate":
+    if spec is not None and spec.generate_only and kind is not None and kind != "generate":
         return f"its probe runs language models only, and {baseline} is a {kind} model"
     return "its probe arms failed or were not measured"
 
@@ -317,6 +314,7 @@ def assess(
     impacts: list[Impact] = []
     unpriced: list[tuple[Finding, str]] = []
     probed = {id(f) for f, _ in plan.probed}
+    prompt_tokens = _prompt_tokens(outcome)
     for finding in findings:
         if id(finding) not in probed:
             unpriced.append((finding, "the verifier has no probe for this rule"))
@@ -329,7 +327,7 @@ def assess(
             arms,
             n_prompts,
             threshold,
-            prompt_tokens=_prompt_tokens(outcome),
+            prompt_tokens=prompt_tokens,
         )
         if impact is None:
             unpriced.append((finding, _why_unpriced(plan, baseline, probe_arm, outcome)))

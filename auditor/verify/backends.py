@@ -27,9 +27,7 @@ from typing import Any, Protocol
 
 from auditor.verify.llm import GenerateAdapter
 from auditor.verify.models import Adapter, LoadedModel, ModelModuleError
-
-#: Variant settings that only a language model's arms can have.
-GENERATE_ONLY = ("new_tokens", "eos", "decode", "forward")
+from auditor.verify.probes import GENERATE_ONLY
 
 
 class Backend(Protocol):

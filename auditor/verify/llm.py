@@ -122,23 +122,30 @@ class GenerateAdapter:
     ) -> GenerateRun:
         """One greedy `generate()` of the batch. `eos`: an end-of-sequence id that may stop
         rows early (None: the length is fixed). `decode`: `batch_decode` the output too."""
-        import torch
-
-        enc = self.encode(prompts)
         n = new_tokens or self.max_new_tokens
-        with torch.inference_mode():
-            out = self.model.generate(**enc, generation_config=self.config(n, eos), **self.extra)
-        prompt_len = enc["input_ids"].shape[1]
-        generated = out[:, prompt_len:]
+        generated = self.generated(prompts, n, eos)
         if decode:
             self.tokenizer.batch_decode(generated, skip_special_tokens=True)
         rows = int(generated.shape[0])
         return GenerateRun(
             new_tokens=produced(generated, eos),
-            prompt_tokens=int(enc["attention_mask"].sum()),
+            prompt_tokens=self.prompt_tokens(prompts),
             requested=rows * n,
             rows=rows,
         )
+
+    def generated(self, prompts: list[str], n: int, eos: int | None) -> Any:
+        """The new tokens of one greedy `generate()` of the batch (rows x up to `n`)."""
+        import torch
+
+        enc = self.encode(prompts)
+        with torch.inference_mode():
+            out = self.model.generate(**enc, generation_config=self.config(n, eos), **self.extra)
+        return out[:, enc["input_ids"].shape[1] :]
+
+    def prompt_tokens(self, prompts: list[str]) -> int:
+        """The batch's prompt tokens, padding excluded."""
+        return int(self.encode(prompts)["attention_mask"].sum())
 
     def forward(self, prompts: list[str]) -> Any:
         """One forward pass of the batch (the prefill, no KV cache kept): the raw call a script
@@ -163,14 +170,8 @@ def frequent_token(adapter: GenerateAdapter, prompts: list[str], exclude: set[in
     """The token a model emits most often on `prompts` (greedy, fixed length): an
     end-of-sequence token that stops rows at different points, for random-weight models that
     never emit their real one."""
-    import torch
-
-    enc = adapter.encode(prompts)
-    with torch.inference_mode():
-        out = adapter.model.generate(
-            **enc, generation_config=adapter.config(adapter.max_new_tokens, None)
-        )
-    counts = Counter(t for row in out[:, enc["input_ids"].shape[1] :].tolist() for t in row)
+    generated = adapter.generated(prompts, adapter.max_new_tokens, None)
+    counts = Counter(t for row in generated.tolist() for t in row)
     for token, _ in counts.most_common():
         if token not in exclude:
             return int(token)

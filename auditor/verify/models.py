@@ -191,7 +191,7 @@ def _positive_int(module: Any, attr: str) -> int | None:
     return value
 
 
-def _tokenizer_of(module: Any, model: Any) -> Any:
+def _tokenizer_of(module: Any) -> Any:
     loader = getattr(module, "load_tokenizer", None)
     if callable(loader):
         return loader()
@@ -203,7 +203,7 @@ def _generate_model(
 ) -> LoadedModel:
     """The generate kind: a transformers model with `generate()`, or a text-generation
     pipeline (its model and tokenizer)."""
-    tokenizer = _tokenizer_of(module, model)
+    tokenizer = _tokenizer_of(module)
     if llm.is_text_pipeline(model):
         tokenizer = tokenizer or getattr(model, "tokenizer", None)
         model = model.model

@@ -46,6 +46,9 @@ SCRIPT = "script"
 #: A language model's canonical call cut to one new token: the prefill, time to first token.
 #: Planned for every model; the worker keeps it for language models only.
 PREFILL = "prefill"
+#: Variant settings only a language model's arms have (the worker measures such arms for
+#: language models only).
+GENERATE_ONLY = ("new_tokens", "eos", "decode", "forward")
 #: The baseline's canonical arm measured a second time in every round: A against A, the
 #: machine's noise floor.
 AA = "aa"
@@ -81,6 +84,10 @@ class ArmSpec:
     eos: bool = False
     decode: bool = False
     forward: bool = False
+
+    @property
+    def generate_only(self) -> bool:
+        return any(getattr(self, k) for k in GENERATE_ONLY)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -478,7 +485,7 @@ class DecodeOutputProbe(Probe):
         return isinstance(ev, OutputHandlingEvidence) and ev.action in ("decode", "stream")
 
     def apply(self, variant: Variant, finding: Finding) -> Variant:
-        return replace(variant, decode=True) if self.applies(finding) else variant
+        return replace(variant, decode=True)  # (probe_for offers only decode and stream)
 
     def explain(self, absolute: Effect | None, ratio: Effect | None, finding: Finding) -> str:
         text = (

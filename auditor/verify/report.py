@@ -16,7 +16,7 @@ from typing import Any
 
 import auditor
 from auditor.core import FileError, Finding
-from auditor.reporters.common import fmt_seconds, fmt_x
+from auditor.reporters.common import fmt_seconds, fmt_summary, fmt_x
 from auditor.verify import monitor, stats
 from auditor.verify.assess import Assessment, Comparison, GenerationSpeedups, ModelResult
 from auditor.verify.probes import Effect, Impact
@@ -374,15 +374,8 @@ def _fmt_paired(p: dict[str, Any]) -> str:
 
 
 def _fmt_summary(s: dict[str, Any] | None, scale: float = 1.0, unit: str = "s") -> str:
-    if not s:
-        return "n/a"
-    if unit == "s":
-        return (
-            f"{fmt_seconds(s['median'])} [{fmt_seconds(s['ci_low'])}, {fmt_seconds(s['ci_high'])}]"
-        )
-    return (
-        f"{s['median'] * scale:.1f} [{s['ci_low'] * scale:.1f}, {s['ci_high'] * scale:.1f}] {unit}"
-    )
+    text = fmt_summary(s, scale, seconds=unit == "s")
+    return text if unit == "s" or not s else f"{text} {unit}"
 
 
 def _generation_lines(m: dict[str, Any]) -> list[str]:

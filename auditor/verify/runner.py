@@ -190,10 +190,6 @@ def run_supervised(
             return out
 
 
-#: What a traced script may print into the log before it is cut (the trace keeps its own copy).
-TRACE_LOG_CAP = 1_000_000
-
-
 def run_trace(
     script: Path,
     argv: list[str],

@@ -213,7 +213,7 @@ def _prompt_tokens(model: model_modules.LoadedModel, job: dict[str, Any]) -> lis
     """A language model's prompt tokens per batch (padding excluded), counted outside timers."""
     if model.generate is None:
         return None
-    return [int(model.generate.encode(b)["attention_mask"].sum()) for b in _batches(job)]
+    return [model.generate.prompt_tokens(b) for b in _batches(job)]
 
 
 def _eos_ids(

@@ -144,7 +144,7 @@ def scripted_outcome(
     adapters = {m.name: ScriptedAdapter(m, device) for m in models}
     # the scripted models are pipelines: language-model arms (prefill, EOS, decode) are not
     # measured for them, as the worker does not measure them either
-    kept = [a for a in arms if a.new_tokens is None and not (a.eos or a.decode or a.forward)]
+    kept = [a for a in arms if not a.generate_only]
     timed = [arm_for(a, adapters[a.model], by_name[a.model].steps) for a in kept]
     results = measure(timed, device.clock(), budget)
     return Outcome(
