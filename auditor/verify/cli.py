@@ -95,6 +95,16 @@ def resolve_device(requested: str) -> str:
     return "cuda" if available else "cpu"
 
 
+def compared_pairs(names: Sequence[str], baseline: str) -> list[list[str]]:
+    """The speedups the precision target is about: each candidate over the baseline, and the
+    baseline over itself (the A/A noise floor)."""
+    from auditor.verify.probes import AA, CANONICAL
+
+    return [[f"{baseline}:{CANONICAL}", f"{n}:{CANONICAL}"] for n in names if n != baseline] + [
+        [f"{baseline}:{AA}", f"{baseline}:{CANONICAL}"]
+    ]
+
+
 def static_check(run: Any) -> tuple[Any, list[str]]:
     """The script's findings, with the rules and options its configuration enables (the same
     prepared run `benchaudit check` would make): a rule turned off is not priced."""
@@ -200,16 +210,28 @@ def _notes(env: dict[str, Any], plan: Any, findings: Sequence[Any]) -> list[str]
 
 def verify(
     script: Annotated[Path, typer.Argument(help="The benchmark script to audit.")],
+    script_args: Annotated[
+        list[str] | None,
+        typer.Argument(
+            metavar="[-- SCRIPT_ARGS...]",
+            help="With no model modules: the script's own arguments (after --); the script "
+            "runs traced and what it timed is re-timed.",
+            show_default=False,
+        ),
+    ] = None,
     model: Annotated[
         list[str] | None,
         typer.Option("--model", "-m", help="NAME=PATH of a model module (repeatable)."),
     ] = None,
     baseline_model: Annotated[
-        str,
+        str | None,
         typer.Option(
-            "--baseline-model", metavar="NAME", help="The model the others are compared with."
+            "--baseline-model",
+            metavar="NAME",
+            help="The model the others are compared with (default: base; script mode: the "
+            "first arm the script timed).",
         ),
-    ] = "base",
+    ] = None,
     old_baseline: Annotated[
         str | None, typer.Option("--baseline", hidden=True, help="Renamed --baseline-model.")
     ] = None,
@@ -225,7 +247,14 @@ def verify(
         bool, typer.Option("--isolated", help="Ignore configuration files.")
     ] = False,
     prompts: Annotated[Path | None, typer.Option(help="A file of prompts, one per line.")] = None,
-    batch_size: Annotated[int, typer.Option(min=1, help="Prompts per batched call.")] = 3,
+    batch_size: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Prompts per batched call (default 3; script mode: as many as the script "
+            "timed per region).",
+        ),
+    ] = None,
     steps: Annotated[
         int | None,
         typer.Option(min=1, help="One step count for every model, overriding declared ones."),
@@ -289,6 +318,14 @@ def verify(
             "modules' `max_new_tokens` (default 128).",
         ),
     ] = None,
+    max_calls: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Script mode: stop the traced script after this many model calls and use "
+            "what it timed until then.",
+        ),
+    ] = 1000,
     eos_token: Annotated[
         str,
         typer.Option(
@@ -303,7 +340,7 @@ def verify(
     from auditor.verify import assess as assess_mod
     from auditor.verify import probes, report, runner
 
-    baseline = baseline_model
+    baseline = baseline_model or "base"
     try:
         if old_baseline is not None:
             raise UsageError(
@@ -322,9 +359,13 @@ def verify(
             raise UsageError(str(exc)) from None
         if not models:  # the configuration's [tool.benchaudit.models]
             models = list(run.models.items())
-        if not models:
-            raise UsageError("give at least one --model NAME=PATH")
-        if baseline not in {n for n, _ in models}:
+        script_mode = not models
+        if script_args and not script_mode:
+            raise UsageError(
+                "the script's own arguments (after --) are for verifying the script itself; "
+                "with model modules the script is not run: leave them out"
+            )
+        if not script_mode and baseline not in {n for n, _ in models}:
             raise UsageError(f"--baseline-model {baseline} is not one of the --model names")
         from auditor.verify.models import KINDS
 
@@ -334,15 +375,13 @@ def verify(
             raise UsageError(
                 f"--eos-token must be tokenizer, auto or a token id; got `{eos_token}`"
             )
-        prompt_list = read_prompts(prompts, batch_size)
+        prompt_list = read_prompts(prompts, batch_size or 3) if prompts or not script_mode else None
         resolved = resolve_device(device)
     except UsageError as exc:
         raise _fail(str(exc)) from None
 
     check, notes = static_check(run)
     findings = check.findings
-    n_batches = -(-len(prompt_list) // batch_size)
-    plan = probes.plan([n for n, _ in models], baseline, findings, n_batches)
     cpu = resolved == "cpu"
     target = precision if precision > 0 else None
     if budget is None:
@@ -350,9 +389,7 @@ def verify(
             budget = CPU_CAP_S if cpu else GPU_CAP_S
         else:
             budget = CPU_BUDGET_S if cpu else GPU_BUDGET_S
-    harness = {
-        "batch_size": batch_size,
-        "prompts": len(prompt_list),
+    harness: dict[str, Any] = {
         "output_type": OUTPUT_TYPE,
         "seed": 0,
         "precision": target,
@@ -361,55 +398,88 @@ def verify(
         "max_samples": MAX_SAMPLES,
         "timeout_s": timeout,
     }
-    job = {
-        "models": [{"name": n, "path": p} for n, p in models],
+    job: dict[str, Any] = {
         "device": resolved,
         "threads": threads,
-        "prompts": prompt_list,
-        "steps_override": steps,
         "kind": kind,
         "max_new_tokens": max_new_tokens,
         "eos_token": eos_token,
-        "baseline": baseline,
-        "arms": [a.to_dict() for a in plan.arms],
-        # the speedups the precision target is about: each candidate over the baseline, and
-        # the baseline over itself (the A/A noise floor)
-        "compared": [
-            [f"{baseline}:{probes.CANONICAL}", f"{n}:{probes.CANONICAL}"]
-            for n, _ in models
-            if n != baseline
-        ]
-        + [[f"{baseline}:{probes.AA}", f"{baseline}:{probes.CANONICAL}"]],
-        **{
-            k: harness[k]
-            for k in (
-                "batch_size",
-                "output_type",
-                "seed",
-                "precision",
-                "budget_s",
-                "min_samples",
-                "max_samples",
-            )
-        },
+        **{k: harness[k] for k in ("output_type", "seed", "precision", "budget_s")},
+        **{k: harness[k] for k in ("min_samples", "max_samples")},
     }
     show = Progress(
         enabled=progress if progress is not None else sys.stderr.isatty(),
         tty=sys.stderr.isatty(),
     )
-    try:
-        outcome = runner.run_supervised(job, timeout, show)
-    finally:
-        show.close()
+    session = None
+    if script_mode:
+        from auditor.verify import script_mode as script_mod
+
+        session = script_mod.ScriptSession(
+            findings, baseline_model, prompt_list, batch_size, compared_pairs
+        )
+        job.update(
+            models=[],
+            arms=[],
+            compared=[],
+            trace={
+                "script": str(script.resolve()),
+                "argv": list(script_args or []),
+                "max_calls": max_calls,
+            },
+        )
+        try:
+            outcome = runner.run_script(job, timeout, session.respond, show)
+        finally:
+            show.close()
+        failure = session.failure(outcome.fatal)
+        if failure is not None:
+            typer.echo(f"error: {failure}", err=True)
+            raise typer.Exit(1)
+        assert session.plan is not None
+        models, baseline, plan = session.models, session.baseline, session.plan
+        prompt_list, batch = session.prompt_list, session.batch
+        harness["output_type"] = job.get("output_type", OUTPUT_TYPE)
+    else:
+        assert prompt_list is not None
+        batch = batch_size or 3
+        n_batches = -(-len(prompt_list) // batch)
+        plan = probes.plan([n for n, _ in models], baseline, findings, n_batches)
+        job.update(
+            models=[{"name": n, "path": p} for n, p in models],
+            prompts=prompt_list,
+            batch_size=batch,
+            steps_override=steps,
+            baseline=baseline,
+            arms=[a.to_dict() for a in plan.arms],
+            compared=compared_pairs([n for n, _ in models], baseline),
+        )
+        try:
+            outcome = runner.run_supervised(job, timeout, show)
+        finally:
+            show.close()
+    n_batches = -(-len(prompt_list) // batch)
+    harness = {"batch_size": batch, "prompts": len(prompt_list), **harness}
     if outcome.fatal:
         notes.append(f"the worker failed before measuring: {outcome.fatal}")
 
     assessment = assess_mod.assess(
         models, baseline, plan, outcome, n_batches, findings, len(prompt_list), target
     )
+    if session is not None:
+        assessment = script_mod.reprice(assessment, session)
     env = _environment(outcome.env, resolved, outcome.loads, harness)
     if outcome.device_state:
         env["device_state"] = outcome.device_state
+    trace_section = None
+    if session is not None:
+        trace_section = script_mod.trace_section(
+            session,
+            script_args or [],
+            [report.comparison_dict(c) for c in assessment.comparisons],
+            env.get("device"),
+        )
+        notes = script_mod.notes(trace_section, session) + notes
     notes = (
         _notes(env, plan, findings)
         + notes
@@ -421,6 +491,8 @@ def verify(
     payload = report.build_payload(
         findings, check.errors, len(check.files), env, assessment, notes, outcome.arms
     )
+    if trace_section is not None:
+        payload["trace"] = trace_section
     report.validate(payload)
     if format in ("text", "json"):
         text = (

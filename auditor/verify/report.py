@@ -273,6 +273,9 @@ def render_text(payload: dict[str, Any], script: str) -> str:
     for e in payload["errors"]:
         out.append(f"  {e['path']}: {e['kind']}: {e['message']}")
 
+    if payload.get("trace"):
+        out += _trace_lines(payload["trace"])
+
     out.append("")
     out.append("models (canonical harness; per-sample time, median [95% CI])")
     for m in payload["models"]:
@@ -282,8 +285,13 @@ def render_text(payload: dict[str, Any], script: str) -> str:
         if m.get("generation"):
             out += _generation_lines(m)
             continue
+        what = (
+            f"module call as the script made it ({m['dtype']})"
+            if m.get("kind") == "forward"
+            else f"{m['steps']} steps ({m['steps_source']}, {m['dtype']})"
+        )
         out.append(
-            f"  {m['name']:<10} {m['steps']} steps ({m['steps_source']}, {m['dtype']})  "
+            f"  {m['name']:<10} {what}  "
             f"{fmt_seconds(m['per_sample_median_s'])} "
             f"[{fmt_seconds(m['ci_low_s'])}, {fmt_seconds(m['ci_high_s'])}]  "
             f"IQR {fmt_seconds(m['iqr_s'])}  n={len(m['samples'])}  cold first call "
@@ -361,6 +369,44 @@ def render_text(payload: dict[str, Any], script: str) -> str:
             out.append(f"      moves: {i['moves']}; verdict: {i['verdict']}")
             out.append(f"      {i['explanation']}")
     return "\n".join(out) + "\n"
+
+
+def _trace_lines(t: dict[str, Any]) -> list[str]:
+    """Script mode: the run as it happened, and the script's own numbers."""
+    how = f"exit code {t['exit_code']}" if t["error"] is None else f"raised {t['error']}"
+    if t["stopped_early"]:
+        how = f"stopped after {t['max_calls']} model calls (--max-calls)"
+    args = " ".join(t["argv"])
+    out = [
+        "",
+        f"script run (traced{', args: ' + args if args else ''}): {t['model_calls']} model "
+        f"call(s), {len(t['regions'])} timed region(s), {how}",
+    ]
+    for a in t["arms"]:
+        work = ", ".join(f"{k}={v}" for k, v in a["work"].items())
+        line = (
+            f"  {a['name']:<10} line {a['line']}: {a['type'].rsplit('.', 1)[-1]} ({a['kind']}"
+            + (f", {work}" if work else "")
+            + f"), {a['timed_calls']} timed call(s) in {a['regions']} region(s)"
+        )
+        if a["error"]:
+            line += f"; not re-timed: {a['error']}"
+        elif a["script_per_sample_s"] is not None:
+            line += f"; the script's own time {fmt_seconds(a['script_per_sample_s'])}/sample"
+        out.append(line)
+    for s in t["script_speedups"]:
+        mine, canon = s["script_speedup"], s["canonical_speedup"]
+        out.append(
+            f"  {s['candidate']} vs {s['baseline']}: the script's own timing "
+            + (f"{mine:.2f}x" if mine is not None else "n/a")
+            + "; canonical "
+            + (f"{canon:.2f}x" if canon is not None else "n/a")
+        )
+    for p in t["printed"]:
+        out.append(f"  printed: {p}")
+    for d in t["disagreements"]:
+        out.append(f"  trace vs static analysis: {d}")
+    return out
 
 
 def _fmt_value(value: float | None, unit: str) -> str:

@@ -43,6 +43,7 @@ class Outcome:
     fatal: str | None = None
     device_state: dict[str, Any] | None = None  # monitor.summarise of the GPU between rounds
     eos: dict[str, Any] | None = None  # the EOS probe's token: {"how": ..., "ids": {model: id}}
+    traced: dict[str, Any] | None = None  # script mode: the `traced` event (trace and arms)
 
 
 @dataclass(slots=True)
@@ -84,6 +85,13 @@ def _handle(event: dict[str, Any], out: Outcome, attempt: _Attempt) -> None:
         out.env = {k: v for k, v in event.items() if k != "ev"}
     elif kind == "load_start":
         attempt.blame, attempt.blame_phase = model, "loading"
+    elif kind == "trace_start":
+        attempt.blame, attempt.blame_phase = None, "running the script"
+    elif kind == "traced":
+        out.traced = {k: v for k, v in event.items() if k != "ev"}
+        attempt.blame_phase = "measuring the script's models"
+    elif kind == "prompt_tokens" and model in out.loads:
+        out.loads[model]["prompt_tokens"] = event.get("prompt_tokens")
     elif kind == "call":
         attempt.blame, attempt.blame_phase = model, "running"
     elif kind == "load_ok" and isinstance(model, str):
@@ -103,25 +111,42 @@ def _handle(event: dict[str, Any], out: Outcome, attempt: _Attempt) -> None:
 
 
 def _run_once(
-    job: dict[str, Any], timeout: float, out: Outcome, progress: ProgressFn | None
+    job: dict[str, Any],
+    timeout: float,
+    out: Outcome,
+    progress: ProgressFn | None,
+    respond: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+    cwd: Path | None = None,
 ) -> _Attempt:
+    """One worker process. With `respond` (script mode) the worker gets a second pipe, on which
+    the answer `respond` gives to its `traced` event is written as one JSON line."""
     attempt = _Attempt()
     with tempfile.TemporaryDirectory(prefix="benchaudit-verify-") as tmp:
         spec = Path(tmp) / "job.json"
         spec.write_text(json.dumps(job))
         log = Path(tmp) / "worker.log"
         read_fd, write_fd = os.pipe()
+        argv = [sys.executable, "-m", "auditor.verify.worker", str(spec), str(write_fd)]
+        fds: tuple[int, ...] = (write_fd,)
+        control_read = control_write = -1
+        if respond is not None:
+            control_read, control_write = os.pipe()
+            argv.append(str(control_read))
+            fds = (write_fd, control_read)
         with log.open("wb") as log_file:
             proc = subprocess.Popen(
-                [sys.executable, "-m", "auditor.verify.worker", str(spec), str(write_fd)],
-                pass_fds=(write_fd,),
+                argv,
+                pass_fds=fds,
                 stdin=subprocess.DEVNULL,
                 stdout=log_file,
                 stderr=log_file,
+                cwd=cwd,
                 start_new_session=True,  # so a hang can be killed with everything it started
                 env={**os.environ, "PYTHONUNBUFFERED": "1", "TQDM_DISABLE": "1"},
             )
         os.close(write_fd)
+        if control_read >= 0:
+            os.close(control_read)
         buffer = b""
         deadline = time.monotonic() + timeout
         with selectors.DefaultSelector() as selector, os.fdopen(read_fd, "rb", 0) as reader:
@@ -132,6 +157,8 @@ def _run_once(
                 if left <= 0:
                     _kill(proc)
                     attempt.failure = f"timed out: no progress for {timeout:g} s"
+                    if control_write >= 0:
+                        os.close(control_write)
                     return attempt
                 if not selector.select(timeout=min(left, 1.0)):
                     continue
@@ -149,6 +176,15 @@ def _run_once(
                     _handle(event, out, attempt)
                     if progress is not None:
                         progress(event)
+                    if respond is not None and event.get("ev") == "traced":
+                        answer = json.dumps(respond(event)) + "\n"
+                        try:
+                            with open(control_write, "w", closefd=False) as control:
+                                control.write(answer)
+                        except OSError:  # the worker is gone: the pipe's end says how
+                            pass
+        if control_write >= 0:
+            os.close(control_write)
         try:
             code = proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
@@ -188,6 +224,29 @@ def run_supervised(
         models = [m for m in models if m["name"] != attempt.blame and m["name"] not in out.errors]
         if not models:
             return out
+
+
+def run_script(
+    job: dict[str, Any],
+    timeout: float,
+    respond: Callable[[dict[str, Any]], dict[str, Any]],
+    progress: ProgressFn | None = None,
+    cwd: Path | None = None,
+) -> Outcome:
+    """Script mode: one worker runs the script traced, `respond` plans the measurement from
+    what it timed, the worker measures. Not retried: a retry would run the script again. A
+    failure is `fatal` while the script runs (no arm known yet), and the measured arms' error
+    after."""
+    out = Outcome()
+    attempt = _run_once(job, timeout, out, progress, respond, cwd)
+    if attempt.completed or out.fatal:
+        return out
+    if out.traced is None:
+        out.fatal = f"{attempt.failure} while {attempt.blame_phase or 'starting'}"
+        return out
+    for name in out.loads:
+        out.errors.setdefault(name, f"{attempt.failure} while {attempt.blame_phase}")
+    return out
 
 
 def run_trace(

@@ -243,6 +243,17 @@ def _eos_ids(
     return dict.fromkeys(generate, int(how))
 
 
+def _start(job: dict[str, Any], emit: Emitter) -> str:
+    """The device, with torch's threads set for it; emits `env`."""
+    device = resolve_device(job["device"])
+    if device == "cpu":
+        torch.set_num_threads(job.get("threads") or 1)
+    elif job.get("threads"):
+        torch.set_num_threads(job["threads"])
+    emit("env", **environment(device))
+    return device
+
+
 def _resolve_steps(model: model_modules.LoadedModel, override: int | None) -> tuple[int, str]:
     if override is not None:
         return override, "override"
@@ -264,12 +275,7 @@ def run_job(
     `clock`, `load` and `monitor` default to the real ones; tests pass a fake clock and models
     whose calls cost scripted (fake) seconds, so what is measured is exact on any machine.
     """
-    device = resolve_device(job["device"])
-    if device == "cpu":
-        torch.set_num_threads(job.get("threads") or 1)
-    elif job.get("threads"):
-        torch.set_num_threads(job["threads"])
-    emit("env", **environment(device))
+    device = _start(job, emit)
 
     loaded: dict[str, model_modules.LoadedModel] = {}
     job["steps"] = {}
@@ -309,6 +315,19 @@ def run_job(
             prompt_tokens=_prompt_tokens(model, job),
         )
 
+    measure_loaded(job, loaded, emit, device, clock=clock, monitor=monitor)
+
+
+def measure_loaded(
+    job: dict[str, Any],
+    loaded: dict[str, model_modules.LoadedModel],
+    emit: Emitter,
+    device: str,
+    *,
+    clock: Clock | None = None,
+    monitor: monitor_mod.DeviceMonitor | None = None,
+) -> None:
+    """Measure every arm of the loaded models; emits `result`, then `done`."""
     if any(a.get("eos") for a in job["arms"]):
         job["eos_ids"] = _eos_ids(job, loaded, emit)
     arms: list[Arm] = []
@@ -358,6 +377,67 @@ def run_job(
     emit("done")
 
 
+def run_script_job(job: dict[str, Any], emit: Emitter, control: TextIO) -> None:
+    """Script mode (`verify SCRIPT -- ARGS`): run the script traced in this process, emit what
+    it timed (`traced`: its regions, its arms, their prompts), read the plan the supervisor
+    answers with on `control` (one JSON line), then measure the arms on the script's own live
+    objects exactly as model modules' arms are measured."""
+    from auditor.verify import trace as trace_mod
+    from auditor.verify import traced
+
+    device = _start(job, emit)
+    spec = job["trace"]
+    emit("trace_start", script=spec["script"])
+
+    def heartbeat(call: dict[str, Any]) -> None:
+        emit("trace_call", model=call["name"], line=call["line"], index=call["index"])
+
+    trace = trace_mod.run(Path(spec["script"]), list(spec["argv"]), spec["max_calls"], heartbeat)
+    _restore_standard_streams()
+    summary = trace.to_dict()
+    arms = traced.arms_of(trace, summary["regions"])
+    loaded: dict[str, model_modules.LoadedModel] = {}
+    described = []
+    for arm in arms:
+        where = f"{Path(spec['script']).name}:{arm.line}"
+        entry = arm.describe()
+        try:
+            model = traced.loaded_model(arm, where)
+        except model_modules.ModelModuleError as exc:
+            entry["error"] = str(exc)
+            described.append(entry)
+            continue
+        loaded[arm.name] = model
+        entry["path"] = where
+        entry["prompts"] = traced.prompts_of(arm)
+        entry["batch"] = traced.inputs([arm], arm.name, None)[1]
+        described.append(entry)
+        emit(
+            "load_ok",
+            model=arm.name,
+            kind=model.kind,
+            steps=model.declared_steps,
+            steps_source="script" if model.declared_steps is not None else None,
+            dtype=model.dtype,
+            load_s=None,
+            inference_fn=False,
+            prompt_tokens=None,
+        )
+    summary.pop("timer_reads", None)
+    emit("traced", trace=summary, arms=described)
+    reply = json.loads(control.readline() or "{}")
+    if not reply.get("models"):
+        emit("done")
+        return
+    job.update(reply)
+    kept = {name: loaded[name] for name in reply["models"] if name in loaded}
+    job["steps"] = {n: m.declared_steps or model_modules.DEFAULT_STEPS for n, m in kept.items()}
+    for name, model in kept.items():
+        if model.generate is not None:
+            emit("prompt_tokens", model=name, prompt_tokens=_prompt_tokens(model, job))
+    measure_loaded(job, kept, emit, device)
+
+
 def _restore_standard_streams() -> None:
     """A model module may close fds 1 and 2 (or `sys.stdout`); the next module's prints must
     not fail for it. Closed ones are pointed at the null device."""
@@ -390,13 +470,19 @@ def _first_line(exc: BaseException) -> str:
 
 
 def main(argv: list[str] | None = None, run: Callable[..., None] = run_job) -> int:
+    """`SPEC.json FD [CONTROL_FD]`: events go to FD; in script mode the supervisor's answer to
+    `traced` comes on CONTROL_FD."""
     args = sys.argv[1:] if argv is None else argv
     spec_path, fd = args[0], int(args[1])
     with os.fdopen(fd, "w", buffering=1) as stream:
         emit = Emitter(stream)
         job = json.loads(Path(spec_path).read_text())
         try:
-            run(job, emit)
+            if "trace" in job and len(args) > 2:
+                with os.fdopen(int(args[2]), "r") as control:
+                    run_script_job(job, emit, control)
+            else:
+                run(job, emit)
         except Exception as exc:
             emit("fatal", error=f"{type(exc).__name__}: {_first_line(exc)}")
             return 1
