@@ -320,7 +320,8 @@ def render_payload(payload: dict[str, Any], fmt: str, *, script: str | None = No
             from auditor.verify.report import render_text
 
             first = (payload.get("findings") or [{}])[0].get("path")
-            return render_text(payload, script or first or "script")
+            traced = (payload.get("trace") or {}).get("script")
+            return render_text(payload, script or first or traced or "script")
         from auditor.reporters.text import render_check
 
         return render_check(report_from_payload(payload))

@@ -475,6 +475,7 @@ def verify(
     if session is not None:
         trace_section = script_mod.trace_section(
             session,
+            str(script),
             script_args or [],
             [report.comparison_dict(c) for c in assessment.comparisons],
             env.get("device"),

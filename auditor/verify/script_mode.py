@@ -29,6 +29,8 @@ _PRINTED = re.compile(r"speed\s*-?\s*up|\d\s*x\b|faster|slower|ratio|\d\s*(ms|s|
 PRINTED_LINES = 8
 #: Findings the trace can confirm or contradict.
 UNSYNCED, WARMUP, SETUP = "BA101", "BA102", "BA204"
+#: Timers that measure on the device or synchronise themselves: no host-clock sync verdict.
+DEVICE_TIMERS = frozenset({"torch.cuda.Event", "torch.utils.benchmark"})
 
 
 @dataclass(slots=True)
@@ -204,7 +206,7 @@ def disagreements(
     forward = {a["name"] for a in arms if a["kind"] == "forward"}
     for region in trace.get("regions", []):
         timed = [calls[i] for i in region["calls"] if i in calls]
-        if not timed:
+        if not timed or region.get("timer") in DEVICE_TIMERS:
             continue
         lines = f"lines {region['start_line']}-{region.get('end_line') or '?'}"
         flagged = [f for f in findings if f.code == UNSYNCED and _within(f, region)]
@@ -261,11 +263,15 @@ def disagreements(
                 f"and settings, though the static analysis read another shape ({WARMUP} line "
                 f"{other_shape[0].line})"
             )
-    return out
+    counts: dict[str, int] = {}
+    for line in out:
+        counts[line] = counts.get(line, 0) + 1
+    return [line if n == 1 else f"{line} ({n} times)" for line, n in counts.items()]
 
 
 def trace_section(
     session: ScriptSession,
+    script: str,
     argv: Sequence[str],
     comparisons: Sequence[dict[str, Any]],
     device: str | None,
@@ -301,7 +307,7 @@ def trace_section(
             }
         )
     return {
-        "script": trace.get("script"),
+        "script": script,
         "argv": list(argv),
         "exit_code": trace.get("exit_code"),
         "error": trace.get("error"),

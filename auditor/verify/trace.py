@@ -15,13 +15,19 @@ line, and writes what it recorded to OUT.json:
   script imports them): a profiler hook (`sys.setprofile`) would run on every Python call the
   model makes, and read host-bound decoding tens of percent slow; the wrappers cost one check
   per module call, and step aside inside a `torch.compile` trace;
-- timed regions as they ran: two successive timer reads of one function frame at different
-  lines, with the model calls made between them;
+- timed regions as they ran (see `regions`): the reads the script subtracted (each read is
+  handed back as a float that remembers which read it was, so `t1 - t0` names its pair: laps
+  against one start and chained stamps pair exactly), other reads of one frame in pairs, and
+  library timers (`timeit.Timer.timeit`, under `timeit.timeit`, `repeat`, `autorange` and
+  every `torch.utils.benchmark` measurement, whose statement strings call the model from
+  compiled code named from the globals the script handed it), and CUDA events: the script's
+  `start.elapsed_time(end)` is a region from `start`'s record to `end`'s;
 - what the script printed (capped).
 
-Only code in the script's own file counts: the libraries' internal timer reads and calls are not
-recorded. Nothing here is imported by the `benchaudit` process: the supervisor runs this module in
-a subprocess (see `runner.run_trace`).
+Only code in the script's own file counts (and statements a library timer compiled for it): the
+libraries' internal timer reads and calls are not recorded. Nothing here is imported by the
+`benchaudit` process: the worker runs it (`worker.run_script_job`), or `runner.run_trace` runs
+this module in a subprocess of its own.
 
 Budget: after `max_calls` model calls the script is stopped (a `TraceBudgetExhausted`, a
 BaseException the script's `except Exception` does not catch) and what was recorded so far is
@@ -79,6 +85,50 @@ class CallArgs:
         return None
 
 
+class _Stamp(float):
+    """A timer read handed to the script: a float that remembers which read it was, so that
+    `t1 - t0` tells the tracer which two reads the script paired (laps against one start,
+    chained stamps); whatever is computed from it is a plain float."""
+
+    read: int
+    pairs: list[tuple[int, int]]
+
+    def __sub__(self, other: Any) -> Any:
+        if isinstance(other, _Stamp | _StampNs):
+            self.pairs.append((other.read, self.read))
+        return float(self) - other if isinstance(other, int | float) else NotImplemented
+
+    def __rsub__(self, other: Any) -> Any:
+        return other - float(self) if isinstance(other, int | float) else NotImplemented
+
+
+class _StampNs(int):
+    """The `_ns` timers' reads (ints), likewise."""
+
+    read: int
+    pairs: list[tuple[int, int]]
+
+    def __sub__(self, other: Any) -> Any:
+        if isinstance(other, _Stamp | _StampNs):
+            self.pairs.append((other.read, self.read))
+        return int(self) - other if isinstance(other, int | float) else NotImplemented
+
+    def __rsub__(self, other: Any) -> Any:
+        return other - int(self) if isinstance(other, int | float) else NotImplemented
+
+
+def _stamp(value: Any, read: int, pairs: list[tuple[int, int]]) -> Any:
+    stamp: _Stamp | _StampNs
+    if isinstance(value, float):
+        stamp = _Stamp(value)
+    elif isinstance(value, int):
+        stamp = _StampNs(value)
+    else:
+        return value
+    stamp.read, stamp.pairs = read, pairs
+    return stamp
+
+
 class TraceBudgetExhausted(BaseException):
     """Raised into the script when the call budget is spent."""
 
@@ -90,6 +140,12 @@ class Trace:
     timer_reads: list[dict[str, Any]] = field(default_factory=list)
     syncs: list[dict[str, Any]] = field(default_factory=list)
     calls: list[dict[str, Any]] = field(default_factory=list)
+    #: (opening read, closing read): the reads the script subtracted (`t1 - t0`)
+    pairs: list[tuple[int, int]] = field(default_factory=list)
+    #: regions a library timer measured (`timeit`, and `torch.utils.benchmark`, which runs
+    #: on `timeit`): each with its clock window, the script's line and the seconds it returned
+    library: list[dict[str, Any]] = field(default_factory=list)
+    library_depth: int = 0
     printed: list[str] = field(default_factory=list)
     objects: dict[int, int] = field(default_factory=dict)  # id(obj) -> stable index
     stopped_early: bool = False
@@ -134,7 +190,14 @@ class Trace:
             "timer_reads": self.timer_reads,
             "syncs": self.syncs,
             "calls": self.calls,
-            "regions": regions(self.timer_reads, self.calls, self.syncs, self.stopped_early),
+            "regions": regions(
+                self.timer_reads,
+                self.calls,
+                self.syncs,
+                self.stopped_early,
+                self.pairs,
+                self.library,
+            ),
             "printed": "".join(self.printed),
             "stopped_early": self.stopped_early,
             "max_calls": self.max_calls,
@@ -148,52 +211,70 @@ def regions(
     calls: list[dict[str, Any]],
     syncs: list[dict[str, Any]] | None = None,
     stopped: bool = False,
+    pairs: list[tuple[int, int]] | None = None,
+    library: list[dict[str, Any]] | None = None,
 ) -> list[dict[str, Any]]:
-    """Timed regions as they ran: the reads of one frame taken in pairs, an opening read and
-    the next read at another line closing it, with the model calls between them and the
-    synchronisations the script made inside them (`syncs`: how many). A script `stopped` by the
-    budget leaves its last regions open: each with the calls after its opening read is kept,
-    with no end and no seconds. (A script
-    that reads one start and several laps against it pairs the laps wrongly: not handled yet.)"""
-    open_by_frame: dict[int, dict[str, Any]] = {}
+    """Timed regions as they ran, in the order they opened, each with the model calls inside
+    it and the synchronisations the script made inside it (`syncs`: how many):
+
+    - the reads the script subtracted (`pairs`): laps against one start and chained stamps
+      pair exactly as the script paired them;
+    - the other reads of one frame, in pairs: an opening read and the next read at another
+      line closing it (`np.diff` over a list of stamps, say);
+    - the windows of library timers (`library`).
+
+    A script `stopped` by the budget leaves its last frame-paired regions open: each with the
+    calls after its opening read is kept, with no end and no seconds."""
     out: list[dict[str, Any]] = []
-    for read in reads:
+
+    def region(start: dict[str, Any], end: dict[str, Any] | None, timer: str, seconds: Any):
+        low = start["clock"]
+        high = end["clock"] if end is not None else float("inf")
+        out.append(
+            {
+                "start_line": start["line"],
+                "end_line": end["line"] if end is not None else None,
+                "timer": timer,
+                "seconds": seconds,
+                "calls": [
+                    c["index"]
+                    for c in calls
+                    if low <= c["start"] and (c["end"] if c["end"] is not None else high) <= high
+                ],
+                "syncs": sum(1 for s in syncs or () if low <= s["clock"] <= high),
+                "_clock": low,
+            }
+        )
+
+    paired: set[int] = set()
+    for a, b in dict.fromkeys(pairs or ()):
+        if 0 <= a < b < len(reads):
+            paired.update((a, b))
+            region(reads[a], reads[b], reads[b]["timer"], reads[b]["value_s"] - reads[a]["value_s"])
+    open_by_frame: dict[int, dict[str, Any]] = {}
+    for n, read in enumerate(reads):
+        if n in paired:
+            continue
         opening = open_by_frame.get(read["frame"])
         if opening is None or opening["line"] == read["line"]:
             open_by_frame[read["frame"]] = read
             continue
         del open_by_frame[read["frame"]]
-        inside = [
-            c["index"]
-            for c in calls
-            if opening["clock"] <= c["start"] and c["end"] <= read["clock"]
-        ]
-        out.append(
-            {
-                "start_line": opening["line"],
-                "end_line": read["line"],
-                "timer": read["timer"],
-                "seconds": read["value_s"] - opening["value_s"],
-                "calls": inside,
-                "syncs": sum(
-                    1 for s in syncs or () if opening["clock"] <= s["clock"] <= read["clock"]
-                ),
-            }
-        )
+        region(opening, read, read["timer"], read["value_s"] - opening["value_s"])
     if stopped:
         for opening in open_by_frame.values():
-            inside = [c["index"] for c in calls if opening["clock"] <= c["start"]]
-            if inside:
-                out.append(
-                    {
-                        "start_line": opening["line"],
-                        "end_line": None,
-                        "timer": opening["timer"],
-                        "seconds": None,
-                        "calls": inside,
-                        "syncs": sum(1 for s in syncs or () if opening["clock"] <= s["clock"]),
-                    }
-                )
+            if any(opening["clock"] <= c["start"] for c in calls):
+                region(opening, None, opening["timer"], None)
+    for lib in library or ():
+        end = (
+            {"clock": lib["end"], "line": lib.get("end_line", lib["line"])}
+            if lib["end"] is not None
+            else None
+        )
+        region({"clock": lib["start"], "line": lib["line"]}, end, lib["timer"], lib["seconds"])
+    out.sort(key=lambda r: r["_clock"])
+    for r in out:
+        del r["_clock"]
     return out
 
 
@@ -248,10 +329,17 @@ def _candidates(obj: object, caller: Any, script: str) -> list[str]:
     params: list[str] = []
     keys: list[str] = []
     frame = caller
-    for _ in range(8):
-        if frame is None or frame.f_code.co_filename != script:
+    for _ in range(16):
+        if frame is None:
             break
         code = frame.f_code
+        if code.co_filename != script:
+            # code a library timer compiled from the script's string (`timeit`,
+            # `torch.utils.benchmark`): its names are the globals the script handed it
+            if code.co_filename.startswith("<"):
+                own += [n for n, v in frame.f_globals.items() if v is obj and n.isidentifier()]
+            frame = frame.f_back
+            continue
         formal = set(code.co_varnames[: code.co_argcount + code.co_kwonlyargcount])
         for name, value in list(frame.f_locals.items()):
             if value is obj and not name.startswith(("_", ".")) and name.isidentifier():
@@ -275,6 +363,15 @@ def resolve_names(candidates: dict[int, list[str]]) -> dict[int, str]:
         unique = [n for n in names if n not in others]
         out[index] = (unique or names or [f"model{index + 1}"])[0]
     return out
+
+
+def _script_line(frame: Any, script: str) -> int | None:
+    """The line of the nearest frame of the script's own code, from `frame` up."""
+    while frame is not None:
+        if frame.f_code.co_filename == script:
+            return int(frame.f_lineno)
+        frame = frame.f_back
+    return None
 
 
 def _tokenizer_in_scope(caller: Any, script: str) -> Any:
@@ -304,18 +401,19 @@ def install(trace: Trace) -> Callable[[], None]:
             def read() -> Any:
                 value = original()
                 here = trace.where(1)
-                if here is not None:
-                    trace.timer_reads.append(
-                        {
-                            "timer": label,
-                            "file": here[0],
-                            "line": here[1],
-                            "frame": here[2],
-                            "value_s": value * scale,
-                            "clock": clock(),
-                        }
-                    )
-                return value
+                if here is None:
+                    return value
+                trace.timer_reads.append(
+                    {
+                        "timer": label,
+                        "file": here[0],
+                        "line": here[1],
+                        "frame": here[2],
+                        "value_s": value * scale,
+                        "clock": clock(),
+                    }
+                )
+                return _stamp(value, len(trace.timer_reads) - 1, trace.pairs)
 
             return read
 
@@ -325,6 +423,44 @@ def install(trace: Trace) -> Callable[[], None]:
         scale = 1e-9 if name.endswith("_ns") else 1.0
         patch(time, name, timer(f"time.{name}", scale))
     patch(timeit, "default_timer", timer("timeit.default_timer", 1.0))
+
+    recorded: dict[int, tuple[float, int]] = {}  # id(event) -> (clock, line) of its last record
+
+    def event_record(original: Any) -> Any:
+        """CUDA events the script records: when (on the host clock) and where."""
+
+        @functools.wraps(original)
+        def record(self: Any, *args: Any, **kwargs: Any) -> Any:
+            here = trace.where(1)
+            if here is not None:
+                recorded[id(self)] = (clock(), here[1])
+            return original(self, *args, **kwargs)
+
+        return record
+
+    def event_elapsed(original: Any) -> Any:
+        """`start.elapsed_time(end)` read by the script: a region from `start`'s record to
+        `end`'s, with the seconds the events measured."""
+
+        @functools.wraps(original)
+        def elapsed(self: Any, end_event: Any) -> Any:
+            value = original(self, end_event)
+            here = trace.where(1)
+            first, last = recorded.get(id(self)), recorded.get(id(end_event))
+            if here is not None and first is not None and last is not None:
+                trace.library.append(
+                    {
+                        "timer": "torch.cuda.Event",
+                        "line": first[1],
+                        "end_line": last[1],
+                        "start": first[0],
+                        "end": last[0],
+                        "seconds": float(value) / 1000.0,
+                    }
+                )
+            return value
+
+        return elapsed
 
     torch = sys.modules.get("torch")
     if torch is None:
@@ -344,11 +480,17 @@ def install(trace: Trace) -> Callable[[], None]:
             return synchronize
 
         patch(torch.cuda, "synchronize", make_sync)
+        event_cls = getattr(torch.cuda, "Event", None)
+        if event_cls is not None and "record" in event_cls.__dict__:
+            patch(event_cls, "record", event_record)
+            patch(event_cls, "elapsed_time", event_elapsed)
 
     def record(obj: Any, method: str, fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any]):
         """The call's record, or None when it is not the script's own call of a model."""
         caller = sys._getframe(2)
-        if caller.f_code.co_filename != trace.script or not _is_model(obj):
+        file = caller.f_code.co_filename
+        from_string = bool(trace.library_depth) and file.startswith("<")
+        if (file != trace.script and not from_string) or not _is_model(obj):
             return None
         bound = bind(fn, obj, args, kwargs)
         new = id(obj) not in trace.objects
@@ -365,8 +507,8 @@ def install(trace: Trace) -> Callable[[], None]:
             "name": trace.names[index],
             "type": _describe(obj),
             "method": method,
-            "file": caller.f_code.co_filename,
-            "line": caller.f_lineno,
+            "file": trace.script,
+            "line": caller.f_lineno if not from_string else _script_line(caller, trace.script),
             "batch": _batch(bound),
             "work": _work(bound),
             "grad": bool(torch.is_grad_enabled()) if torch is not None else None,
@@ -447,6 +589,46 @@ def install(trace: Trace) -> Callable[[], None]:
 
         originals.append((base, "__init_subclass__", previous))
         base.__init_subclass__ = classmethod(init_subclass)
+
+    def library_timer(original: Any) -> Any:
+        """`timeit.Timer.timeit` (under `timeit.timeit`, `repeat`, `autorange` and every
+        `torch.utils.benchmark` measurement): a region from the script's line, whose seconds
+        are what it returned."""
+
+        @functools.wraps(original)
+        def timed(self: Any, *args: Any, **kwargs: Any) -> Any:
+            frame = sys._getframe(1)
+            line = _script_line(frame, trace.script)
+            if line is None:
+                return original(self, *args, **kwargs)
+            label = "timeit"
+            probe: Any = frame
+            while probe is not None and probe.f_code.co_filename != trace.script:
+                if "torch/utils/benchmark" in probe.f_code.co_filename.replace("\\", "/"):
+                    label = "torch.utils.benchmark"
+                    break
+                probe = probe.f_back
+            entry: dict[str, Any] = {
+                "timer": label,
+                "line": line,
+                "start": clock(),
+                "end": None,
+                "seconds": None,
+            }
+            trace.library.append(entry)
+            trace.library_depth += 1
+            try:
+                value = original(self, *args, **kwargs)
+                if isinstance(value, int | float):
+                    entry["seconds"] = float(value)
+                return value
+            finally:
+                entry["end"] = clock()
+                trace.library_depth -= 1
+
+        return timed
+
+    patch(timeit.Timer, "timeit", library_timer)
 
     def patch_compiled(module: Any) -> None:
         """`torch.compile`'s module wrapper has its own `__call__`."""

@@ -240,6 +240,12 @@ def test_where_the_run_contradicts_the_static_analysis_is_reported() -> None:
     (unsynced,) = disagreements(trace, arms, [], "cuda")
     assert unsynced.startswith("lines 12-17: the region ran with no synchronisation")
     assert disagreements(trace, arms, [], "cpu") == []
+    # the same contradiction in every run of a loop is said once, with its count
+    twice = {**trace, "regions": trace["regions"] * 2}
+    assert disagreements(twice, arms, [], "cuda")[0].endswith("(2 times)")
+    # CUDA events measure on the device: no host-clock synchronisation verdict
+    events = {**trace, "regions": [{**trace["regions"][0], "timer": "torch.cuda.Event"}]}
+    assert disagreements(events, arms, [], "cuda") == []
     # the parser saw no warm-up, but an untimed call ran first
     none = _finding("BA102", 12, WarmupEvidence(model="model", warmup_calls=0, reasons=("none",)))
     (warm,) = disagreements(trace, arms, [none, _finding("BA101", 14)], "cpu")

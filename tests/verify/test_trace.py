@@ -136,3 +136,32 @@ def test_the_supervisor_returns_the_trace_and_survives_hangs_and_crashes(tmp_pat
     result = runner.run_trace(crash, [], timeout=60, cwd=tmp_path)
     assert result["error"].startswith("the traced script's process died (exit code 7)")
     assert "about to crash" in result["error"]
+
+
+def test_library_timers_laps_and_chained_stamps_pair_as_the_script_paired_them(
+    tmp_path: Path,
+) -> None:
+    trace = _trace(tmp_path, FIXTURES / "library_timers.py")
+    assert trace["error"] is None and trace["exit_code"] == 0
+    names = [(c["name"], c["line"]) for c in trace["calls"]]
+    # the lambda's calls are the script's; the statement string's run in code torch compiles,
+    # named from the globals the script handed it
+    assert names == [("base", 14)] * 5 + [("fast", 15)] * 5 + [("base", 19)] * 3 + [
+        ("base", 22),
+        ("fast", 24),
+    ]
+    regions = [(r["start_line"], r["end_line"], r["timer"], r["calls"]) for r in trace["regions"]]
+    assert regions == [
+        (14, 14, "timeit", [0, 1, 2, 3, 4]),
+        # torch.utils.benchmark's Timer.timeit(3) warms up with 2 calls, then times 3
+        (15, 15, "torch.utils.benchmark", [5, 6]),
+        (15, 15, "torch.utils.benchmark", [7, 8, 9]),
+        # each lap is read against the one start: the calls since the start
+        (16, 20, "time.perf_counter", [10]),
+        (16, 20, "time.perf_counter", [10, 11]),
+        (16, 20, "time.perf_counter", [10, 11, 12]),
+        # chained stamps: t1 - t0 and t2 - t1
+        (21, 23, "time.perf_counter", [13]),
+        (23, 25, "time.perf_counter", [14]),
+    ]
+    assert all(r["seconds"] > 0 for r in trace["regions"])
