@@ -326,6 +326,14 @@ def verify(
             "what it timed until then.",
         ),
     ] = 1000,
+    max_trace_seconds: Annotated[
+        float | None,
+        typer.Option(
+            min=0.0,
+            help="Script mode: stop the traced script at its first model call after this many "
+            "seconds of its run and use what it timed until then.",
+        ),
+    ] = None,
     eos_token: Annotated[
         str,
         typer.Option(
@@ -426,6 +434,7 @@ def verify(
                 "script": str(script.resolve()),
                 "argv": list(script_args or []),
                 "max_calls": max_calls,
+                "max_seconds": max_trace_seconds,
             },
         )
         try:

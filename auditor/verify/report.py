@@ -375,17 +375,24 @@ def _trace_lines(t: dict[str, Any]) -> list[str]:
     """Script mode: the run as it happened, and the script's own numbers."""
     how = f"exit code {t['exit_code']}" if t["error"] is None else f"raised {t['error']}"
     if t["stopped_early"]:
-        how = f"stopped after {t['max_calls']} model calls (--max-calls)"
+        how = (
+            f"stopped after {t['max_seconds']:g} s (--max-trace-seconds)"
+            if t.get("stopped_by") == "time"
+            else f"stopped after {t['max_calls']} model calls (--max-calls)"
+        )
     args = " ".join(t["argv"])
     out = [
         "",
         f"script run (traced{', args: ' + args if args else ''}): {t['model_calls']} model "
         f"call(s), {len(t['regions'])} timed region(s), {how}",
     ]
+    script = str(t.get("script") or "").replace("\\", "/").rsplit("/", 1)[-1]
     for a in t["arms"]:
         work = ", ".join(f"{k}={v}" for k, v in a["work"].items())
+        where = f"{a['file']}:{a['line']}" if a.get("file") not in (None, script) else ""
+        where = where or f"line {a['line']}"
         line = (
-            f"  {a['name']:<10} line {a['line']}: {a['type'].rsplit('.', 1)[-1]} ({a['kind']}"
+            f"  {a['name']:<10} {where}: {a['type'].rsplit('.', 1)[-1]} ({a['kind']}"
             + (f", {work}" if work else "")
             + f"), {a['timed_calls']} timed call(s) in {a['regions']} region(s)"
         )
@@ -394,10 +401,16 @@ def _trace_lines(t: dict[str, Any]) -> list[str]:
         elif a["script_per_sample_s"] is not None:
             line += f"; the script's own time {fmt_seconds(a['script_per_sample_s'])}/sample"
         out.append(line)
+    claims = t.get("printed_speedups") or []
     for s in t["script_speedups"]:
         mine, canon = s["script_speedup"], s["canonical_speedup"]
+        claim = (
+            f"printed {claims[0]:g}x; "
+            if len(claims) == 1 and len(t["script_speedups"]) == 1
+            else ""
+        )
         out.append(
-            f"  {s['candidate']} vs {s['baseline']}: the script's own timing "
+            f"  {s['candidate']} vs {s['baseline']}: {claim}the script's own timing "
             + (f"{mine:.2f}x" if mine is not None else "n/a")
             + "; canonical "
             + (f"{canon:.2f}x" if canon is not None else "n/a")

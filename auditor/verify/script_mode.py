@@ -185,6 +185,19 @@ def _printed(text: str) -> list[str]:
     return [line for line in lines if line and _PRINTED.search(line)][:PRINTED_LINES]
 
 
+_CLAIM = re.compile(r"(\d+(?:\.\d+)?)\s*(?:x|×)(?![A-Za-z0-9])")
+
+
+def _claims(text: str) -> list[float]:
+    """The speedups the script printed: a number followed by `x` on a line that speaks of a
+    speedup (`speedup: 1.95x`, `2.1x faster`)."""
+    out: list[float] = []
+    for line in text.splitlines():
+        if re.search(r"speed\s*-?\s*up|faster|slower|ratio", line, re.I):
+            out += [float(m.group(1)) for m in _CLAIM.finditer(line)]
+    return out[:PRINTED_LINES]
+
+
 def _within(finding: Finding, region: dict[str, Any]) -> bool:
     end = region.get("end_line") or region["start_line"]
     low, high = min(region["start_line"], end), max(region["start_line"], end)
@@ -313,6 +326,8 @@ def trace_section(
         "error": trace.get("error"),
         "stopped_early": bool(trace.get("stopped_early")),
         "max_calls": trace.get("max_calls"),
+        "max_seconds": trace.get("max_seconds"),
+        "stopped_by": trace.get("stopped_by"),
         "model_calls": len(trace.get("calls", [])),
         "regions": regions,
         "arms": [
@@ -321,6 +336,7 @@ def trace_section(
                 "kind": a["kind"],
                 "type": a["type"],
                 "line": a["line"],
+                "file": a.get("file"),
                 "work": a.get("work", {}),
                 "timed_calls": len(a.get("calls", [])),
                 "regions": len(a.get("regions", [])),
@@ -331,6 +347,7 @@ def trace_section(
         ],
         "script_speedups": script_speedups,
         "printed": _printed(str(trace.get("printed") or "")),
+        "printed_speedups": _claims(str(trace.get("printed") or "")),
         "disagreements": disagreements(trace, arms, session.findings, device),
     }
 
@@ -343,9 +360,14 @@ def notes(section: dict[str, Any], session: ScriptSession) -> list[str]:
         f"{session.batch} per call"
     ]
     if section["stopped_early"]:
+        budget = (
+            f"{section['max_seconds']:g} s of its run (--max-trace-seconds)"
+            if section.get("stopped_by") == "time"
+            else f"{section['max_calls']} model calls (--max-calls)"
+        )
         out.append(
-            f"the script was stopped after {section['max_calls']} model calls (--max-calls): "
-            "what it had timed until then is used, and its last region's time is unknown"
+            f"the script was stopped after {budget}: what it had timed until then is used, "
+            "and its last region's time is unknown"
         )
     out += session.set_aside
     out += [f"trace vs static analysis: {d}" for d in section["disagreements"]]

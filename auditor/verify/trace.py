@@ -29,7 +29,8 @@ libraries' internal timer reads and calls are not recorded. Nothing here is impo
 `benchaudit` process: the worker runs it (`worker.run_script_job`), or `runner.run_trace` runs
 this module in a subprocess of its own.
 
-Budget: after `max_calls` model calls the script is stopped (a `TraceBudgetExhausted`, a
+Budget: after `max_calls` model calls, or at the first model call after `max_seconds` of the
+script's run, the script is stopped (a `TraceBudgetExhausted`, a
 BaseException the script's `except Exception` does not catch) and what was recorded so far is
 written, with `stopped_early` set.
 """
@@ -64,6 +65,8 @@ WORK_KWARGS = (
     "guidance_scale",
 )
 PRINT_CAP = 20_000
+#: benchaudit's own package: never the script's code, even in a script under its folder
+_OWN_PACKAGE = str(Path(__file__).resolve().parents[1]) + os.sep
 #: Calls per object whose arguments are kept (references, not copies) for re-timing.
 ARGS_KEPT = 64
 
@@ -137,6 +140,9 @@ class TraceBudgetExhausted(BaseException):
 class Trace:
     script: str
     max_calls: int
+    max_seconds: float | None = None
+    started: float = 0.0  # the tracer's clock when the script started
+    stopped_by: str | None = None  # "calls" or "time"
     timer_reads: list[dict[str, Any]] = field(default_factory=list)
     syncs: list[dict[str, Any]] = field(default_factory=list)
     calls: list[dict[str, Any]] = field(default_factory=list)
@@ -161,14 +167,34 @@ class Trace:
     tokenizers: dict[int, Any] = field(default_factory=dict)
     arguments: dict[int, CallArgs] = field(default_factory=dict)
     _kept: dict[int, int] = field(default_factory=dict)  # arguments kept per object
+    _own: dict[str, bool] = field(default_factory=dict)  # Trace.own, by file
     #: called after each recorded model call (the worker's heartbeat)
     on_call: Callable[[dict[str, Any]], None] | None = None
 
+    def own(self, filename: str) -> bool:
+        """Whether code in `filename` is the script's own: the script, or a module of its
+        project (under the script's folder, outside installed packages and benchaudit), so
+        a helper module's timer class or model call counts as the script's."""
+        known = self._own.get(filename)
+        if known is None:
+            if filename == self.script:
+                known = True
+            else:
+                root = str(Path(self.script).parent) + os.sep
+                path = os.path.abspath(filename) if not filename.startswith("<") else ""
+                known = (
+                    path.startswith(root)
+                    and not any(p in path for p in ("site-packages", "dist-packages"))
+                    and not path.startswith(_OWN_PACKAGE)
+                )
+            self._own[filename] = known
+        return known
+
     def where(self, depth: int) -> tuple[str, int, int] | None:
-        """(file, line, frame id) of the script's frame `depth` levels up, if it is the
-        script's own code."""
+        """(file, line, frame id) of the frame `depth` levels up, if it is the script's own
+        code."""
         frame = sys._getframe(depth + 1)
-        if frame.f_code.co_filename != self.script:
+        if not self.own(frame.f_code.co_filename):
             return None
         return frame.f_code.co_filename, frame.f_lineno, id(frame)
 
@@ -201,6 +227,8 @@ class Trace:
             "printed": "".join(self.printed),
             "stopped_early": self.stopped_early,
             "max_calls": self.max_calls,
+            "max_seconds": self.max_seconds,
+            "stopped_by": self.stopped_by,
             "error": self.error,
             "exit_code": self.exit_code,
         }
@@ -320,7 +348,7 @@ def _is_tokenizer(value: object) -> bool:
     return (cls.__module__ or "").startswith("transformers") and "Tokenizer" in cls.__name__
 
 
-def _candidates(obj: object, caller: Any, script: str) -> list[str]:
+def _candidates(obj: object, caller: Any, is_own: Callable[[str], bool]) -> list[str]:
     """The names the script's code gives `obj`, best first: names bound to it in the calling
     frame and the script frames above it (a function's parameters last, so `run(base, ...)`
     offers `base` before `run`'s `pipe`), then the string keys of dicts in those scopes that
@@ -333,7 +361,7 @@ def _candidates(obj: object, caller: Any, script: str) -> list[str]:
         if frame is None:
             break
         code = frame.f_code
-        if code.co_filename != script:
+        if not is_own(code.co_filename):
             # code a library timer compiled from the script's string (`timeit`,
             # `torch.utils.benchmark`): its names are the globals the script handed it
             if code.co_filename.startswith("<"):
@@ -365,18 +393,18 @@ def resolve_names(candidates: dict[int, list[str]]) -> dict[int, str]:
     return out
 
 
-def _script_line(frame: Any, script: str) -> int | None:
-    """The line of the nearest frame of the script's own code, from `frame` up."""
+def _script_frame(frame: Any, own: Callable[[str], bool]) -> Any:
+    """The nearest frame of the script's own code, from `frame` up (None if none)."""
     while frame is not None:
-        if frame.f_code.co_filename == script:
-            return int(frame.f_lineno)
+        if own(frame.f_code.co_filename):
+            return frame
         frame = frame.f_back
     return None
 
 
-def _tokenizer_in_scope(caller: Any, script: str) -> Any:
+def _tokenizer_in_scope(caller: Any, own: Callable[[str], bool]) -> Any:
     frame = caller
-    while frame is not None and frame.f_code.co_filename == script:
+    while frame is not None and own(frame.f_code.co_filename):
         for scope in (frame.f_locals, frame.f_globals):
             for value in scope.values():
                 if _is_tokenizer(value):
@@ -393,7 +421,8 @@ def install(trace: Trace) -> Callable[[], None]:
 
     def patch(owner: Any, name: str, make: Callable[[Any], Any]) -> None:
         original = getattr(owner, name)
-        originals.append((owner, name, original))
+        inherited = isinstance(owner, type) and name not in owner.__dict__
+        originals.append((owner, name, None if inherited else original))
         setattr(owner, name, make(original))
 
     def timer(label: str, scale: float) -> Callable[[Any], Any]:
@@ -480,6 +509,29 @@ def install(trace: Trace) -> Callable[[], None]:
             return synchronize
 
         patch(torch.cuda, "synchronize", make_sync)
+
+        def implicit_sync(name: str) -> Callable[[Any], Any]:
+            """A CUDA tensor's `.item()`, `.cpu()`, `.tolist()` or `.numpy()` in the script's
+            code: the host waits for the device there too."""
+
+            def make(original: Any) -> Any:
+                @functools.wraps(original)
+                def read(self: Any, *args: Any, **kwargs: Any) -> Any:
+                    if not compiling() and getattr(self, "is_cuda", False):
+                        here = trace.where(1)
+                        if here is not None:
+                            trace.syncs.append(
+                                {"file": here[0], "line": here[1], "clock": clock(), "how": name}
+                            )
+                    return original(self, *args, **kwargs)
+
+                return read
+
+            return make
+
+        for method in ("item", "cpu", "tolist", "numpy"):
+            if callable(getattr(torch.Tensor, method, None)):
+                patch(torch.Tensor, method, implicit_sync(method))
         event_cls = getattr(torch.cuda, "Event", None)
         if event_cls is not None and "record" in event_cls.__dict__:
             patch(event_cls, "record", event_record)
@@ -490,16 +542,17 @@ def install(trace: Trace) -> Callable[[], None]:
         caller = sys._getframe(2)
         file = caller.f_code.co_filename
         from_string = bool(trace.library_depth) and file.startswith("<")
-        if (file != trace.script and not from_string) or not _is_model(obj):
+        if not (from_string or trace.own(file)) or not _is_model(obj):
             return None
+        site = _script_frame(caller, trace.own) if from_string else caller
         bound = bind(fn, obj, args, kwargs)
         new = id(obj) not in trace.objects
         index = trace.object_index(obj)
         if new:
-            trace.candidates[index] = _candidates(obj, caller, trace.script)
+            trace.candidates[index] = _candidates(obj, caller, trace.own)
             trace.names.update(resolve_names(trace.candidates))
             if method == "generate":
-                trace.tokenizers[index] = _tokenizer_in_scope(caller, trace.script)
+                trace.tokenizers[index] = _tokenizer_in_scope(caller, trace.own)
         number = len(trace.calls)
         entry: dict[str, Any] = {
             "index": number,
@@ -507,8 +560,8 @@ def install(trace: Trace) -> Callable[[], None]:
             "name": trace.names[index],
             "type": _describe(obj),
             "method": method,
-            "file": trace.script,
-            "line": caller.f_lineno if not from_string else _script_line(caller, trace.script),
+            "file": site.f_code.co_filename if site is not None else trace.script,
+            "line": site.f_lineno if site is not None else None,
             "batch": _batch(bound),
             "work": _work(bound),
             "grad": bool(torch.is_grad_enabled()) if torch is not None else None,
@@ -522,8 +575,10 @@ def install(trace: Trace) -> Callable[[], None]:
         trace.calls.append(entry)
         if trace.on_call is not None:
             trace.on_call(entry)
-        if len(trace.calls) > trace.max_calls:
+        over_time = trace.max_seconds is not None and clock() - trace.started > trace.max_seconds
+        if len(trace.calls) > trace.max_calls or over_time:
             trace.stopped_early = True
+            trace.stopped_by = "time" if over_time else "calls"
             raise TraceBudgetExhausted
         return entry
 
@@ -598,12 +653,13 @@ def install(trace: Trace) -> Callable[[], None]:
         @functools.wraps(original)
         def timed(self: Any, *args: Any, **kwargs: Any) -> Any:
             frame = sys._getframe(1)
-            line = _script_line(frame, trace.script)
-            if line is None:
+            site = _script_frame(frame, trace.own)
+            if site is None:
                 return original(self, *args, **kwargs)
+            line = site.f_lineno
             label = "timeit"
             probe: Any = frame
-            while probe is not None and probe.f_code.co_filename != trace.script:
+            while probe is not None and probe is not site:
                 if "torch/utils/benchmark" in probe.f_code.co_filename.replace("\\", "/"):
                     label = "torch.utils.benchmark"
                     break
@@ -742,10 +798,17 @@ def run(
     argv: list[str],
     max_calls: int,
     on_call: Callable[[dict[str, Any]], None] | None = None,
+    max_seconds: float | None = None,
 ) -> Trace:
     """Run `script` as `__main__` with `argv`, traced; `on_call` is told of each model call."""
     path = str(script.resolve())
-    trace = Trace(script=path, max_calls=max_calls, on_call=on_call)
+    trace = Trace(
+        script=path,
+        max_calls=max_calls,
+        on_call=on_call,
+        max_seconds=max_seconds,
+        started=time.perf_counter(),
+    )
     saved_argv, saved_path, saved_stdout = sys.argv, list(sys.path), sys.stdout
     sys.argv = [path, *argv]
     sys.path.insert(0, str(Path(path).parent))

@@ -26,6 +26,7 @@ import json
 import re
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -83,7 +84,8 @@ class TracedArm:
     kind: str  # "diffusers", "generate" or "forward"
     type: str
     work: dict[str, Any]
-    line: int  # the script's line of its first timed call
+    line: int  # the line of its first timed call
+    file: str  # and its file (the script, or a helper module of its project)
     calls: list[int] = field(default_factory=list)  # its timed calls
     regions: list[int] = field(default_factory=list)  # the regions it was timed in
     args: CallArgs | None = None  # its first timed call's arguments
@@ -99,6 +101,7 @@ class TracedArm:
             "kind": self.kind,
             "type": self.type,
             "line": self.line,
+            "file": Path(self.file).name,
             "work": self.work,
             "calls": self.calls,
             "regions": self.regions,
@@ -148,6 +151,7 @@ def arms_of(trace: Trace, regions: list[dict[str, Any]]) -> list[TracedArm]:
                 type=call["type"],
                 work=dict(call["work"]),
                 line=call["line"],
+                file=call["file"],
                 args=trace.arguments.get(call["index"]),
                 grad=bool(call.get("grad", False)),
                 inference_mode=bool(call.get("inference_mode", False)),

@@ -392,14 +392,20 @@ def run_script_job(job: dict[str, Any], emit: Emitter, control: TextIO) -> None:
     def heartbeat(call: dict[str, Any]) -> None:
         emit("trace_call", model=call["name"], line=call["line"], index=call["index"])
 
-    trace = trace_mod.run(Path(spec["script"]), list(spec["argv"]), spec["max_calls"], heartbeat)
+    trace = trace_mod.run(
+        Path(spec["script"]),
+        list(spec["argv"]),
+        spec["max_calls"],
+        heartbeat,
+        spec.get("max_seconds"),
+    )
     _restore_standard_streams()
     summary = trace.to_dict()
     arms = traced.arms_of(trace, summary["regions"])
     loaded: dict[str, model_modules.LoadedModel] = {}
     described = []
     for arm in arms:
-        where = f"{Path(spec['script']).name}:{arm.line}"
+        where = f"{Path(arm.file).name}:{arm.line}"
         entry = arm.describe()
         try:
             model = traced.loaded_model(arm, where)

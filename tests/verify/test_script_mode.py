@@ -77,6 +77,8 @@ def test_the_founding_comparison_written_inline_is_verified_without_model_module
     assert speedup["baseline"] == "base" and speedup["candidate"] == "fast"
     assert speedup["script_speedup"] > 1 and speedup["canonical_speedup"] > 1
     assert "speedup:" in " ".join(trace["printed"])
+    (claim,) = trace["printed_speedups"]  # what the script claimed, parsed from its output
+    assert claim == round(speedup["script_speedup"], 2)
     # the per-prompt loop, priced on the live pipelines: it moves absolute times
     per_prompt = _impact(report, "BA201")
     assert per_prompt["verdict"] == "confirmed" and per_prompt["ratio"] > 1.5
@@ -141,13 +143,34 @@ def test_the_call_budget_stops_the_script_and_what_it_timed_is_still_verified(
 ) -> None:
     report = _report(tmp_path, FIXTURES / "forward_sync_in_if.py", "--max-calls", "5")
     trace = report["trace"]
-    assert trace["stopped_early"] and trace["max_calls"] == 5
+    assert trace["stopped_early"] and trace["max_calls"] == 5 and trace["stopped_by"] == "calls"
     # stopped inside its timed loop: the open region keeps the calls made so far
     ((region),) = trace["regions"]
     assert (region["start_line"], region["end_line"], region["seconds"]) == (12, None, None)
     assert [a["name"] for a in trace["arms"]] == ["model"]
     assert any("stopped after 5 model calls" in n for n in report["notes"])
     assert report["models"][0]["per_sample_median_s"] > 0
+
+
+def test_a_time_budget_stops_the_script_at_its_next_model_call(tmp_path: Path) -> None:
+    script = tmp_path / "slow.py"
+    script.write_text(
+        "import time\n"
+        "import torch\n"
+        "model = torch.nn.Linear(4, 4)\n"
+        "x = torch.randn(2, 4)\n"
+        "model(x)\n"
+        "t0 = time.perf_counter()\n"
+        "for _ in range(1000):\n"
+        "    model(x)\n"
+        "    time.sleep(0.01)\n"
+        "print(time.perf_counter() - t0)\n"
+    )
+    report = _report(tmp_path, script, "--max-trace-seconds", "1")
+    trace = report["trace"]
+    assert trace["stopped_by"] == "time" and 10 < trace["model_calls"] < 200
+    assert any("stopped after 1 s of its run (--max-trace-seconds)" in n for n in report["notes"])
+    assert [a["name"] for a in trace["arms"]] == ["model"]
 
 
 def test_arms_of_one_object_at_two_settings_are_told_apart(tmp_path: Path) -> None:

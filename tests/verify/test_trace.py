@@ -165,3 +165,42 @@ def test_library_timers_laps_and_chained_stamps_pair_as_the_script_paired_them(
         (23, 25, "time.perf_counter", [14]),
     ]
     assert all(r["seconds"] > 0 for r in trace["regions"])
+
+
+def test_a_helper_module_of_the_project_counts_as_the_scripts_own_code(tmp_path: Path) -> None:
+    """A timer class used as a context manager and a run helper, in a module beside the
+    script: the reads pair through the subtraction in `__exit__`, the calls are recorded where
+    the helper makes them, and the arms are named from the script's scope."""
+    (tmp_path / "helpers.py").write_text(
+        "import time\n"
+        "class Timer:\n"
+        "    def __enter__(self):\n"
+        "        self.start = time.perf_counter()\n"
+        "        return self\n"
+        "    def __exit__(self, *exc):\n"
+        "        self.elapsed = time.perf_counter() - self.start\n"
+        "def run(model, x):\n"
+        "    return model(x)\n"
+    )
+    script = tmp_path / "bench.py"
+    script.write_text(
+        "import torch\n"
+        "from helpers import Timer, run\n"
+        "base, fast = torch.nn.Linear(8, 8), torch.nn.Linear(8, 4)\n"
+        "x = torch.randn(2, 8)\n"
+        "for m in (base, fast):\n"
+        "    run(m, x)\n"
+        "    with Timer() as t:\n"
+        "        for _ in range(3):\n"
+        "            run(m, x)\n"
+        "    t.elapsed.as_integer_ratio()\n"
+        "    torch.ones(1).item()\n"
+    )
+    trace = _trace(tmp_path, script)
+    assert trace["error"] is None
+    assert [(c["name"], Path(c["file"]).name, c["line"]) for c in trace["calls"]] == [
+        ("base", "helpers.py", 9)
+    ] * 4 + [("fast", "helpers.py", 9)] * 4
+    regions = [(r["start_line"], r["end_line"], r["calls"]) for r in trace["regions"]]
+    assert regions == [(4, 7, [1, 2, 3]), (4, 7, [5, 6, 7])]
+    assert trace["syncs"] == []  # `.item()` of a CPU tensor does not wait for a device
