@@ -242,7 +242,8 @@ def run_script(
     if attempt.completed or out.fatal:
         return out
     if out.traced is None:
-        out.fatal = f"{attempt.failure} while {attempt.blame_phase or 'starting'}"
+        phase = attempt.blame_phase or "starting"
+        out.fatal = attempt.failure + ("" if phase == "running the script" else f" ({phase})")
         return out
     for name in out.loads:
         out.errors.setdefault(name, f"{attempt.failure} while {attempt.blame_phase}")

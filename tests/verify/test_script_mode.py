@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from verify_helpers import gone
 
 pytest.importorskip("torch")
 
@@ -216,10 +217,23 @@ def test_scripts_that_fail_time_nothing_or_hang_get_one_line_errors(tmp_path: Pa
         "error: the script timed no model call: 1 model call(s), 0 timed region(s) as it ran"
     )
     hang = tmp_path / "hang.py"
-    hang.write_text("import time\ntime.sleep(600)\n")
+    hang.write_text(
+        "import subprocess, sys, time\n"
+        "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)'])\n"
+        "open('child.pid', 'w').write(str(child.pid))\n"
+        "time.sleep(600)\n"
+    )
     proc = _verify(tmp_path, hang, *QUICK, "--timeout", "20")
     assert proc.returncode == 1 and len(proc.stderr.strip().splitlines()) == 1
     assert proc.stderr.startswith("error: the traced script failed: timed out: no progress")
+    assert gone(int((tmp_path / "child.pid").read_text()))  # nothing it started is left
+    crash = tmp_path / "crash.py"
+    crash.write_text("import os\nprint('about to crash', flush=True)\nos._exit(7)\n")
+    proc = _verify(tmp_path, crash, *QUICK)
+    assert proc.returncode == 1
+    assert proc.stderr.strip() == (
+        "error: the traced script failed: the worker process died (exit code 7): about to crash"
+    )
     proc = _verify(tmp_path, FIXTURES / "forward_sync_in_if.py", *QUICK, "--baseline-model", "x")
     assert proc.returncode == 1
     assert proc.stderr.strip() == "error: --baseline-model x is not one of the script's arms: model"

@@ -7,10 +7,10 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
+from verify_helpers import gone as _gone
 
 pytest.importorskip("torch")
 
@@ -33,24 +33,6 @@ def _trace(tmp_path: Path, script: Path, *args: str, max_calls: int | None = Non
     )
     assert proc.returncode == 0, proc.stderr
     return json.loads(out.read_text())
-
-
-def _gone(pid: int) -> bool:
-    """The process has ended (a zombie nobody reaped yet counts as ended: in a container
-    whose init does not reap, a killed orphan stays a zombie)."""
-    for _ in range(50):
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return True
-        try:
-            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        except (OSError, IndexError):
-            return True
-        if state == "Z":
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def test_an_inline_llm_comparison_is_traced_call_by_call_and_region_by_region(
