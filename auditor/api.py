@@ -72,6 +72,8 @@ class RunRequest:
     #: (and resolve configuration) as this file name
     stdin_filename: str | None = None
     stdin_data: bytes | None = None
+    #: skip files that cannot have a finding (`auditor.screen`); False analyses every file
+    screen: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,6 +252,7 @@ def _prepare(request: RunRequest) -> PreparedRun:
                 _rules_for(cfg, request),
                 options=cfg.rule_options,
                 model_paths={**cfg_models, **cli_models},
+                screen=request.screen,
             )
         return options[id(cfg)]
 

@@ -30,7 +30,7 @@ from auditor.core import (
     Severity,
     Span,
 )
-from auditor.limits import run_deep, source_problem
+from auditor.limits import checked_tree, run_deep
 from auditor.project import ProjectCache, ProjectModules
 from auditor.traversal import fast_visits, resolve_metadata
 
@@ -256,6 +256,8 @@ class CheckOptions:
     extra_ignores: dict[str, frozenset[str]] = field(default_factory=dict)
     #: sibling modules parsed for cross-module analysis, shared by the files of one run
     project_cache: ProjectCache = field(default_factory=ProjectCache, compare=False)
+    #: skip files that cannot have a finding (`screen.py`); off: analyse every file
+    screen: bool = True
 
     @property
     def enabled_codes(self) -> set[str]:
@@ -272,9 +274,16 @@ def check_source(
 ) -> FileResult:
     """Check one file's text. Never raises for bad input: errors become a `FileError`.
     `modules` (optional) records the sibling modules the analyses read, for a result cache."""
-    problem = source_problem(source, path)  # too large or too deep for libcst: say so
-    if problem is not None:
-        return FileResult(path, error=problem)
+    checked = checked_tree(source, path)  # too large or too deep for libcst: say so
+    if isinstance(checked, FileError):
+        return FileResult(path, error=checked)
+    if checked is not None and opts.screen:
+        from auditor.screen import may_have_findings
+
+        if modules is None:
+            modules = ProjectModules(file_path, opts.project_cache)
+        if not may_have_findings(source, checked, modules):
+            return FileResult(path)  # nothing a rule could speak about: not parsed
     try:  # in a thread with a deep stack: a deep but valid file is analysed, not a crash
         return run_deep(_check_source, source, path, opts, file_path=file_path, modules=modules)
     except MemoryError:

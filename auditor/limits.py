@@ -51,6 +51,13 @@ def too_deep(path: str, what: str) -> FileError:
 
 def source_problem(source: str, path: str) -> FileError | None:
     """A reason not to give `source` to libcst, or None when it is safe to parse."""
+    checked = checked_tree(source, path)
+    return checked if isinstance(checked, FileError) else None
+
+
+def checked_tree(source: str, path: str) -> FileError | ast.Module | None:
+    """`source_problem`'s verdict, with CPython's syntax tree when there is no problem (None
+    when CPython cannot parse what libcst may)."""
     size = len(source.encode("utf-8", "surrogatepass"))
     if size > MAX_FILE_BYTES:
         return too_large(path, size)
@@ -71,7 +78,7 @@ def source_problem(source: str, path: str) -> FileError | None:
     depth = tree_depth(tree)
     if depth > MAX_DEPTH:
         return too_deep(path, f"syntax tree {depth} levels deep, limit {MAX_DEPTH}")
-    return None
+    return tree
 
 
 def tree_depth(tree: ast.AST) -> int:

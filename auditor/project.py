@@ -21,9 +21,10 @@ import tokenize
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import libcst as cst
+if TYPE_CHECKING:
+    import libcst as cst
 
 T = TypeVar("T")
 
@@ -73,8 +74,17 @@ class ProjectModules:
     def find(self, name: str, level: int = 0) -> ProjectModule | None:
         """The module `name` (`pkg.mod`), relative to the file's folder; `level` is the number of
         leading dots of a relative import."""
+        for candidate in self.candidates(name, level):
+            module = self._parse(candidate)
+            if module is not None:
+                self.used.add(module.path)
+                return ProjectModule(name, module.path, module.module)
+        return None
+
+    def candidates(self, name: str, level: int = 0) -> list[Path]:
+        """The files `find` tries for `name`, in order (read nothing, parse nothing)."""
         if self.file_path is None or (not name and level == 0):
-            return None
+            return []
         parts = [p for p in name.split(".") if p]
         if level:
             base = self.file_path.parent
@@ -83,20 +93,17 @@ class ProjectModules:
             bases = [base]
         else:
             bases = self.search_folders()
-            if parts[0] not in LIBRARY_PACKAGES:
+            if parts and parts[0] not in LIBRARY_PACKAGES:
                 bases = bases + self.extra_folders
+        out: list[Path] = []
         for base in bases:
             for candidate in (
                 base.joinpath(*parts).with_suffix(".py"),
                 base.joinpath(*parts, "__init__.py"),
             ):
-                if _resolve(candidate) in (self.file_path, None):
-                    continue
-                module = self._parse(candidate)
-                if module is not None:
-                    self.used.add(module.path)
-                    return ProjectModule(name, module.path, module.module)
-        return None
+                if candidate.is_file() and _resolve(candidate) not in (self.file_path, None):
+                    out.append(candidate)
+        return out
 
     def search_folders(self) -> list[Path]:
         """Where an absolute import of this file is looked for: its folder, then the folders
@@ -115,35 +122,53 @@ class ProjectModules:
             return []
         key = (self.file_path, "importers")
         if key not in self.cache.derived:
-            folders = self.search_folders()
-            dotted = [self.file_path.stem]
-            qualified: list[str] = []
-            for folder in folders[:-1]:
-                dotted = [folder.name, *dotted]
-                qualified.append(".".join(dotted))
-            local = _import_pattern([self.file_path.stem], local=True)
-            far = [_import_pattern(name.split("."), local=False) for name in qualified]
-            found: list[ProjectModule] = []
-            top = folders[-1]
-            if _is_root(top):  # the whole project, below its root marker
-                candidates = self._cached((top, "project-files"), lambda: _project_files(top))
-            else:  # no root found: the folders above the file, not what lies beside them
-                candidates = [f for folder in folders for f in _project_files(folder, deep=False)]
-            for path in candidates:
-                if _resolve(path) in (self.file_path, None):
-                    continue  # the file itself, or a link that leads nowhere (a loop)
-                text = _read(path)
-                if not text:
-                    continue
-                near = _resolve(path.parent) == self.file_path.parent
-                if (near and local.search(text)) or any(p.search(text) for p in far):
-                    module = self._parse(path)
-                    if module is not None:
-                        found.append(module)
-            self.cache.derived[key] = found
+            parsed = (self._parse(path) for path in self.importer_paths())
+            self.cache.derived[key] = [m for m in parsed if m is not None]
         result: list[ProjectModule] = self.cache.derived[key]
         self.used.update(m.path for m in result)
         return result
+
+    def importer_paths(self) -> list[Path]:
+        """The files `importers` parses: those whose text imports this file (read as text,
+        never parsed)."""
+        if self.file_path is None:
+            return []
+        file_path = self.file_path
+        return self._cached((file_path, "importer-paths"), lambda: self._importer_paths(file_path))
+
+    def _importer_paths(self, file_path: Path) -> list[Path]:
+        folders = self.search_folders()
+        dotted = [file_path.stem]
+        qualified: list[str] = []
+        for folder in folders[:-1]:
+            dotted = [folder.name, *dotted]
+            qualified.append(".".join(dotted))
+        local = _import_pattern([file_path.stem], local=True)
+        far = [_import_pattern(name.split("."), local=False) for name in qualified]
+        found: list[Path] = []
+        top = folders[-1]
+        if _is_root(top):  # the whole project, below its root marker
+            candidates = self._cached((top, "project-files"), lambda: _project_files(top))
+        else:  # no root found: the folders above the file, not what lies beside them
+            candidates = [f for folder in folders for f in _project_files(folder, deep=False)]
+        for path in candidates:
+            if _resolve(path) in (file_path, None):
+                continue  # the file itself, or a link that leads nowhere (a loop)
+            text = self.text(path)
+            if not text:
+                continue
+            near = _resolve(path.parent) == file_path.parent
+            if (near and local.search(text)) or any(p.search(text) for p in far):
+                found.append(path)
+        return found
+
+    def cached_derived(self, key: tuple[Path, str], make: Callable[[], T]) -> T:
+        """What `make` returns for `key`, computed once per run (shared by every file)."""
+        return self._cached(key, make)
+
+    def text(self, path: Path) -> str | None:
+        """A project file's text, read once per run."""
+        return self._cached((path, "text"), lambda: _read(path))
 
     def _cached(self, key: tuple[Path, str], make: Callable[[], T]) -> T:
         """What `make` returns, computed once per run for `key` (shared by every file)."""
@@ -170,6 +195,8 @@ class ProjectModules:
             return None
         if resolved in self.cache.parsed:
             return self.cache.parsed[resolved]
+        import libcst as cst  # only when a module is parsed: the screen reads text
+
         result: ProjectModule | None = None
         text = _read(resolved)
         if text is not None:

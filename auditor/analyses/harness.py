@@ -17,10 +17,8 @@ import libcst as cst
 
 from auditor.analyses import names as N
 from auditor.analyses.facts import CallSite, FileFacts, Scope
+from auditor.vocabulary import DO_BENCH, TIMEIT_FUNCS, TIMER_CLASSES
 
-TIMEIT_FUNCS = frozenset({"timeit.timeit", "timeit.repeat"})
-TIMER_CLASSES = frozenset({"timeit.Timer", "torch.utils.benchmark.Timer"})
-DO_BENCH = frozenset({"triton.testing.do_bench", "triton.testing.do_bench_cudagraph"})
 #: a `blocked_autorange` budget shorter than this gives a multi-second call one or two samples
 MIN_RUN_TIME_FOR_LONG_CALLS = 10.0
 #: a `do_bench` repetition budget (ms) shorter than this does the same

@@ -10,18 +10,8 @@ import re
 
 import libcst as cst
 
-#: Host clocks that measure wall time. `process_time` is CPU time and is not a benchmark timer.
-HOST_TIMERS: frozenset[str] = frozenset(
-    {
-        "time.time",
-        "time.perf_counter",
-        "time.monotonic",
-        "time.time_ns",
-        "time.perf_counter_ns",
-        "time.monotonic_ns",
-        "timeit.default_timer",
-    }
-)
+from auditor.vocabulary import CUDA_EVENT_CLASSES as CUDA_EVENT_CLASSES
+from auditor.vocabulary import HOST_TIMERS as HOST_TIMERS
 
 #: Calls that block the host until queued device work has finished.
 EXPLICIT_SYNCS: frozenset[str] = frozenset(
@@ -44,9 +34,6 @@ HOST_COPY_METHODS: frozenset[str] = frozenset({"cpu", "item", "numpy", "tolist"}
 #: Method names that, called on any object, synchronise (events and streams).
 SYNC_METHODS: frozenset[str] = frozenset({"synchronize"})
 
-CUDA_EVENT_CLASSES: frozenset[str] = frozenset(
-    {"torch.cuda.Event", "torch.Event", "torch.cuda.streams.Event"}
-)
 
 COMPILE_FUNCS: frozenset[str] = frozenset({"torch.compile"})
 

@@ -21,6 +21,7 @@ import libcst as cst
 from auditor.analyses import names as N
 from auditor.analyses.facts import CallSite, FileFacts, Pos, Scope, module_facts
 from auditor.analyses.timers import EVENT_CLOCK, ContextTimer, timer_of_with_item
+from auditor.vocabulary import LIBRARY_CONTEXT_TIMERS
 
 
 class RegionKind(StrEnum):
@@ -310,19 +311,6 @@ def _stored_timer_read(facts: FileFacts, scope: Scope, key: str) -> CallSite | N
                 if read is not None:
                     return read
     return None
-
-
-#: Timing context managers from installed libraries: qualified name -> the clock they read.
-#: None of them synchronises a device before its closing read. (A catalogue as data, like the
-#: model names: add a library here, with the clock its `__exit__` reads.)
-LIBRARY_CONTEXT_TIMERS: dict[str, str] = {
-    "contexttimer.Timer": "timeit.default_timer",
-    "codetiming.Timer": "time.perf_counter",
-    "optimum.habana.utils.HabanaGenerationTime": "time.perf_counter",
-    "optimum.habana.utils.HabanaProfile": "time.perf_counter",
-    "pytorch_lightning.utilities.timer.Timer": "time.monotonic",
-    "torchtnt.utils.timer.Timer": "time.perf_counter",
-}
 
 
 def library_context_timer(facts: FileFacts, item: cst.WithItem) -> str | None:

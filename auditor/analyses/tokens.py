@@ -22,6 +22,7 @@ import libcst as cst
 
 from auditor.analyses import names as N
 from auditor.analyses.facts import FileFacts, Pos, Scope
+from auditor.vocabulary import TIME_WORD_PATTERN
 
 
 class TokenSource(StrEnum):
@@ -43,7 +44,7 @@ TOKENIZER_CALL_RE = re.compile(
 #: A recorded count's key or attribute: `["new_tokens"]`, `.num_generated_tokens`.
 RECORDED_KEY_RE = re.compile(r"token", re.IGNORECASE)
 #: A time's name or key: `wall_time`, `elapsed`, `latency`, `duration`, `seconds`.
-TIME_WORD_RE = re.compile(r"time|elapsed|latency|duration|seconds|secs\b|_s$", re.IGNORECASE)
+TIME_WORD_RE = re.compile(TIME_WORD_PATTERN, re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)

@@ -81,7 +81,7 @@ class UnsynchronizedTimer(FactsRule):
             "`torch.cuda` call) is treated as CPU-only and not checked, unless the "
             "`assume-gpu` option is set; a device chosen in another module is not seen. "
             "Timing context managers from libraries are known from a catalogue "
-            "(`auditor.analyses.regions.LIBRARY_CONTEXT_TIMERS`: contexttimer, codetiming, "
+            "(`auditor.vocabulary.LIBRARY_CONTEXT_TIMERS`: contexttimer, codetiming, "
             "optimum-habana, Lightning, torchtnt); others are not timers to the rule. A "
             "timer read in a statement that names a set-up measurement "
             '(`print(f"Compilation time: ...")`, `load_s = ...`; words: compile, load, build, '
