@@ -562,6 +562,22 @@ def show_rule(
     typer.echo(rule_markdown(rule.META), nl=False)
 
 
+@app.command("server")
+def server_command() -> None:
+    """Run the language server over standard input and output, for editors (pip install
+    'benchaudit[server]')."""
+    import importlib.util
+
+    if importlib.util.find_spec("pygls") is None or importlib.util.find_spec("lsprotocol") is None:
+        typer.echo(
+            "error: `benchaudit server` needs pygls: pip install 'benchaudit[server]'", err=True
+        )
+        raise typer.Exit(2)
+    from auditor.server import main as serve
+
+    serve()
+
+
 def _register_verify() -> None:
     try:
         from auditor.verify.cli import verify
