@@ -36,6 +36,23 @@ elapsed = time.perf_counter() - start
 print(elapsed / 10)
 """
 CLEAN = "import os\n\nprint(os.getcwd())\n"
+PER_PROMPT = """\
+import time
+
+import torch
+from diffusers import StableDiffusionPipeline
+
+pipe = StableDiffusionPipeline.from_pretrained("runwayml/stable-diffusion-v1-5").to("cuda")
+prompts = ["a red car", "a blue boat", "a green tree"]
+pipe(prompts)
+pipe(prompts)
+torch.cuda.synchronize()
+start = time.perf_counter()
+for prompt in prompts:
+    pipe(prompt)
+torch.cuda.synchronize()
+print((time.perf_counter() - start) / len(prompts))
+"""
 
 
 class Client:
@@ -206,6 +223,23 @@ def test_an_editor_sees_findings_applies_an_action_and_shuts_the_server_down(
             {"textDocument": {"uri": clean, "version": 3}, "contentChanges": [{"text": fixed}]},
         )
         assert "BA101" not in {d["code"] for d in client.diagnostics(clean)}
+
+        # an unsafe fix is offered titled so, never as the preferred action
+        loop = (tmp_path / "loop.py").as_uri()
+        client.notify(
+            "textDocument/didOpen", {"textDocument": {"uri": loop, "text": PER_PROMPT, **doc}}
+        )
+        (per_prompt,) = [d for d in client.diagnostics(loop) if d["code"] == "BA201"]
+        actions = client.request(
+            "textDocument/codeAction",
+            {
+                "textDocument": {"uri": loop},
+                "range": per_prompt["range"],
+                "context": {"diagnostics": [per_prompt]},
+            },
+        )
+        (unsafe,) = [a for a in actions if a["title"].endswith("(BA201, unsafe)")]
+        assert not unsafe.get("isPreferred") and unsafe["edit"]["changes"][loop]
 
         # hover on a rule code (the one in the suppression just added)
         column = edited.splitlines()[12].index("BA101") + 2
