@@ -4,7 +4,13 @@ Targets: under 0.5 s (issue 2) and under 0.3 s (issue 6) on the 2-core developme
 Prints the median and spread of repeated runs of the installed `benchaudit` command, cold
 (`--no-cache`: the script is parsed and analysed every time) and cached (unchanged script).
 
-    python benchmarks/startup.py [--runs 15]
+Then issue 14's ratios, each against a yardstick run in the same rounds (the commands of a round
+alternate, so the machine's drift is shared): the 300-line seed-style script cold against
+`python -c "import libcst"` (target at most 1.3x); a 300-line module with no timing code against
+`python -c pass` (at most 2x); the seed's test.py repeated 16 times against one copy (at most
+18x; the issue's figure used a 203-line real script).
+
+    python benchmarks/startup.py [--runs 15] [--rounds 11]
 """
 
 from __future__ import annotations
@@ -54,6 +60,47 @@ def time_runs(cmd: list[str], runs: int, env: dict[str, str]) -> list[float]:
     return sorted(times)
 
 
+def plain_module(lines: int = 300) -> str:
+    """Ordinary code with nothing a rule could speak about: functions and a class over
+    numbers and strings."""
+    out: list[str] = ["import math", ""]
+    i = 0
+    while len(out) < lines:
+        out += [
+            f"def scale_{i}(values, factor={i + 1}):",
+            "    total = 0.0",
+            "    for v in values:",
+            "        total += math.sqrt(abs(v)) * factor",
+            "    return total",
+            "",
+            f"class Box{i}:",
+            "    def __init__(self, width, height):",
+            "        self.width, self.height = width, height",
+            "",
+            "    def area(self):",
+            f"        return self.width * self.height + {i}",
+            "",
+        ]
+        i += 1
+    text = "\n".join(out[:lines]) + "\n"
+    compile(text, "plain_300.py", "exec")
+    return text
+
+
+def rounds(cmds: dict[str, list[str]], n: int, env: dict[str, str]) -> dict[str, float]:
+    """Median wall time of each command, the commands alternating within each round."""
+    times: dict[str, list[float]] = {k: [] for k in cmds}
+    for cmd in cmds.values():  # warm the OS file cache
+        subprocess.run(cmd, capture_output=True, check=False, env=env)
+    for r in range(n):
+        order = list(cmds.items())
+        for name, cmd in order if r % 2 == 0 else reversed(order):
+            t0 = time.perf_counter()
+            subprocess.run(cmd, capture_output=True, check=False, env=env)
+            times[name].append(time.perf_counter() - t0)
+    return {k: statistics.median(v) for k, v in times.items()}
+
+
 def describe(label: str, times: list[float]) -> str:
     q1, q3 = times[len(times) // 4], times[(3 * len(times)) // 4]
     return (
@@ -65,6 +112,7 @@ def describe(label: str, times: list[float]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--rounds", type=int, default=11, help="rounds of the issue-14 ratios")
     args = parser.parse_args()
     exe = shutil.which("benchaudit") or str(Path(sys.executable).parent / "benchaudit")
     with tempfile.TemporaryDirectory() as tmp:
@@ -80,6 +128,27 @@ def main() -> None:
         cold = time_runs([*base, "--no-cache"], args.runs, env)
         # Cached: the script is unchanged since the last run (a pre-commit hook re-run).
         warm = time_runs(base, args.runs, env)
+        plain = Path(tmp) / "plain_300.py"
+        plain.write_text(plain_module())
+        seed_text = (ROOT / "fixtures" / "seed" / "test.py").read_text()
+        one = Path(tmp) / "one.py"
+        one.write_text(seed_text)
+        many = Path(tmp) / "x16.py"
+        many.write_text("\n".join([seed_text] * 16))
+        check = [exe, "check", "--isolated", "--no-cache"]
+        py = sys.executable
+        ratios = rounds(
+            {
+                "seed": [*check, str(script)],
+                "libcst": [py, "-c", "import libcst"],
+                "plain": [*check, str(plain)],
+                "pass": [py, "-c", "pass"],
+                "one": [*check, str(one)],
+                "x16": [*check, str(many)],
+            },
+            args.rounds,
+            env,
+        )
     print(
         f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
         f"python {platform.python_version()}"
@@ -96,6 +165,22 @@ def main() -> None:
         f"target 0.5 s (issue 2): {'met' if median < 0.5 else 'MISSED'}; "
         f"0.3 s (issue 6): {'met' if median < 0.3 else 'MISSED'} (cold)"
     )
+    print(f"issue 14, medians of {args.rounds} alternating rounds:")
+    for label, a, b, target in (
+        ("300-line seed-style script / `import libcst`", "seed", "libcst", 1.3),
+        ("300-line module without timing code / `python -c pass`", "plain", "pass", 2.0),
+        (
+            f"the seed's test.py ({len(seed_text.splitlines())} lines) x16 / one copy",
+            "x16",
+            "one",
+            18.0,
+        ),
+    ):
+        ratio = ratios[a] / ratios[b]
+        print(
+            f"  {label}: {ratios[a]:.3f} s / {ratios[b]:.3f} s = {ratio:.2f}x "
+            f"(target <= {target:g}x: {'met' if ratio <= target else 'not met'})"
+        )
 
 
 if __name__ == "__main__":
