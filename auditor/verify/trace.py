@@ -24,8 +24,9 @@ line, and writes what it recorded to OUT.json:
   `start.elapsed_time(end)` is a region from `start`'s record to `end`'s;
 - what the script printed (capped).
 
-Only code in the script's own file counts (and statements a library timer compiled for it): the
-libraries' internal timer reads and calls are not recorded. Nothing here is imported by the
+Only the script's own code counts (the script, modules of its project: `Trace.own`; and
+statements a library timer compiled for it): the libraries' internal timer reads and calls are
+not recorded. Nothing here is imported by the
 `benchaudit` process: the worker runs it (`worker.run_script_job`), or `runner.run_trace` runs
 this module in a subprocess of its own.
 
@@ -52,6 +53,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from auditor.project import parts_ok
 
 TIMER_NAMES = ("time", "perf_counter", "monotonic", "time_ns", "perf_counter_ns", "monotonic_ns")
 #: Keyword arguments of a model call that set how much work it does.
@@ -88,36 +91,30 @@ class CallArgs:
         return None
 
 
-class _Stamp(float):
-    """A timer read handed to the script: a float that remembers which read it was, so that
+class _Read:
+    """A timer read handed to the script: a number that remembers which read it was, so that
     `t1 - t0` tells the tracer which two reads the script paired (laps against one start,
-    chained stamps); whatever is computed from it is a plain float."""
+    chained stamps); whatever is computed from it is a plain number."""
 
     read: int
     pairs: list[tuple[int, int]]
+    plain: Callable[[Any], Any]  # the number type it stands for
 
     def __sub__(self, other: Any) -> Any:
-        if isinstance(other, _Stamp | _StampNs):
+        if isinstance(other, _Read):
             self.pairs.append((other.read, self.read))
-        return float(self) - other if isinstance(other, int | float) else NotImplemented
+        return self.plain(self) - other if isinstance(other, int | float) else NotImplemented
 
     def __rsub__(self, other: Any) -> Any:
-        return other - float(self) if isinstance(other, int | float) else NotImplemented
+        return other - self.plain(self) if isinstance(other, int | float) else NotImplemented
 
 
-class _StampNs(int):
-    """The `_ns` timers' reads (ints), likewise."""
+class _Stamp(_Read, float):
+    plain = float
 
-    read: int
-    pairs: list[tuple[int, int]]
 
-    def __sub__(self, other: Any) -> Any:
-        if isinstance(other, _Stamp | _StampNs):
-            self.pairs.append((other.read, self.read))
-        return int(self) - other if isinstance(other, int | float) else NotImplemented
-
-    def __rsub__(self, other: Any) -> Any:
-        return other - int(self) if isinstance(other, int | float) else NotImplemented
+class _StampNs(_Read, int):  # the `_ns` timers' reads
+    plain = int
 
 
 def _stamp(value: Any, read: int, pairs: list[tuple[int, int]]) -> Any:
@@ -184,7 +181,7 @@ class Trace:
                 path = os.path.abspath(filename) if not filename.startswith("<") else ""
                 known = (
                     path.startswith(root)
-                    and not any(p in path for p in ("site-packages", "dist-packages"))
+                    and parts_ok(Path(path))
                     and not path.startswith(_OWN_PACKAGE)
                 )
             self._own[filename] = known
@@ -414,8 +411,8 @@ def _tokenizer_in_scope(caller: Any, own: Callable[[str], bool]) -> Any:
 
 
 def install(trace: Trace) -> Callable[[], None]:
-    """Patch the timers and `torch.cuda.synchronize`, and profile calls from the script's code;
-    returns the function that undoes it all."""
+    """Patch the timers, the synchronisations, CUDA events, `timeit` and the model classes'
+    call methods; returns the function that undoes it all."""
     clock = time.perf_counter  # the tracer's own clock, never patched
     originals: list[tuple[Any, str, Any]] = []
 
@@ -606,15 +603,10 @@ def install(trace: Trace) -> Callable[[], None]:
         compiling = getattr(getattr(torch, "compiler", None), "is_compiling", None) or _never
         patch(torch.nn.Module, "__call__", lambda fn: wrap(fn, "__call__"))
 
-    def patch_generate(module: Any) -> None:
-        mixin = getattr(module, "GenerationMixin", None)
-        if mixin is not None and "generate" in mixin.__dict__:
-            patch(mixin, "generate", lambda fn: wrap(fn, "generate"))
-
-    def patch_text_pipelines(module: Any) -> None:
-        base = getattr(module, "Pipeline", None)
-        if base is not None and "__call__" in base.__dict__:
-            patch(base, "__call__", lambda fn: wrap(fn, "__call__"))
+    def patch_own(cls: Any, method: str) -> None:
+        """Wrap `cls`'s own `method` (not one it inherits)."""
+        if cls is not None and method in cls.__dict__:
+            patch(cls, method, lambda fn: wrap(fn, method))
 
     def patch_diffusers(module: Any) -> None:
         """Every pipeline class's own `__call__`: those defined already, and (through
@@ -622,10 +614,6 @@ def install(trace: Trace) -> Callable[[], None]:
         base = getattr(module, "DiffusionPipeline", None)
         if base is None:
             return
-
-        def wrap_class(cls: type) -> None:
-            if "__call__" in cls.__dict__:
-                patch(cls, "__call__", lambda fn: wrap(fn, "__call__"))
 
         def every(cls: type) -> list[type]:
             out: list[type] = []
@@ -635,12 +623,12 @@ def install(trace: Trace) -> Callable[[], None]:
             return out
 
         for cls in every(base):
-            wrap_class(cls)
+            patch_own(cls, "__call__")
         previous = base.__dict__.get("__init_subclass__")
 
         def init_subclass(cls: type, **kw: Any) -> None:
             super(base, cls).__init_subclass__(**kw)
-            wrap_class(cls)
+            patch_own(cls, "__call__")
 
         originals.append((base, "__init_subclass__", previous))
         base.__init_subclass__ = classmethod(init_subclass)
@@ -686,16 +674,14 @@ def install(trace: Trace) -> Callable[[], None]:
 
     patch(timeit.Timer, "timeit", library_timer)
 
-    def patch_compiled(module: Any) -> None:
-        """`torch.compile`'s module wrapper has its own `__call__`."""
-        optimized = getattr(module, "OptimizedModule", None)
-        if optimized is not None and "__call__" in optimized.__dict__:
-            patch(optimized, "__call__", lambda fn: wrap(fn, "__call__"))
+    def own_method(class_name: str, method: str) -> Callable[[Any], None]:
+        return lambda module: patch_own(getattr(module, class_name, None), method)
 
     hooks: dict[str, Callable[[Any], None]] = {
-        "torch._dynamo.eval_frame": patch_compiled,
-        "transformers.generation.utils": patch_generate,
-        "transformers.pipelines.base": patch_text_pipelines,
+        # `torch.compile`'s module wrapper has its own `__call__`
+        "torch._dynamo.eval_frame": own_method("OptimizedModule", "__call__"),
+        "transformers.generation.utils": own_method("GenerationMixin", "generate"),
+        "transformers.pipelines.base": own_method("Pipeline", "__call__"),
         "diffusers.pipelines.pipeline_utils": patch_diffusers,
     }
     finder = _AfterImport(hooks)
