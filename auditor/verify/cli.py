@@ -412,8 +412,10 @@ def verify(
         "kind": kind,
         "max_new_tokens": max_new_tokens,
         "eos_token": eos_token,
-        **{k: harness[k] for k in ("output_type", "seed", "precision", "budget_s")},
-        **{k: harness[k] for k in ("min_samples", "max_samples")},
+        **{
+            k: harness[k]
+            for k in ("output_type", "seed", "precision", "budget_s", "min_samples", "max_samples")
+        },
     }
     show = Progress(
         enabled=progress if progress is not None else sys.stderr.isatty(),
@@ -447,8 +449,8 @@ def verify(
             raise typer.Exit(1)
         assert session.plan is not None
         models, baseline, plan = session.models, session.baseline, session.plan
-        prompt_list, batch = session.prompt_list, session.batch
-        harness["output_type"] = job.get("output_type", OUTPUT_TYPE)
+        prompt_list, batch, n_batches = session.prompt_list, session.batch, session.n_batches
+        harness["output_type"] = session.output_type
     else:
         assert prompt_list is not None
         batch = batch_size or 3
@@ -467,7 +469,6 @@ def verify(
             outcome = runner.run_supervised(job, timeout, show)
         finally:
             show.close()
-    n_batches = -(-len(prompt_list) // batch)
     harness = {"batch_size": batch, "prompts": len(prompt_list), **harness}
     if outcome.fatal:
         notes.append(f"the worker failed before measuring: {outcome.fatal}")

@@ -20,6 +20,7 @@ from auditor.reporters.common import fmt_seconds, fmt_summary, fmt_x
 from auditor.verify import monitor, stats
 from auditor.verify.assess import Assessment, Comparison, GenerationSpeedups, ModelResult
 from auditor.verify.probes import Effect, Impact
+from auditor.verify.script_mode import budget_spent
 from auditor.verify.stats import Summary
 
 
@@ -375,11 +376,7 @@ def _trace_lines(t: dict[str, Any]) -> list[str]:
     """Script mode: the run as it happened, and the script's own numbers."""
     how = f"exit code {t['exit_code']}" if t["error"] is None else f"raised {t['error']}"
     if t["stopped_early"]:
-        how = (
-            f"stopped after {t['max_seconds']:g} s (--max-trace-seconds)"
-            if t.get("stopped_by") == "time"
-            else f"stopped after {t['max_calls']} model calls (--max-calls)"
-        )
+        how = f"stopped after {budget_spent(t)}"
     args = " ".join(t["argv"])
     out = [
         "",

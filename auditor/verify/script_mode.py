@@ -46,6 +46,7 @@ class ScriptSession:
     baseline: str = ""
     prompt_list: list[str] = field(default_factory=list)
     batch: int = 1
+    output_type: str = "pil"  # the baseline's, as the script called it
     plan: probes.Plan | None = None
     error: str | None = None
     set_aside: list[str] = field(default_factory=list)  # notes: arms not compared, and why
@@ -82,13 +83,12 @@ class ScriptSession:
                 )
         self.baseline = base["name"]
         self.models = [(a["name"], a["path"]) for a in kept]
-        self.prompt_list = list(self.prompts or base.get("prompts") or [])
-        self.batch = self.batch_size or int(base.get("batch") or 1)
         if base["kind"] == "forward":  # its inputs are the script's tensors: their rows
-            self.prompt_list, self.batch = (
-                list(base.get("prompts") or ["#0"]),
-                len(base.get("prompts") or ["#0"]),
-            )
+            self.prompt_list, self.batch = list(base["prompts"]), int(base["batch"])
+        else:
+            self.prompt_list = list(self.prompts or base["prompts"])
+            self.batch = self.batch_size or int(base["batch"])
+        self.output_type = str(base.get("work", {}).get("output_type") or "pil")
         names = [n for n, _ in self.models]
         self.plan = probes.plan(names, self.baseline, self.findings, self.n_batches)
         return {
@@ -98,7 +98,7 @@ class ScriptSession:
             "compared": self.compared(names, self.baseline),
             "prompts": self.prompt_list,
             "batch_size": self.batch,
-            "output_type": str(base.get("work", {}).get("output_type") or "pil"),
+            "output_type": self.output_type,
         }
 
     def failure(self, fatal: str | None) -> str | None:
@@ -352,6 +352,13 @@ def trace_section(
     }
 
 
+def budget_spent(section: dict[str, Any]) -> str:
+    """Which budget stopped the script, in words."""
+    if section.get("stopped_by") == "time":
+        return f"{section['max_seconds']:g} s of its run (--max-trace-seconds)"
+    return f"{section['max_calls']} model calls (--max-calls)"
+
+
 def notes(section: dict[str, Any], session: ScriptSession) -> list[str]:
     out = [
         f"script mode: the script ran traced ({section['model_calls']} model call(s), "
@@ -360,14 +367,9 @@ def notes(section: dict[str, Any], session: ScriptSession) -> list[str]:
         f"{session.batch} per call"
     ]
     if section["stopped_early"]:
-        budget = (
-            f"{section['max_seconds']:g} s of its run (--max-trace-seconds)"
-            if section.get("stopped_by") == "time"
-            else f"{section['max_calls']} model calls (--max-calls)"
-        )
         out.append(
-            f"the script was stopped after {budget}: what it had timed until then is used, "
-            "and its last region's time is unknown"
+            f"the script was stopped after {budget_spent(section)}: what it had timed until "
+            "then is used, and its last region's time is unknown"
         )
     out += session.set_aside
     out += [f"trace vs static analysis: {d}" for d in section["disagreements"]]

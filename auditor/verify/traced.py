@@ -12,8 +12,8 @@ called, their names in the script and the arguments of their calls. Here:
   the script's input ids decoded), or a plain `nn.Module` forward replayed on the script's own
   input tensors (one row at a time for a per-prompt arm) in the grad and inference mode it ran
   in (a compiled module's guards check them: another mode would recompile it);
-- `inputs`: the prompts and batch size of the canonical harness: the script's prompts, as many
-  per batched call as the script timed per region.
+- `prompts_and_batch`: the prompts and batch size of the canonical harness: the script's
+  prompts, as many per batched call as the script timed per region.
 
 Used by the worker process only (imports torch).
 """
@@ -235,18 +235,19 @@ def _rows(args: CallArgs) -> int:
     return int(shape[0]) if shape is not None and len(shape) >= 1 else 1
 
 
-def inputs(arms: list[TracedArm], baseline: str, batch_size: int | None) -> tuple[list[str], int]:
-    """The canonical harness's prompts and batch size: the baseline's prompts, and as many per
-    batched call as the script timed in one region (`batch_size` when the user gave one)."""
-    base = next(a for a in arms if a.name == baseline)
-    prompts = prompts_of(base) or ["a photograph of an astronaut riding a horse"]
-    if batch_size is None:
-        per_region = len(base.calls) // max(1, len(base.regions))
-        if base.kind == "forward":
-            batch_size = len(prompts)
-        else:
-            batch_size = min(len(prompts), max(1, per_region * _first_batch(base)))
-    return prompts, max(1, batch_size)
+#: What a pipeline arm is re-timed on when the script's calls held no prompt text
+#: (`prompt_embeds` only, say).
+FALLBACK_PROMPT = "a photograph of an astronaut riding a horse"
+
+
+def prompts_and_batch(arm: TracedArm) -> tuple[list[str], int]:
+    """The arm's prompts for the canonical harness (`prompts_of`, never empty) and how many of
+    them the script timed per region: the batch of one canonical call."""
+    prompts = prompts_of(arm) or [FALLBACK_PROMPT]
+    if arm.kind == "forward":
+        return prompts, len(prompts)
+    per_region = len(arm.calls) // max(1, len(arm.regions))
+    return prompts, min(len(prompts), max(1, per_region * _first_batch(arm)))
 
 
 def _first_batch(arm: TracedArm) -> int:

@@ -415,8 +415,7 @@ def run_script_job(job: dict[str, Any], emit: Emitter, control: TextIO) -> None:
             continue
         loaded[arm.name] = model
         entry["path"] = where
-        entry["prompts"] = traced.prompts_of(arm)
-        entry["batch"] = traced.inputs([arm], arm.name, None)[1]
+        entry["prompts"], entry["batch"] = traced.prompts_and_batch(arm)
         described.append(entry)
         emit(
             "load_ok",
