@@ -111,7 +111,7 @@ class ProjectModules:
         if self.file_path is None:
             return []
         folder = self.file_path.parent
-        return self._cached((folder, "search-folders"), lambda: _folders_up(folder))
+        return self.cached((folder, "search-folders"), lambda: _folders_up(folder))
 
     def importers(self) -> list[ProjectModule]:
         """The modules that import this file: in its folder (`import x`, `from x import ...`,
@@ -134,7 +134,7 @@ class ProjectModules:
         if self.file_path is None:
             return []
         file_path = self.file_path
-        return self._cached((file_path, "importer-paths"), lambda: self._importer_paths(file_path))
+        return self.cached((file_path, "importer-paths"), lambda: self._importer_paths(file_path))
 
     def _importer_paths(self, file_path: Path) -> list[Path]:
         folders = self.search_folders()
@@ -148,7 +148,7 @@ class ProjectModules:
         found: list[Path] = []
         top = folders[-1]
         if _is_root(top):  # the whole project, below its root marker
-            candidates = self._cached((top, "project-files"), lambda: _project_files(top))
+            candidates = self.cached((top, "project-files"), lambda: _project_files(top))
         else:  # no root found: the folders above the file, not what lies beside them
             candidates = [f for folder in folders for f in _project_files(folder, deep=False)]
         for path in candidates:
@@ -162,15 +162,11 @@ class ProjectModules:
                 found.append(path)
         return found
 
-    def cached_derived(self, key: tuple[Path, str], make: Callable[[], T]) -> T:
-        """What `make` returns for `key`, computed once per run (shared by every file)."""
-        return self._cached(key, make)
-
     def text(self, path: Path) -> str | None:
         """A project file's text, read once per run."""
-        return self._cached((path, "text"), lambda: _read(path))
+        return self.cached((path, "text"), lambda: _read(path))
 
-    def _cached(self, key: tuple[Path, str], make: Callable[[], T]) -> T:
+    def cached(self, key: tuple[Path, str], make: Callable[[], T]) -> T:
         """What `make` returns, computed once per run for `key` (shared by every file)."""
         if key not in self.cache.derived:
             self.cache.derived[key] = make()
@@ -198,7 +194,7 @@ class ProjectModules:
         import libcst as cst  # only when a module is parsed: the screen reads text
 
         result: ProjectModule | None = None
-        text = _read(resolved)
+        text = self.text(resolved)
         if text is not None:
             try:
                 result = ProjectModule(resolved.stem, resolved, cst.parse_module(text))

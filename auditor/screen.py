@@ -129,11 +129,14 @@ class _Module:
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             self.times = True  # unreadable to the screen: let the analysis decide
             return
-        found, self.imports, sys_path = _names(tree)
-        self.times = _times(found, sys_path)
-        for node in tree.body:
+        found: set[str] = set()
+        sys_path = False
+        for node in tree.body:  # each statement walked once: the module is their union
+            inner, imports, inner_path = _names(node)
+            found |= inner
+            self.imports += imports
+            sys_path = sys_path or inner_path
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-                inner, _, inner_path = _names(node)
                 self.defs[node.name] = (_times(inner, inner_path), inner)
             elif isinstance(node, ast.ImportFrom):
                 for alias in node.names:
@@ -150,12 +153,12 @@ class _Module:
                         None,
                     )
             else:
-                inner, _, inner_path = _names(node)
                 verdict = _times(inner, inner_path)
                 for sub in ast.walk(node):
                     if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store):
                         times, used = self.assigned.get(sub.id, (False, set()))
                         self.assigned[sub.id] = (times or verdict, used | inner)
+        self.times = _times(found, sys_path)
 
     def taken(self, name: str) -> tuple[bool, list[Import]]:
         """Whether the definition of `name` may time something by itself, and the imports
@@ -183,7 +186,7 @@ class _Module:
 
 
 def _module(modules: ProjectModules, path: Path) -> _Module:
-    return modules.cached_derived((path, "screen"), lambda: _Module(modules.text(path)))
+    return modules.cached((path, "screen"), lambda: _Module(modules.text(path)))
 
 
 def _imports_timing(

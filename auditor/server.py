@@ -22,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import re
 from pathlib import Path
-from typing import Any
 from urllib.parse import unquote, urlparse
 
 from lsprotocol import types
@@ -31,7 +30,7 @@ from pygls.lsp.server import LanguageServer
 import auditor
 from auditor.api import RunRequest, SetupError, prepare
 from auditor.core import Applicability, Finding, Severity, Span
-from auditor.reporters.common import RULES_DOC_URL
+from auditor.reporters.common import rule_doc_url
 
 DEBOUNCE_S = 0.3
 SOURCE = "benchaudit"
@@ -115,9 +114,7 @@ def _diagnostic(uri: str, finding: Finding) -> types.Diagnostic:
         message=f"[{finding.name}] {finding.message}",
         severity=_SEVERITY.get(finding.severity, types.DiagnosticSeverity.Warning),
         code=finding.code,
-        code_description=types.CodeDescription(
-            href=f"{RULES_DOC_URL}#{finding.name}-{finding.code.lower()}"
-        ),
+        code_description=types.CodeDescription(href=rule_doc_url(finding.name, finding.code)),
         source=SOURCE,
         related_information=related or None,
     )
@@ -235,7 +232,7 @@ def hover(ls: BenchauditServer, params: types.HoverParams) -> types.Hover | None
                 return None
             text = (
                 f"**{meta.code} {meta.name}**: {meta.summary}\n\nFix: {meta.fix_title}\n\n"
-                f"[Documentation]({RULES_DOC_URL}#{meta.name}-{meta.code.lower()})"
+                f"[Documentation]({rule_doc_url(meta.name, meta.code)})"
             )
             return types.Hover(
                 contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=text)
@@ -243,9 +240,8 @@ def hover(ls: BenchauditServer, params: types.HoverParams) -> types.Hover | None
     return None
 
 
-def main(argv: Any = None) -> int:
+def main() -> None:
     server.start_io()
-    return 0
 
 
 if __name__ == "__main__":

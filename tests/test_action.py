@@ -77,6 +77,13 @@ def _expand(value: str, context: dict[str, str]) -> str:
     return re.sub(r"\$\{\{\s*([\w.-]+)\s*\}\}", lambda m: context.get(m.group(1), ""), value)
 
 
+def _context(base: str) -> dict[str, str]:
+    """The expressions' values: every input at its default, and `base`."""
+    context = {f"inputs.{k}": str(v.get("default", "")) for k, v in ACTION["inputs"].items()}
+    context["inputs.base"] = base
+    return context
+
+
 def _run_step(step: dict[str, Any], repo: Path, context: dict[str, str], out: Path) -> int:
     env = {**os.environ, "GITHUB_OUTPUT": str(out / "output"), "GITHUB_ACTION_PATH": str(ROOT)}
     env["GITHUB_STEP_SUMMARY"] = str(out / "summary.md")
@@ -113,8 +120,7 @@ def test_the_actions_steps_report_the_pull_requests_changed_lines(tmp_path: Path
     _git(repo, "commit", "-q", "-m", "pull request")
     out = tmp_path / "out"
     out.mkdir()
-    context = {f"inputs.{k}": str(v.get("default", "")) for k, v in ACTION["inputs"].items()}
-    context["inputs.base"] = "main"
+    context = _context("main")
     for step in ("check", "render"):
         code = _run_step(STEPS[step], repo, context, out)
         assert code == 0, step
@@ -145,6 +151,5 @@ def test_a_bad_base_revision_stops_the_action_with_the_check_error(tmp_path: Pat
     _git(repo, "commit", "-q", "-m", "base")
     out = tmp_path / "out"
     out.mkdir()
-    context = {f"inputs.{k}": str(v.get("default", "")) for k, v in ACTION["inputs"].items()}
-    context["inputs.base"] = "no-such-revision"
+    context = _context("no-such-revision")
     assert _run_step(STEPS["check"], repo, context, out) == 2

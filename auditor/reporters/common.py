@@ -21,6 +21,11 @@ PROJECT_URL = "https://github.com/benchaudit/benchaudit"
 RULES_DOC_URL = PROJECT_URL + "/blob/main/docs/rules.md"
 
 
+def rule_doc_url(name: str, code: str) -> str:
+    """The rule's section of the generated rule documentation."""
+    return f"{RULES_DOC_URL}#{name}-{code.lower()}"
+
+
 @dataclass(frozen=True, slots=True)
 class RuleInfo:
     """A rule as reports describe it: from the installed catalogue when the rule is known there,
@@ -38,7 +43,7 @@ class RuleInfo:
 
     @property
     def help_uri(self) -> str:
-        return f"{RULES_DOC_URL}#{self.name}-{self.code.lower()}"
+        return rule_doc_url(self.name, self.code)
 
     @classmethod
     def from_meta(cls, meta: RuleMeta, docs_markdown: str = "") -> RuleInfo:
