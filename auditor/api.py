@@ -32,10 +32,11 @@ from typing import TYPE_CHECKING
 from auditor.config import Config, ConfigError, ConfigResolver, load_config
 from auditor.core import CheckReport, FileResult
 from auditor.discovery import PathError, discover, display_path
-from auditor.engine import CheckOptions, Rule
-from auditor.registry import UnknownRuleError, select_rules
+from auditor.options import CheckOptions
+from auditor.registry import UnknownRuleError, rule_classes, select_codes
 
 if TYPE_CHECKING:
+    from auditor.engine import Rule
     from auditor.fix import FileFix
 
 #: The path that means "read standard input", as in ruff and most linters.
@@ -98,12 +99,18 @@ class PreparedRun:
     """A request with its configuration resolved, rules selected and files listed."""
 
     groups: tuple[FileGroup, ...]
-    #: every rule enabled for at least one file, in code order (a report's rule list)
-    rules: tuple[type[Rule], ...]
+    #: the codes of every rule enabled for at least one file, in code order
+    codes: tuple[str, ...]
     #: model name -> module path: the configuration's (of the first checked file), then the
     #: request's
     models: dict[str, str]
     stdin: StdinSource | None = None
+
+    @property
+    def rules(self) -> tuple[type[Rule], ...]:
+        """Every rule enabled for at least one file, in code order (a report's rule list);
+        imports them."""
+        return rule_classes(self.codes)
 
     @property
     def files(self) -> list[tuple[Path, str]]:
@@ -151,15 +158,13 @@ class PreparedRun:
         ]
 
 
-def _rules_for(cfg: Config, request: RunRequest) -> tuple[type[Rule], ...]:
+def _codes_for(cfg: Config, request: RunRequest) -> tuple[str, ...]:
     select = split_selectors(request.select) if request.select else None
     try:
-        return tuple(
-            select_rules(
-                select=select if select else cfg.select,
-                ignore=[*cfg.ignore, *split_selectors(request.ignore)],
-                extend_select=[*cfg.extend_select, *split_selectors(request.extend_select)],
-            )
+        return select_codes(
+            select=select if select else cfg.select,
+            ignore=[*cfg.ignore, *split_selectors(request.ignore)],
+            extend_select=[*cfg.extend_select, *split_selectors(request.extend_select)],
         )
     except UnknownRuleError as exc:
         where = f"{cfg.path}: " if cfg.path is not None and not select else ""
@@ -249,7 +254,7 @@ def _prepare(request: RunRequest) -> PreparedRun:
         if id(cfg) not in options:
             cfg_models = _check_models(cfg.model_paths(), f"{cfg.path} [tool.benchaudit.models]")
             options[id(cfg)] = CheckOptions(
-                _rules_for(cfg, request),
+                _codes_for(cfg, request),
                 options=cfg.rule_options,
                 model_paths={**cfg_models, **cli_models},
                 screen=request.screen,
@@ -283,9 +288,8 @@ def _prepare(request: RunRequest) -> PreparedRun:
     # The models a run reports (verify's default models): the first configuration's, then the
     # request's; the rules: every rule enabled for some file.
     models = dict(options_for(configs[0]).model_paths)
-    rule_set = {r for o in options.values() for r in o.rules}
-    rules = tuple(sorted(rule_set, key=lambda r: r.META.code))
-    return PreparedRun(tuple(built), rules, models, stdin)
+    codes = tuple(sorted({c for o in options.values() for c in o.codes}))
+    return PreparedRun(tuple(built), codes, models, stdin)
 
 
 def check(

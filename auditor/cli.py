@@ -6,18 +6,26 @@ reporters.
 
 from __future__ import annotations
 
+import functools
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import Annotated, Any, TypeVar
 
 import typer
 
-from auditor import __version__
+from auditor import __version__, checkcmd
+from auditor.checkcmd import (
+    CHECK_FORMATS,
+    LIST_FORMATS,
+    CommandExit,
+    check_format,
+    emit,
+    fail,
+    run_fixes,
+)
 
-if TYPE_CHECKING:
-    from auditor.api import PreparedRun
-    from auditor.core import CheckReport
-    from auditor.review import Changes
+F = TypeVar("F", bound=Callable[..., Any])
 
 app = typer.Typer(
     name="benchaudit",
@@ -30,23 +38,24 @@ app = typer.Typer(
 )
 
 
-CHECK_FORMATS = ("text", "json", "sarif", "markdown", "github", "html")
-LIST_FORMATS = ("text", "json")
+def command(name: str | None = None) -> Callable[[F], F]:
+    """`app.command`, with `checkcmd.CommandExit` (the commands' shared helpers end a command
+    with it) turned into typer's exit: the message as one `error:` line, then the code."""
 
+    def register(func: F) -> F:
+        @functools.wraps(func)
+        def run(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return func(*args, **kwargs)
+            except CommandExit as exc:
+                if exc.message is not None:
+                    typer.echo(f"error: {exc.message}", err=True)
+                raise typer.Exit(exc.code) from None
 
-def fail(message: str, code: int = 2) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code)
+        app.command(name)(run)
+        return func
 
-
-def parse_models(values: list[str] | None) -> dict[str, str]:
-    models: dict[str, str] = {}
-    for value in values or []:
-        name, sep, path = value.partition("=")
-        if not sep or not name or not path:
-            fail(f"--model expects NAME=PATH, got `{value}`")
-        models[name.strip()] = path.strip()
-    return models
+    return register
 
 
 def version_callback(value: bool) -> None:
@@ -70,24 +79,7 @@ def root(
     """Find and price methodology flaws in GPU inference benchmark scripts."""
 
 
-#: One meaning per flag across subcommands: old spellings that now mean something else here.
-RENAMED = {
-    ("check", "--diff"): "--changed-since REV (changed lines since a git revision; `benchaudit fix "
-    "--diff` previews fixes)",
-}
-
-
-def renamed(command: str, flag: str) -> NoReturn:
-    fail(f"`{command} {flag}` was renamed: use {RENAMED[(command, flag)]}")
-
-
-def check_format(value: str, allowed: tuple[str, ...]) -> str:
-    if value not in allowed:
-        fail(f"--format must be one of {', '.join(allowed)}; got `{value}`")
-    return value
-
-
-@app.command()
+@command()
 def check(
     paths: Annotated[
         list[Path],
@@ -236,104 +228,33 @@ def check(
     ] = False,
 ) -> None:
     """Check benchmark scripts for methodology flaws (static: never imports or runs them)."""
-    from auditor.api import RunRequest, SetupError, prepare
-
-    if old_diff is not None:
-        renamed("check", "--diff")
-    fmt = check_format(output_format, CHECK_FORMATS)
-    if jobs < 0:
-        fail(f"--jobs must be 0 (one per core) or more, got {jobs}")
-    if stdin_filename is not None and not any(str(p) == "-" for p in paths):
-        fail("--stdin-filename needs - among the paths (the source read from standard input)")
-    request = RunRequest(
-        paths=tuple(paths),
-        select=select,
-        ignore=ignore or (),
-        extend_select=extend_select or (),
-        models=parse_models(model),
-        config=config,
-        isolated=isolated,
-        force_exclude=force_exclude,
-        stdin_filename=stdin_filename,
+    checkcmd.check(
+        paths,
+        select,
+        ignore,
+        extend_select,
+        output_format,
+        output,
+        model,
+        config,
+        isolated,
+        force_exclude,
+        stdin_filename,
+        statistics,
+        exit_zero,
+        no_source,
+        changed_since,
+        old_diff,
+        baseline,
+        write_baseline,
+        jobs,
+        no_cache,
+        fix,
+        unsafe_fixes,
     )
-    try:
-        run = prepare(request)
-    except SetupError as exc:
-        fail(str(exc))
-    changes = None
-    if changed_since is not None:
-        from auditor.review import ReviewError, changed_lines
-
-        try:
-            changes = changed_lines({disp: path for path, disp in run.files}, changed_since)
-        except ReviewError as exc:
-            fail(str(exc))
-        run = run.only(changes.changed)
-    if fix or unsafe_fixes:
-        if run.stdin is not None:
-            fail("--fix writes files: standard input cannot be fixed")
-        run_fixes(run, unsafe=unsafe_fixes, show_diff=False)
-    report = run.check(jobs=jobs, use_cache=not no_cache, progress=True)
-    if changes is not None or baseline is not None or write_baseline is not None:
-        report = review_filter(report, changes, baseline, write_baseline)
-
-    if fmt != "text":
-        from auditor.reporters.json_report import build_check_payload, validate_report
-        from auditor.review import render_payload
-
-        payload = build_check_payload(report, [r.META for r in run.rules])
-        validate_report(payload)
-        text = render_payload(payload, fmt)
-    else:
-        from auditor.reporters.text import render_check, use_color
-
-        color = output is None and use_color(sys.stdout.isatty())
-        text = render_check(report, color=color, show_source=not no_source, statistics=statistics)
-    emit(text, output)
-    if any(e.kind == "read-error" for e in report.errors):
-        raise typer.Exit(2)
-    if (report.findings or report.errors) and not exit_zero:
-        raise typer.Exit(1)
 
 
-def run_fixes(run: PreparedRun, *, unsafe: bool, show_diff: bool) -> tuple[int, int]:
-    """Fix the files (or print the diffs), say what was fixed on stderr; (fixes, errors)."""
-    from collections import Counter
-
-    codes: Counter[str] = Counter()
-    changed = errors = 0
-    notebooks = 0
-    results = run.fix(unsafe=unsafe, write=not show_diff)
-    for result in results:
-        if result.error is not None:
-            errors += 1
-            typer.echo(f"{result.path}: {result.error.message}", err=True)
-        if result.notebook:
-            notebooks += 1
-        if result.changed and result.error is None:
-            changed += 1
-            codes.update(f.code for f in result.applied)
-            if show_diff:
-                sys.stdout.write(result.diff())
-    total = sum(codes.values())
-    verb = "Would fix" if show_diff else "Fixed"
-    detail = ", ".join(f"{c}: {n}" for c, n in sorted(codes.items()))
-    typer.echo(
-        f"{verb} {total} finding(s)"
-        + (f" ({detail})" if detail else "")
-        + f" in {changed} of {len(results)} file(s).",
-        err=True,
-    )
-    if notebooks:
-        typer.echo(
-            f"{notebooks} notebook(s) not fixed: notebooks are checked, never rewritten "
-            "(apply their fixes by hand)",
-            err=True,
-        )
-    return total, errors
-
-
-@app.command("fix")
+@command("fix")
 def fix_command(
     paths: Annotated[
         list[Path], typer.Argument(metavar="PATH...", help="Files or directories to fix.")
@@ -407,52 +328,7 @@ def fix_command(
         raise typer.Exit(1)
 
 
-def review_filter(
-    report: CheckReport,
-    changes: Changes | None,
-    baseline: Path | None,
-    write_baseline: Path | None,
-) -> CheckReport:
-    """Apply --diff and --baseline to a report; --write-baseline records it and exits."""
-    from auditor import review
-
-    if changes is not None:
-        report = review.only_changed(report, changes)
-    try:
-        if write_baseline is not None:
-            if baseline is not None:
-                fail("--baseline and --write-baseline cannot be combined")
-            n = review.write_baseline(write_baseline, report.findings)
-            typer.echo(
-                f"benchaudit: wrote a baseline of {n} finding(s) to {write_baseline}", err=True
-            )
-            raise typer.Exit(2 if any(e.kind == "read-error" for e in report.errors) else 0)
-        if baseline is not None:
-            report, dropped = review.without_baseline(report, review.load_baseline(baseline))
-            if dropped:
-                typer.echo(
-                    f"benchaudit: {dropped} finding(s) in the baseline {baseline} not shown",
-                    err=True,
-                )
-    except review.ReviewError as exc:
-        fail(str(exc))
-    return report
-
-
-def emit(text: str, output: Path | None) -> None:
-    if output is None:
-        sys.stdout.write(text)
-        sys.stdout.flush()
-        return
-    from auditor.resources import write_atomic
-
-    try:
-        write_atomic(output, text)
-    except OSError as exc:
-        fail(f"cannot write {output}: {exc.strerror or exc}")
-
-
-@app.command("report")
+@command("report")
 def report_command(
     report_file: Annotated[
         Path, typer.Argument(metavar="REPORT.json", help="A saved `--format json` report.")
@@ -524,7 +400,7 @@ def write_chart(payload: dict[str, object], path: Path) -> None:
         fail(f"cannot write {path}: {exc.strerror or exc}")
 
 
-@app.command("rules")
+@command("rules")
 def list_rules(
     output_format: Annotated[
         str, typer.Option("--format", "-f", metavar="FORMAT", help="text or json.")
@@ -547,7 +423,7 @@ def list_rules(
         typer.echo(f"{m.code}  {m.name:<{width}}  {m.severity:<7}  {m.summary}{flag}")
 
 
-@app.command("rule")
+@command("rule")
 def show_rule(
     selector: Annotated[str, typer.Argument(help="A rule code (BA101) or name.")],
 ) -> None:
@@ -562,7 +438,7 @@ def show_rule(
     typer.echo(rule_markdown(rule.META), nl=False)
 
 
-@app.command("server")
+@command("server")
 def server_command() -> None:
     """Run the language server over standard input and output, for editors (pip install
     'benchaudit[server]')."""
@@ -590,10 +466,12 @@ _register_verify()
 
 
 def main() -> None:
+    """The typer app, after the fast path for `check` (`auditor.__main__` is the installed
+    entry point; this one serves `python -m auditor.cli`)."""
     try:
         from auditor.fastcli import exit_now, run_check_fast
 
-        code = run_check_fast(sys.argv[1:], check)  # `check` without typer's costly parsing
+        code = run_check_fast(sys.argv[1:])  # `check` without typer's costly parsing
         if code is not None:
             exit_now(code)
         app(prog_name="benchaudit")

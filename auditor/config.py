@@ -10,12 +10,9 @@ from __future__ import annotations
 
 import fnmatch
 import os
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-from auditor.resources import load_schema
 
 
 class ConfigError(ValueError):
@@ -83,6 +80,8 @@ class Config:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    import tomllib  # only when there is a file to read
+
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -175,6 +174,8 @@ class ConfigResolver:
 
 def _validate(table: dict[str, Any], path: Path) -> None:
     import jsonschema  # only when there is a configuration to check
+
+    from auditor.resources import load_schema
 
     validator = jsonschema.Draft202012Validator(load_schema("config.schema.json"))
     errors = sorted(validator.iter_errors(table), key=lambda e: list(e.absolute_path))

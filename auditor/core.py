@@ -6,12 +6,16 @@ and cross process boundaries.
 
 from __future__ import annotations
 
-import dataclasses
-import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from auditor.evidence import Evidence
+
+#: The code of the rule that reports suppression comments that suppress nothing.
+UNUSED_SUPPRESSION = "BA001"
 
 
 class Severity(StrEnum):
@@ -66,153 +70,6 @@ class Related:
     cell: int | None = None  #: notebook cell of `span`, 1-based among all cells; None in a .py
 
 
-# --- evidence: what a finding saw, as data ---------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Evidence:
-    """A finding's facts as typed, frozen data: what the verifier's probes price (never the
-    message, whose wording may change) and what the JSON report carries under `evidence`,
-    tagged by `kind` (schemas/report.schema.json lists each kind's fields)."""
-
-    KIND: ClassVar[str] = ""
-
-    def to_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"kind": self.KIND}
-        for f in dataclasses.fields(self):
-            data[f.name] = _plain(getattr(self, f.name))
-        return data
-
-    @staticmethod
-    def from_dict(data: Mapping[str, Any] | None) -> Evidence | None:
-        """The inverse of `to_dict`; None for no evidence or a kind this version lacks."""
-        cls = EVIDENCE_KINDS.get(str((data or {}).get("kind")))
-        if data is None or cls is None:
-            return None
-        return cls(**{f.name: _frozen(data[f.name]) for f in dataclasses.fields(cls)})
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, tuple):
-        return [_plain(v) for v in value]
-    return value
-
-
-def _frozen(value: Any) -> Any:
-    if isinstance(value, list):
-        return tuple(_frozen(v) for v in value)
-    return value
-
-
-@dataclass(frozen=True, slots=True)
-class PerPromptEvidence(Evidence):
-    """BA201: the model is called once per prompt inside a loop over `prompts`."""
-
-    KIND: ClassVar[str] = "per-prompt-loop"
-    call: str  # the called model, e.g. "pipe(...)"
-    prompts: str  # what the loop iterates over
-
-
-@dataclass(frozen=True, slots=True)
-class UnsyncedEvidence(Evidence):
-    """BA101: a host clock read while CUDA work may still be queued."""
-
-    KIND: ClassVar[str] = "unsynchronized-timer"
-    timer: str  # the clock read, e.g. "time.perf_counter"
-    work: str  # the queued work, e.g. "pipe(...)"
-
-
-@dataclass(frozen=True, slots=True)
-class StepSourceEvidence(Evidence):
-    """BA202: the timed calls' step count comes from the command line (`cli_steps` is its
-    default, None when not a literal) while the models may declare their own."""
-
-    KIND: ClassVar[str] = "step-source"
-    cli_steps: int | None
-    cli_option: str | None  # e.g. "--steps"
-    #: (model name, declared `num_inference_steps` or None) for each --model module
-    declared: tuple[tuple[str, int | None], ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class WarmupEvidence(Evidence):
-    """BA102: what the warm-up before the first timed region lacks."""
-
-    KIND: ClassVar[str] = "warm-up"
-    model: str
-    warmup_calls: int | None  # None: a loop of unknown length ("several")
-    reasons: tuple[str, ...]  # none, single-call, compile, batch-shape, resolution, no-sync
-    warm_shape: str | None = None
-    timed_shape: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class UnitMixEvidence(Evidence):
-    """BA301: a ratio of two times in different units."""
-
-    KIND: ClassVar[str] = "unit-mix"
-    left: str
-    right: str
-    left_unit: str  # per-sample, per-call, total or throughput
-    right_unit: str
-
-
-@dataclass(frozen=True, slots=True)
-class ArmsEvidence(Evidence):
-    """BA207 and BA303: the compared arms, in the order they are timed, and (BA207) the
-    settings in which a later arm differs from the first: (setting, first's, this arm's)."""
-
-    KIND: ClassVar[str] = "arms"
-    arms: tuple[str, ...]
-    differences: tuple[tuple[str, str, str], ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class GenerationLengthEvidence(Evidence):
-    """BA206: a timed `generate()` whose length an end-of-sequence token may cut short; `rate`:
-    the script reports a tokens/s from the requested count, not the produced one."""
-
-    KIND: ClassVar[str] = "generation-length"
-    call: str
-    rate: bool
-
-
-@dataclass(frozen=True, slots=True)
-class OutputHandlingEvidence(Evidence):
-    """BA203: a timed region also handles the output: `action` is decode (tokens to text),
-    stream (a streamer decodes and prints each token), print, write, save, read or other."""
-
-    KIND: ClassVar[str] = "output-handling"
-    call: str
-    action: str
-
-
-@dataclass(frozen=True, slots=True)
-class TokenCountEvidence(Evidence):
-    """BA301: a tokens/s whose count includes the prompt tokens (the whole `generate()`
-    output of a decoder-only model)."""
-
-    KIND: ClassVar[str] = "token-count"
-    count: str
-    counted: str  # "prompt-included"
-
-
-EVIDENCE_KINDS: dict[str, type[Evidence]] = {
-    cls.KIND: cls
-    for cls in (
-        PerPromptEvidence,
-        UnsyncedEvidence,
-        StepSourceEvidence,
-        WarmupEvidence,
-        UnitMixEvidence,
-        ArmsEvidence,
-        GenerationLengthEvidence,
-        OutputHandlingEvidence,
-        TokenCountEvidence,
-    )
-}
-
-
 @dataclass(frozen=True, slots=True)
 class Finding:
     code: str
@@ -246,6 +103,8 @@ class Finding:
 
     def fingerprint(self) -> str:
         """Stable across unrelated line shifts: rule, file, and the offending line's text."""
+        import hashlib
+
         basis = f"{self.code}\0{self.path}\0{self.source_line.strip()}"
         # surrogateescape: a file name that is not UTF-8 holds lone surrogates
         return hashlib.sha256(basis.encode("utf-8", "surrogateescape")).hexdigest()[:16]
@@ -290,6 +149,8 @@ class Finding:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Finding:
         """The inverse of `to_dict` (the fingerprint is derived, so it is not read back)."""
+        from auditor.evidence import evidence_from_dict
+
         fix = data.get("fix")
         return cls(
             code=data["code"],
@@ -310,7 +171,7 @@ class Finding:
             related=tuple(
                 Related(_span(r), r["message"], r.get("cell")) for r in data.get("related", ())
             ),
-            evidence=Evidence.from_dict(data.get("evidence")),
+            evidence=evidence_from_dict(data.get("evidence")),
             cell=data.get("cell"),
         )
 
@@ -366,31 +227,6 @@ class FileError:
             data.get("column"),
             data.get("cell"),
         )
-
-
-@dataclass(frozen=True, slots=True)
-class RuleDocs:
-    what_it_does: str
-    why_is_this_bad: str
-    example: str  # flagged code; the catalogue test checks that it is flagged
-    use_instead: str  # clean code; the catalogue test checks that it is not flagged
-    known_problems: str = ""
-    references: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class RuleMeta:
-    code: str
-    name: str  # kebab-case, names the pattern
-    summary: str
-    category: Category
-    severity: Severity
-    message: str  # the template, with {placeholders}
-    fix_title: str  # the remedy shown as help
-    docs: RuleDocs
-    default_enabled: bool = True
-    # Per-rule options a user may set under [tool.benchaudit.rules.<name>], with defaults.
-    options: tuple[tuple[str, Any], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

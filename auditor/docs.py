@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 
-from auditor.core import RuleMeta
+from auditor.rulemeta import RuleMeta
 
 
 def rule_markdown(meta: RuleMeta) -> str:

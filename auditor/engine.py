@@ -13,29 +13,27 @@ import re
 import tokenize
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, ClassVar
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from auditor.core import (
-    Evidence,
+    UNUSED_SUPPRESSION,
     FileError,
     FileResult,
     Finding,
     Fix,
     Related,
-    RuleMeta,
     Severity,
     Span,
 )
-from auditor.limits import checked_tree, run_deep
-from auditor.project import ProjectCache, ProjectModules
+from auditor.evidence import Evidence
+from auditor.project import ProjectModules
+from auditor.rulemeta import RuleMeta
 from auditor.traversal import fast_visits, resolve_metadata
 
 SUPPRESSION_RE = re.compile(r"#\s*benchaudit:\s*ignore\[([A-Za-z0-9_,\s-]+)\]")
-UNUSED_SUPPRESSION = "BA001"
 
 
 @dataclass(slots=True)
@@ -217,87 +215,19 @@ def _apply_suppressions(
     return kept, suppressed
 
 
-class SourceDecodeError(ValueError):
-    """The bytes are not Python source text; the message says why, in one line."""
-
-
-def decode_source(data: bytes) -> str:
-    """Decode Python source bytes as the interpreter would (coding cookie, BOM). Raises
-    `SourceDecodeError` for binary content, a bad coding declaration or undecodable bytes."""
-    nul = data.find(b"\0", 0, 8192)
-    if nul >= 0:
-        raise SourceDecodeError(f"not Python source: binary content (a NUL byte at offset {nul})")
-    try:
-        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-    except LookupError as exc:
-        raise SourceDecodeError(f"bad encoding declaration: {exc}") from None
-    except SyntaxError as exc:  # no usable declaration, and the first lines are not UTF-8
-        _decode(data, "utf-8")
-        raise SourceDecodeError(f"bad encoding declaration: {exc}") from None
-    return _decode(data, encoding).removeprefix("\ufeff")
-
-
-def _decode(data: bytes, encoding: str) -> str:
-    try:
-        return data.decode(encoding)
-    except UnicodeDecodeError as exc:
-        bad = exc.object[exc.start : exc.start + 1].hex()
-        raise SourceDecodeError(
-            f"not valid {encoding}: byte 0x{bad} at offset {exc.start} ({exc.reason})"
-        ) from None
-
-
-@dataclass(frozen=True, slots=True)
-class CheckOptions:
-    rules: tuple[type[Rule], ...]
-    options: dict[str, dict[str, Any]] = field(default_factory=dict)
-    model_paths: dict[str, str] = field(default_factory=dict)
-    # path -> codes/names to ignore for it (already matched from per-file-ignores)
-    extra_ignores: dict[str, frozenset[str]] = field(default_factory=dict)
-    #: sibling modules parsed for cross-module analysis, shared by the files of one run
-    project_cache: ProjectCache = field(default_factory=ProjectCache, compare=False)
-    #: skip files that cannot have a finding (`screen.py`); off: analyse every file
-    screen: bool = True
-
-    @property
-    def enabled_codes(self) -> set[str]:
-        return {r.META.code for r in self.rules} | {UNUSED_SUPPRESSION}
-
-
-def check_source(
+def analyse(
     source: str,
     path: str,
-    opts: CheckOptions,
+    rule_classes: Sequence[type[Rule]],
     *,
-    file_path: Path | None = None,
-    modules: ProjectModules | None = None,
+    modules: ProjectModules,
+    options: dict[str, dict[str, Any]] | None = None,
+    model_paths: dict[str, str] | None = None,
+    report_unused: bool = True,
 ) -> FileResult:
-    """Check one file's text. Never raises for bad input: errors become a `FileError`.
-    `modules` (optional) records the sibling modules the analyses read, for a result cache."""
-    checked = checked_tree(source, path)  # too large or too deep for libcst: say so
-    if isinstance(checked, FileError):
-        return FileResult(path, error=checked)
-    if checked is not None and opts.screen:
-        from auditor.screen import may_have_findings
-
-        if modules is None:
-            modules = ProjectModules(file_path, opts.project_cache)
-        if not may_have_findings(source, checked, modules):
-            return FileResult(path)  # nothing a rule could speak about: not parsed
-    try:  # in a thread with a deep stack: a deep but valid file is analysed, not a crash
-        return run_deep(_check_source, source, path, opts, file_path=file_path, modules=modules)
-    except MemoryError:
-        return FileResult(path, error=FileError(path, "internal-error", "out of memory"))
-
-
-def _check_source(
-    source: str,
-    path: str,
-    opts: CheckOptions,
-    *,
-    file_path: Path | None = None,
-    modules: ProjectModules | None = None,
-) -> FileResult:
+    """Parse `source` with libcst and run `rule_classes` over it in one traversal; suppression
+    comments applied (`report_unused`: BA001 reports those that suppress nothing). Called by
+    `checkfile.check_source`, past its limits and screen, in a thread with a deep stack."""
     lines = source.splitlines(keepends=True)
     try:
         module = cst.parse_module(source)
@@ -307,20 +237,16 @@ def _check_source(
         return FileResult(
             path, error=FileError(path, "parse-error", "syntax error: expression nested too deeply")
         )
-    ignored = opts.extra_ignores.get(path, frozenset())
-    rule_classes = [
-        r for r in opts.rules if r.META.code not in ignored and r.META.name not in ignored
-    ]
     ctx = FileContext(
         path,
         source,
         lines,
-        options=opts.options,
-        model_paths=opts.model_paths,
-        modules=modules if modules is not None else ProjectModules(file_path, opts.project_cache),
+        options=options or {},
+        model_paths=model_paths or {},
+        modules=modules,
     )
     try:
-        findings = _run_rules(module, ctx, rule_classes)
+        findings = _run_rules(module, ctx, list(rule_classes))
     except RecursionError:
         return FileResult(
             path, error=FileError(path, "internal-error", "file is nested too deeply to analyse")
@@ -332,7 +258,7 @@ def _check_source(
             path, error=FileError(path, "internal-error", f"{type(exc).__name__}: {exc}")
         )
     enabled = {r.META.code for r in rule_classes} | {r.META.name for r in rule_classes}
-    if UNUSED_SUPPRESSION not in ignored:
+    if report_unused:
         enabled.add(UNUSED_SUPPRESSION)
     kept, _ = _apply_suppressions(findings, find_suppressions(source), enabled, path, lines)
     return FileResult(path, findings=tuple(sorted(set(kept), key=lambda f: f.sort_key)))

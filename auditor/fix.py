@@ -19,8 +19,9 @@ from pathlib import Path
 
 import libcst as cst
 
+from auditor.checkfile import SourceDecodeError, check_source, decode_source
 from auditor.core import Applicability, Edit, FileError, FileResult, Finding, Fix
-from auditor.engine import CheckOptions, SourceDecodeError, check_source, decode_source
+from auditor.options import CheckOptions
 from auditor.parallel import read_file
 from auditor.resources import write_atomic
 

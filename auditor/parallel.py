@@ -20,14 +20,16 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from auditor.cache import ResultCache
+from auditor.checkfile import SourceDecodeError, check_source, decode_source
 from auditor.core import CheckReport, FileError, FileResult
-from auditor.engine import CheckOptions, SourceDecodeError, check_source, decode_source
 from auditor.limits import MAX_FILE_BYTES, MAX_NOTEBOOK_BYTES, too_large
+from auditor.options import CheckOptions
 from auditor.project import ProjectModules
 
 if TYPE_CHECKING:  # imported when a pool is needed: multiprocessing costs a one-file run ~20 ms
     from concurrent.futures import Future, ProcessPoolExecutor
+
+    from auditor.cache import ResultCache
 
 #: Fewer files than this, or less source than PARALLEL_MIN_BYTES, are checked in-process.
 PARALLEL_MIN_FILES = 4
@@ -230,6 +232,9 @@ def _executor(jobs: int, opts: CheckOptions, cache: ResultCache | None) -> Proce
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
+    import auditor.engine  # noqa: F401  (libcst)
+
+    opts.rules  # noqa: B018  (imported here once, so that no worker imports them)
     methods = multiprocessing.get_all_start_methods()
     # fork: the workers start with libcst and the rules imported (no re-import per worker)
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
@@ -324,13 +329,11 @@ def check_group(
 ) -> CheckReport:
     """Files that share `opts`: every core unless told otherwise, the cache if `use_cache`, a
     progress bar on a terminal for a large tree if `progress`."""
-    from auditor.cache import config_fingerprint, default_cache_dir
-
     cache = None
     if use_cache:
-        fingerprint = config_fingerprint(
-            [r.META.code for r in opts.rules], opts.options, opts.model_paths
-        )
+        from auditor.cache import ResultCache, config_fingerprint, default_cache_dir
+
+        fingerprint = config_fingerprint(opts.codes, opts.options, opts.model_paths)
         cache = ResultCache(default_cache_dir(), fingerprint)
     bar = ProgressBar.for_terminal(len(files)) if progress else None
     if not gc.isenabled():

@@ -28,6 +28,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from auditor.limits import levels
 from auditor.vocabulary import TIME_WORD_PATTERN, TIMING_SOURCES, TOKEN_WORD_PATTERN
 
 if TYPE_CHECKING:
@@ -61,7 +62,7 @@ def _names(tree: ast.AST) -> tuple[set[str], list[Import], bool]:
     found: set[str] = set()
     imports: list[Import] = []
     sys_path = False
-    for node in ast.walk(tree):
+    for node in (n for level in levels(tree) for n in level):
         if isinstance(node, ast.Name):
             found.add(node.id)
         elif isinstance(node, ast.Attribute):

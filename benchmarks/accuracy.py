@@ -24,9 +24,9 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from auditor.discovery import discover  # noqa: E402
-from auditor.engine import CheckOptions  # noqa: E402
+from auditor.options import CheckOptions  # noqa: E402
 from auditor.parallel import check_many  # noqa: E402
-from auditor.registry import all_rules, select_rules  # noqa: E402
+from auditor.registry import all_rules, select_codes  # noqa: E402
 
 CORPUS = ROOT / "benchmarks" / "corpus"
 EXPECT_RE = re.compile(r"#\s*expect:\s*([A-Z0-9,\s]+)")
@@ -94,13 +94,13 @@ def cases(corpus: Path) -> list[Path]:
 
 def measure(corpus: Path = CORPUS, codes: Iterable[str] | None = None) -> Accuracy:
     """Check every case with every rule and score the findings against the labels."""
-    rules = tuple(select_rules(select=["ALL"]))
+    codes_all = select_codes(select=["ALL"])
     wanted = set(codes) if codes is not None else {r.META.code for r in all_rules()}
     result = Accuracy(per_rule={c: Score() for c in sorted(wanted) if c != "BA001"})
     for case in cases(corpus):
         result.cases += 1
         files = list(discover([case]))
-        report = check_many(list(files), CheckOptions(rules))
+        report = check_many(list(files), CheckOptions(codes_all))
         expected: set[Key] = set()
         for path, _ in files:
             result.files += 1

@@ -18,6 +18,11 @@ as no installed tool does).
 
     python benchmarks/speed_vs_fixit.py [--files 1000] [--runs 3] [--fixit PATH] [--ruff PATH]
         [--write benchmarks/results/speed.txt]
+
+With `--list FILES.txt` (one path a line: the real corpus's `files.txt`, see
+../shared/corpus/README.md) it times the named files instead, as the pre-commit hook passes
+them: `benchaudit check --no-cache FILES...` (default rules) and `fixit lint FILES...`, in
+alternating rounds, and prints their ratio (issue 14's target: benchaudit at most 0.2x Fixit).
 """
 
 from __future__ import annotations
@@ -96,7 +101,11 @@ def main() -> None:
     parser.add_argument("--ruff", default=shutil.which("ruff") or "ruff")
     parser.add_argument("--write", type=Path, help="also write the figures to this file")
     parser.add_argument("--serial", action="store_true", help="also time `--jobs 1`")
+    parser.add_argument("--list", type=Path, help="time the files this file names instead")
     args = parser.parse_args()
+    if args.list is not None:
+        named_files(args)
+        return
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     env["NO_COLOR"] = "1"
     lines: list[str] = []
@@ -168,6 +177,39 @@ def main() -> None:
     if args.write:
         args.write.parent.mkdir(parents=True, exist_ok=True)
         args.write.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def named_files(args: argparse.Namespace) -> None:
+    """benchaudit and Fixit on the files `args.list` names, in alternating rounds."""
+    files = [line.strip() for line in args.list.read_text().splitlines() if line.strip()]
+    cwd = args.list.parent
+    lines = sum(len((cwd / f).read_text(errors="replace").splitlines()) for f in files)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["NO_COLOR"] = "1"
+    with tempfile.TemporaryDirectory() as tmp:
+        env["PYTHONPATH"] = str(snapshot(Path(tmp) / "benchaudit"))
+        benchaudit = [sys.executable, "-m", "auditor", "check", "--no-cache", "--exit-zero"]
+        cmds = {"benchaudit": [*benchaudit, *files], "fixit": [args.fixit, "lint", *files]}
+        times: dict[str, list[float]] = {name: [] for name in cmds}
+        for _ in range(args.runs):
+            for name, cmd in cmds.items():
+                times[name].append(timed(cmd, cwd, env, lambda: None))
+    ours, theirs = (statistics.median(times[n]) for n in ("benchaudit", "fixit"))
+    out = [
+        f"date: {datetime.date.today().isoformat()}",
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, python "
+        f"{platform.python_version()}; load average "
+        + ", ".join(f"{x:.2f}" for x in os.getloadavg()),
+        f"{len(files)} files ({lines} lines) named in {args.list.name}, median of {args.runs} "
+        "alternating rounds, wall time including process start",
+        f"benchaudit check --no-cache (default rules)  {ours:7.2f} s",
+        f"fixit lint (built-in rules)                  {theirs:7.2f} s",
+        f"benchaudit / Fixit: {ours / theirs:.2f}x (issue 14's target: at most 0.2x)",
+    ]
+    print("\n".join(out))
+    if args.write:
+        with args.write.open("a", encoding="utf-8") as handle:
+            handle.write("\n".join(out) + "\n")
 
 
 if __name__ == "__main__":

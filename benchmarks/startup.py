@@ -128,7 +128,12 @@ def main() -> None:
         cold = time_runs([*base, "--no-cache"], args.runs, env)
         # Cached: the script is unchanged since the last run (a pre-commit hook re-run).
         warm = time_runs(base, args.runs, env)
-        plain = Path(tmp) / "plain_300.py"
+        # In a repository of its own (a root marker), as the pre-commit hook sees a module: the
+        # screen looks for the project's modules that import it, and without a root it would
+        # read whatever lies in the folders above the temporary one.
+        project = Path(tmp) / "project"
+        (project / ".git").mkdir(parents=True)
+        plain = project / "plain_300.py"
         plain.write_text(plain_module())
         seed_text = (ROOT / "fixtures" / "seed" / "test.py").read_text()
         one = Path(tmp) / "one.py"

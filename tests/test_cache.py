@@ -22,27 +22,29 @@ from auditor import parallel
 from auditor.cache import ResultCache, config_fingerprint, result_from_dict, result_to_dict
 from auditor.core import (
     Applicability,
-    ArmsEvidence,
     Edit,
     FileError,
     FileResult,
     Finding,
     Fix,
-    PerPromptEvidence,
     Related,
     Severity,
     Span,
+)
+from auditor.discovery import discover
+from auditor.evidence import (
+    ArmsEvidence,
+    PerPromptEvidence,
     StepSourceEvidence,
     UnitMixEvidence,
     UnsyncedEvidence,
     WarmupEvidence,
 )
-from auditor.discovery import discover
-from auditor.engine import CheckOptions
+from auditor.options import CheckOptions
 from auditor.parallel import ProgressBar, check_many
-from auditor.registry import select_rules
+from auditor.registry import select_codes
 
-RULES = tuple(select_rules())
+RULES = select_codes()
 OPTS = CheckOptions(RULES)
 SEED = FIXTURES / "seed" / "test.py"
 
@@ -125,9 +127,7 @@ def test_file_result_round_trips(found: list[Finding], error: FileError | None) 
 
 
 def test_the_seed_findings_round_trip() -> None:
-    report = check_many(
-        [(SEED, "fixtures/seed/test.py")], CheckOptions(tuple(select_rules(["ALL"])))
-    )
+    report = check_many([(SEED, "fixtures/seed/test.py")], CheckOptions(select_codes(["ALL"])))
     assert report.findings
     for finding in report.findings:
         assert Finding.from_dict(json.loads(json.dumps(finding.to_dict()))) == finding
@@ -136,8 +136,8 @@ def test_the_seed_findings_round_trip() -> None:
 # --- the cache --------------------------------------------------------------------------------
 
 
-def make_cache(tmp_path: Path, rules: tuple[type, ...] = RULES) -> ResultCache:
-    return ResultCache(tmp_path / "cache", config_fingerprint([r.META.code for r in rules], {}, {}))
+def make_cache(tmp_path: Path, codes: tuple[str, ...] = RULES) -> ResultCache:
+    return ResultCache(tmp_path / "cache", config_fingerprint(codes, {}, {}))
 
 
 def tree(tmp_path: Path, n: int = 6) -> list[tuple[Path, str]]:
@@ -175,7 +175,7 @@ def test_edits_rules_and_tool_changes_invalidate(
     cache = make_cache(tmp_path)
     check_many(files, OPTS, cache=cache)
     assert (cache.hits, cache.misses) == (1, 1)
-    other_rules = tuple(select_rules(["BA1"]))
+    other_rules = select_codes(["BA1"])
     cache = make_cache(tmp_path, other_rules)
     check_many(files, CheckOptions(other_rules), cache=cache)
     assert cache.hits == 0
@@ -188,7 +188,7 @@ def test_edits_rules_and_tool_changes_invalidate(
 def test_options_and_model_contents_are_part_of_the_key(tmp_path: Path) -> None:
     model = tmp_path / "model.py"
     model.write_text("num_inference_steps = 20\n")
-    codes = [r.META.code for r in RULES]
+    codes = list(RULES)
     base = config_fingerprint(codes, {}, {"m": str(model)})
     assert config_fingerprint(codes, {"weak-warmup": {"min_calls": 3}}, {"m": str(model)}) != base
     model.write_text("num_inference_steps = 10\n")
@@ -329,7 +329,7 @@ def test_jobs_must_not_be_negative(tmp_path: Path) -> None:
 
 def test_any_number_of_processes_gives_the_same_report() -> None:
     files = list(discover([FIXTURES]))
-    opts = CheckOptions(tuple(select_rules(["ALL"])))
+    opts = CheckOptions(select_codes(["ALL"]))
     one = check_many(files, opts, jobs=1)
     assert check_many(files, opts, jobs=2) == one
     assert check_many(files, opts, jobs=3) == one

@@ -6,17 +6,17 @@ import re
 
 import pytest
 
+from auditor.checkfile import check_source
 from auditor.core import FileResult
-from auditor.engine import CheckOptions, check_source
-from auditor.registry import all_rules, find_rule, select_rules
+from auditor.options import CheckOptions
+from auditor.registry import all_rules, find_rule, select_codes
 
 RULES = all_rules()
 
 
 def run(source: str, code: str) -> FileResult:
     """Run the default rule set (plus the rule itself, if it is off by default)."""
-    rules = tuple(select_rules(extend_select=[code]))
-    return check_source(source, "example.py", CheckOptions(rules))
+    return check_source(source, "example.py", CheckOptions(select_codes(extend_select=[code])))
 
 
 @pytest.mark.parametrize("rule", RULES, ids=[r.META.code for r in RULES])
@@ -51,6 +51,68 @@ def test_find_rule_by_code_or_name() -> None:
 
 
 def test_selection_by_prefix_and_ignore() -> None:
-    codes = {r.META.code for r in select_rules(["BA1"], ignore=["BA102"])}
+    codes = set(select_codes(["BA1"], ignore=["BA102"]))
     assert "BA101" in codes and "BA102" not in codes
     assert all(c.startswith("BA1") for c in codes)
+
+
+def _shipped_rule_classes() -> dict[str, type]:
+    """Every rule class in the `auditor.rules` package, found by importing each module (what
+    the catalogue table must list, independently of it)."""
+    import importlib
+    import pkgutil
+
+    from auditor.engine import Rule
+
+    package = importlib.import_module("auditor.rules")
+    found: dict[str, type] = {}
+    for info in pkgutil.walk_packages(package.__path__, prefix="auditor.rules."):
+        module = importlib.import_module(info.name)
+        for value in vars(module).values():
+            if (
+                isinstance(value, type)
+                and issubclass(value, Rule)
+                and getattr(value, "META", None) is not None
+                and value.__module__ == module.__name__
+            ):
+                found[value.META.code] = value
+    return found
+
+
+def test_the_catalogue_table_lists_every_rule_class_as_it_is() -> None:
+    from auditor.rules import CATALOGUE, Entry
+
+    shipped = _shipped_rule_classes()
+    table = {
+        code: Entry(
+            code,
+            cls.META.name,  # type: ignore[attr-defined]
+            cls.__module__.removeprefix("auditor.rules."),
+            cls.__name__,
+            cls.META.default_enabled,  # type: ignore[attr-defined]
+        )
+        for code, cls in shipped.items()
+    }
+    assert sorted(CATALOGUE) == sorted(table.values())
+    assert list(RULES) == [shipped[c] for c in sorted(shipped)]
+
+
+def test_selection_imports_no_rule() -> None:
+    """Selecting rules and preparing a run read the table: no rule module, no libcst."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from auditor.api import RunRequest, prepare\n"
+        "run = prepare(RunRequest(paths=['fixtures/seed/test.py'],"
+        " select=['BA1', 'per-prompt-loop'], ignore=['BA103']))\n"
+        "loaded = sorted(m for m in sys.modules if m.startswith(('libcst', 'auditor.rules.')))\n"
+        "print(run.codes, loaded)\n"
+    )
+    from fixture_expectations import ROOT
+
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
+    ).stdout
+    assert out.strip() == "('BA101', 'BA102', 'BA104', 'BA201') []"

@@ -15,14 +15,15 @@ import libcst as cst
 import pytest
 from fixture_expectations import FIXTURES, ROOT
 
+from auditor.checkfile import check_source
 from auditor.core import Applicability, Edit, Finding, Fix, Severity, Span
 from auditor.discovery import discover
-from auditor.engine import CheckOptions, check_source
 from auditor.fix import apply_fixes, fix_file, fix_source
+from auditor.options import CheckOptions
 from auditor.parallel import check_many
-from auditor.registry import select_rules
+from auditor.registry import select_codes
 
-OPTS = CheckOptions(tuple(select_rules(select=["ALL"])))  # BA103 is off by default
+OPTS = CheckOptions(select_codes(select=["ALL"]))  # BA103 is off by default
 
 
 def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:

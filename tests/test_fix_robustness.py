@@ -8,8 +8,8 @@ import pytest
 from test_notebooks import BENCH, cli, write_notebook
 
 from auditor import fix
-from auditor.engine import CheckOptions
-from auditor.registry import select_rules
+from auditor.options import CheckOptions
+from auditor.registry import select_codes
 
 FLAWED = (
     "import time\nimport torch\n\n"
@@ -43,7 +43,7 @@ def test_a_failed_write_is_an_error_for_that_file_only(
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(fix, "write_atomic", refuse)
-    opts = CheckOptions(tuple(select_rules()))
+    opts = CheckOptions(select_codes())
     result = fix.fix_file(script, "bench.py", opts)
     assert result.error is not None and "No space left on device" in result.error.message
     assert script.read_text() == FLAWED

@@ -23,10 +23,11 @@ from fixture_expectations import FIXTURES
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from auditor.checkfile import check_source
 from auditor.core import FileResult
-from auditor.engine import CheckOptions, check_source
+from auditor.options import CheckOptions
 from auditor.parallel import check_one
-from auditor.registry import select_rules
+from auditor.registry import select_codes
 
 # hypothesmith compiles what it generates: its SyntaxWarnings are about the generated code
 pytestmark = pytest.mark.filterwarnings("ignore::SyntaxWarning")
@@ -38,7 +39,7 @@ FUZZ = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     database=None,
 )
-OPTS = CheckOptions(tuple(select_rules(select=["ALL"])))
+OPTS = CheckOptions(select_codes(select=["ALL"]))
 SOURCES = sorted(FIXTURES.rglob("*.py"))
 #: A script every rule has something to say about, so mutations hit the analyses, not only
 #: the parser.

@@ -21,12 +21,12 @@ from fixture_expectations import FIXTURES, ROOT
 from auditor import parallel, resources
 from auditor.core import FileResult
 from auditor.discovery import discover
-from auditor.engine import CheckOptions
 from auditor.limits import MAX_FILE_BYTES
+from auditor.options import CheckOptions
 from auditor.parallel import check_many
-from auditor.registry import select_rules
+from auditor.registry import select_codes
 
-OPTS = CheckOptions(tuple(select_rules(select=["ALL"])))  # BA103 is off by default
+OPTS = CheckOptions(select_codes(select=["ALL"]))  # BA103 is off by default
 FLAWED = """\
 import time
 import torch

@@ -14,12 +14,12 @@ from fixture_expectations import ROOT
 
 from auditor.core import Finding
 from auditor.discovery import discover
-from auditor.engine import CheckOptions
 from auditor.notebooks import NotebookError, neutralise, read_notebook
+from auditor.options import CheckOptions
 from auditor.parallel import check_many, check_one
-from auditor.registry import select_rules
+from auditor.registry import select_codes
 
-OPTS = CheckOptions(tuple(select_rules()))
+OPTS = CheckOptions(select_codes())
 
 SETUP = """\
 %pip install diffusers

@@ -459,7 +459,7 @@ def test_markdown_says_how_each_fix_is_applied() -> None:
 
 
 def test_arms_evidence_names_the_arms_and_the_settings_that_differ() -> None:
-    from auditor.core import ArmsEvidence
+    from auditor.evidence import ArmsEvidence
 
     path = FIXTURES / "rules" / "mismatched-arms" / "bad_dtype.py"
     report = api.check([path], isolated=True)

@@ -17,16 +17,17 @@ from hypothesis import strategies as st
 from test_fuzz import FLAWED, FUZZ, SOURCES, mutate
 
 from auditor.api import RunRequest, prepare
+from auditor.checkfile import check_source
 from auditor.core import FileResult
-from auditor.engine import CheckOptions, check_source
+from auditor.options import CheckOptions
 from auditor.parallel import check_one
 from auditor.project import ProjectModules
-from auditor.registry import select_rules
+from auditor.registry import select_codes
 from auditor.screen import may_have_findings, words
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "benchmarks" / "corpus"
-RULES = tuple(select_rules(select=["ALL"]))
+RULES = select_codes(select=["ALL"])
 SCREENED = CheckOptions(RULES)
 FULL = CheckOptions(RULES, screen=False)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fixture_expectations import FIXTURES
 
 from auditor.api import check as check_paths
-from auditor.core import StepSourceEvidence
+from auditor.evidence import StepSourceEvidence
 
 SEED = FIXTURES / "seed"
 FOUNDING = {

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from auditor.core import RuleMeta
+from auditor.rulemeta import RuleMeta
 
 Payload = Mapping[str, Any]
 

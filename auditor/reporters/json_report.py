@@ -6,7 +6,8 @@ from collections import Counter
 from typing import Any
 
 from auditor import __version__
-from auditor.core import CheckReport, RuleMeta
+from auditor.core import CheckReport
+from auditor.rulemeta import RuleMeta
 
 
 def build_check_payload(

@@ -26,9 +26,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from auditor.core import (
+from auditor.core import Finding
+from auditor.evidence import (
     Evidence,
-    Finding,
     GenerationLengthEvidence,
     OutputHandlingEvidence,
     PerPromptEvidence,

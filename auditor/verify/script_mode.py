@@ -20,7 +20,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from auditor.core import Finding, WarmupEvidence
+from auditor.core import Finding
+from auditor.evidence import WarmupEvidence
 from auditor.reporters.common import fmt_seconds
 from auditor.verify import probes
 

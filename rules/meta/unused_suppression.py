@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from auditor.core import Category, RuleDocs, RuleMeta, Severity
+from auditor.core import Category, Severity
 from auditor.engine import UNUSED_SUPPRESSION, Rule
+from auditor.rulemeta import RuleDocs, RuleMeta
 
 
 class UnusedSuppression(Rule):

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from auditor.analyses.base import FactsRule
 from auditor.analyses.openloop import closed_loop_latencies
-from auditor.core import Category, RuleDocs, RuleMeta, Severity
+from auditor.core import Category, Severity
+from auditor.rulemeta import RuleDocs, RuleMeta
 
 
 class ClosedClientPercentiles(FactsRule):

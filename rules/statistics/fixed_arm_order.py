@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from auditor.analyses.arms import comparisons, second_arm_start
 from auditor.analyses.base import FactsRule
-from auditor.core import ArmsEvidence, Category, RuleDocs, RuleMeta, Severity
+from auditor.core import Category, Severity
+from auditor.evidence import ArmsEvidence
+from auditor.rulemeta import RuleDocs, RuleMeta
 
 
 class FixedArmOrder(FactsRule):

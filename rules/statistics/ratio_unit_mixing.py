@@ -24,14 +24,9 @@ from auditor.analyses.units import (
     same_base_different_slice,
     whole_calls_reported_per_step,
 )
-from auditor.core import (
-    Category,
-    RuleDocs,
-    RuleMeta,
-    Severity,
-    TokenCountEvidence,
-    UnitMixEvidence,
-)
+from auditor.core import Category, Severity
+from auditor.evidence import TokenCountEvidence, UnitMixEvidence
+from auditor.rulemeta import RuleDocs, RuleMeta
 
 
 class RatioUnitMixing(FactsRule):

@@ -13,7 +13,8 @@ from auditor.analyses.harness import (
     helper_harnesses,
 )
 from auditor.analyses.repetition import FEW_RUNS, computes_spread, repetitions
-from auditor.core import Category, RuleDocs, RuleMeta, Severity
+from auditor.core import Category, Severity
+from auditor.rulemeta import RuleDocs, RuleMeta
 
 
 class TooFewSamples(FactsRule):

@@ -6,7 +6,8 @@ from auditor.analyses import names as N
 from auditor.analyses.base import FactsRule
 from auditor.analyses.regions import RegionKind
 from auditor.analyses.streams import mismatched_streams
-from auditor.core import Category, RuleDocs, RuleMeta, Severity
+from auditor.core import Category, Severity
+from auditor.rulemeta import RuleDocs, RuleMeta
 
 
 class EventStreamMismatch(FactsRule):

@@ -15,17 +15,9 @@ from auditor.analyses.sync import (
     unsynced_importer_uses,
     unsynced_step_callback_reads,
 )
-from auditor.core import (
-    Applicability,
-    Category,
-    Edit,
-    Fix,
-    RuleDocs,
-    RuleMeta,
-    Severity,
-    Span,
-    UnsyncedEvidence,
-)
+from auditor.core import Applicability, Category, Edit, Fix, Severity, Span
+from auditor.evidence import UnsyncedEvidence
+from auditor.rulemeta import RuleDocs, RuleMeta
 
 
 class UnsynchronizedTimer(FactsRule):

@@ -5,7 +5,8 @@ from __future__ import annotations
 from auditor.analyses import names as N
 from auditor.analyses.base import FactsRule
 from auditor.analyses.wallclock import perf_counter_rewrites, wall_clock_regions
-from auditor.core import Applicability, Category, Edit, Fix, RuleDocs, RuleMeta, Severity
+from auditor.core import Applicability, Category, Edit, Fix, Severity
+from auditor.rulemeta import RuleDocs, RuleMeta
 
 
 class WallClockTimer(FactsRule):

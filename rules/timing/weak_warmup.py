@@ -13,7 +13,9 @@ from auditor.analyses.warmup import (
     harness_warmups,
     reconfigured_cold,
 )
-from auditor.core import Category, RuleDocs, RuleMeta, Severity, WarmupEvidence
+from auditor.core import Category, Severity
+from auditor.evidence import WarmupEvidence
+from auditor.rulemeta import RuleDocs, RuleMeta
 
 
 class WeakWarmup(FactsRule):

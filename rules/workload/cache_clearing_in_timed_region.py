@@ -5,7 +5,8 @@ from __future__ import annotations
 from auditor.analyses import names as N
 from auditor.analyses.base import FactsRule
 from auditor.analyses.timed import cache_clearing_in_harnesses, cache_clearing_in_regions
-from auditor.core import Category, RuleDocs, RuleMeta, Severity
+from auditor.core import Category, Severity
+from auditor.rulemeta import RuleDocs, RuleMeta
 
 
 class CacheClearingInTimedRegion(FactsRule):

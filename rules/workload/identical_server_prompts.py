@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from auditor.analyses.base import FactsRule
 from auditor.analyses.openloop import repeated_prompts
-from auditor.core import Category, RuleDocs, RuleMeta, Severity
+from auditor.core import Category, Severity
+from auditor.rulemeta import RuleDocs, RuleMeta
 
 
 class IdenticalServerPrompts(FactsRule):

@@ -14,7 +14,9 @@ from auditor.analyses.steps import (
     step_sources,
     takes_steps,
 )
-from auditor.core import Category, RuleDocs, RuleMeta, Severity, StepSourceEvidence
+from auditor.core import Category, Severity
+from auditor.evidence import StepSourceEvidence
+from auditor.rulemeta import RuleDocs, RuleMeta
 
 
 class InconsistentStepSource(FactsRule):

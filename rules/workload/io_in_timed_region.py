@@ -5,7 +5,9 @@ from __future__ import annotations
 from auditor.analyses import names as N
 from auditor.analyses.base import FactsRule
 from auditor.analyses.timed import io_in_regions
-from auditor.core import Category, OutputHandlingEvidence, RuleDocs, RuleMeta, Severity
+from auditor.core import Category, Severity
+from auditor.evidence import OutputHandlingEvidence
+from auditor.rulemeta import RuleDocs, RuleMeta
 
 
 class IoInTimedRegion(FactsRule):

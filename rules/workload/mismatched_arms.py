@@ -13,7 +13,9 @@ from auditor.analyses.configs import (
     script_arm_deviations,
     selected_arm_deviations,
 )
-from auditor.core import ArmsEvidence, Category, RuleDocs, RuleMeta, Severity
+from auditor.core import Category, Severity
+from auditor.evidence import ArmsEvidence
+from auditor.rulemeta import RuleDocs, RuleMeta
 
 
 class MismatchedArms(FactsRule):

@@ -8,16 +8,9 @@ from auditor.analyses.batching import per_prompt_loop
 from auditor.analyses.facts import CallSite
 from auditor.analyses.regions import Region
 from auditor.analyses.rewrites import batched_call
-from auditor.core import (
-    Applicability,
-    Category,
-    Edit,
-    Fix,
-    PerPromptEvidence,
-    RuleDocs,
-    RuleMeta,
-    Severity,
-)
+from auditor.core import Applicability, Category, Edit, Fix, Severity
+from auditor.evidence import PerPromptEvidence
+from auditor.rulemeta import RuleDocs, RuleMeta
 
 
 class PerPromptLoop(FactsRule):

@@ -13,7 +13,9 @@ from auditor.analyses.generation import (
     output_length,
     reports_token_rate,
 )
-from auditor.core import Category, GenerationLengthEvidence, RuleDocs, RuleMeta, Severity
+from auditor.core import Category, Severity
+from auditor.evidence import GenerationLengthEvidence
+from auditor.rulemeta import RuleDocs, RuleMeta
 
 
 class UnfixedGenerationLength(FactsRule):

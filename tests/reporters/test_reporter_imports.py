@@ -1,5 +1,6 @@
-"""Reporters render the JSON payload with the standard library and `auditor.core` (and
-`auditor.resources`); matplotlib only lazily for the PNG chart, jsonschema only to validate."""
+"""Reporters render the JSON payload with the standard library and the data modules
+(`auditor.core`, with `auditor.evidence` and `auditor.rulemeta` split from it) and
+`auditor.resources`; matplotlib only lazily for the PNG chart, jsonschema only to validate."""
 
 from __future__ import annotations
 
@@ -10,7 +11,13 @@ import sys
 
 from fixture_expectations import ROOT
 
-ALLOWED_AUDITOR = ("auditor.core", "auditor.resources", "auditor.reporters")
+ALLOWED_AUDITOR = (
+    "auditor.core",
+    "auditor.evidence",
+    "auditor.rulemeta",
+    "auditor.resources",
+    "auditor.reporters",
+)
 THIRD_PARTY = {"matplotlib", "jsonschema"}
 
 

@@ -19,9 +19,10 @@ from reporter_helpers import (
     verify_payload,
 )
 
+from auditor.checkfile import check_source
 from auditor.core import CheckReport
-from auditor.engine import CheckOptions, check_source
-from auditor.registry import select_rules
+from auditor.options import CheckOptions
+from auditor.registry import select_codes
 from auditor.reporters import sarif as sarif_mod
 from auditor.reporters.json_report import build_check_payload
 from auditor.reporters.sarif import build_sarif, render_sarif
@@ -106,10 +107,9 @@ def test_a_fix_becomes_a_sarif_fix() -> None:
 
 
 def _sarif_of(source: str) -> dict[str, Any]:
-    rules = select_rules()
-    opts = CheckOptions(tuple(rules))
+    opts = CheckOptions(select_codes())
     report = CheckReport([check_source(source, "bench.py", opts)])
-    return build_sarif(build_check_payload(report, [r.META for r in rules]))
+    return build_sarif(build_check_payload(report, [r.META for r in opts.rules]))
 
 
 def test_fingerprints_survive_unrelated_line_shifts() -> None:

@@ -300,7 +300,8 @@ def test_a_text_generation_pipeline_is_run_through_its_model_and_tokenizer(
 
 
 def test_a_language_model_probe_on_a_pipeline_says_why_it_is_not_priced() -> None:
-    from auditor.core import Finding, GenerationLengthEvidence, Severity, Span
+    from auditor.core import Finding, Severity, Span
+    from auditor.evidence import GenerationLengthEvidence
     from auditor.verify import assess, probes
     from auditor.verify.runner import Outcome
 

@@ -264,7 +264,7 @@ def _finding(code: str, line: int, evidence: Any = None) -> Any:
 
 
 def test_where_the_run_contradicts_the_static_analysis_is_reported() -> None:
-    from auditor.core import WarmupEvidence
+    from auditor.evidence import WarmupEvidence
     from auditor.verify.script_mode import disagreements
 
     call = {"object": 0, "name": "model", "batch": 8, "work": {}, "line": 14}

@@ -9,12 +9,10 @@ from typing import Any
 
 import pytest
 
-from auditor.core import (
+from auditor.core import Finding, Severity, Span
+from auditor.evidence import (
     Evidence,
-    Finding,
     PerPromptEvidence,
-    Severity,
-    Span,
     StepSourceEvidence,
     UnitMixEvidence,
     UnsyncedEvidence,
