@@ -154,6 +154,9 @@ class ConfigResolver:
     def __init__(self) -> None:
         self._by_folder: dict[Path, Config] = {}
         self._by_file: dict[Path, Config] = {}
+        #: one object for every folder without a configuration, so that their files form one
+        #: group of a run (one rule selection, one pool of worker processes)
+        self._default = Config()
 
     def for_folder(self, folder: Path) -> Config:
         folder = folder.absolute()
@@ -161,7 +164,7 @@ class ConfigResolver:
         if found is None:
             pyproject = find_pyproject(folder)
             if pyproject is None:
-                found = Config()
+                found = self._default
             else:
                 found = self._by_file.get(pyproject) or load_config(pyproject)
                 self._by_file[pyproject] = found

@@ -31,7 +31,7 @@ from auditor.core import (
 from auditor.evidence import Evidence
 from auditor.project import ProjectModules
 from auditor.rulemeta import RuleMeta
-from auditor.traversal import fast_visits, resolve_metadata
+from auditor.traversal import visit_with_metadata
 
 SUPPRESSION_RE = re.compile(r"#\s*benchaudit:\s*ignore\[([A-Za-z0-9_,\s-]+)\]")
 
@@ -298,8 +298,5 @@ def _run_rules(
                 ctx.analyses[an_cls] = an_cls(ctx)
                 analyses.append(ctx.analyses[an_cls])
     rules = [cls(ctx) for cls in rule_classes]
-    visitors: list[cst.BatchableCSTVisitor] = [*analyses, *rules]
-    with fast_visits():  # libcst's traversal, without its copies and extra passes
-        resolve_metadata(wrapper, {p for v in visitors for p in v.get_inherited_dependencies()})
-        wrapper.visit_batched(visitors)
+    visit_with_metadata(wrapper, [*analyses, *rules])
     return [f for r in rules for f in r.findings]

@@ -155,7 +155,7 @@ class ProjectModules:
             if _resolve(path) in (file_path, None):
                 continue  # the file itself, or a link that leads nowhere (a loop)
             text = self.text(path)
-            if not text:
+            if not text or file_path.stem not in text:  # every pattern names the module
                 continue
             near = _resolve(path.parent) == file_path.parent
             if (near and local.search(text)) or any(p.search(text) for p in far):

@@ -6,7 +6,9 @@ every attribute of every node (`visit_Call_func`, `leave_Call_args`, ...). For a
 that is most of the check's time. This module walks the same children in the same order,
 calling the same callbacks, without the copies and without attribute callbacks nobody listens
 to; and it resolves the metadata the rules use (positions, parents, scopes, qualified names)
-without the extra whole-tree passes `MetadataWrapper` makes. `tests/test_traversal.py` checks
+without the extra whole-tree passes `MetadataWrapper` makes (positions from libcst's own code
+generation, with its per-node bookkeeping done without generator context managers).
+`tests/test_traversal.py` checks
 that the callbacks and the metadata are identical to libcst's own, node for node.
 
 The order of a node class's children is learnt from libcst itself: one call of its
@@ -19,7 +21,7 @@ from __future__ import annotations
 import re
 import threading
 import weakref
-from collections.abc import Collection, Iterator, Mapping, MutableMapping
+from collections.abc import Collection, Iterator, Mapping, MutableMapping, Sequence
 from contextlib import contextmanager
 from dataclasses import fields
 from functools import cache
@@ -30,14 +32,17 @@ import libcst as cst
 from libcst import CSTNode, CSTVisitor, MaybeSentinel
 from libcst._batched_visitor import _BatchedCSTVisitor
 from libcst._metadata_dependent import LazyValue
+from libcst._position import CodePosition, CodeRange
 from libcst.metadata import (
     BaseMetadataProvider,
     BatchableMetadataProvider,
     MetadataWrapper,
     ParentNodeProvider,
+    PositionProvider,
     QualifiedNameProvider,
     ScopeProvider,
 )
+from libcst.metadata.position_provider import NEWLINE_RE, PositionProvidingCodegenState
 
 _ORIGINAL_VISIT = CSTNode.visit
 _ATTRIBUTE_HOOK = re.compile(r"^(?:visit|leave)_[A-Z][A-Za-z]*_[a-z_]+$")
@@ -306,6 +311,90 @@ def _dependencies_first(providers: Collection[type]) -> list[type]:
     return ordered
 
 
+class _PositionState(PositionProvidingCodegenState):
+    """libcst's `PositionProvidingCodegenState` (code generation that records each node's
+    range), with the same results at a fraction of the cost: a token without a line break
+    moves the column without a regular expression; the open ranges are kept as tuples; and
+    `record_syntactic_position` is a plain context manager, not a generator."""
+
+    def _update_position(self, value: str) -> None:
+        if "\n" not in value and "\r" not in value:
+            self.column += len(value)
+            return
+        segments = NEWLINE_RE.split(value)
+        self.line += len(segments) - 1
+        self.column = len(segments[-1])
+
+    def before_codegen(self, node: CSTNode) -> None:
+        stack: list[tuple[int, int]] = self._stack  # type: ignore[assignment]
+        stack.append((self.line, self.column))
+
+    def after_codegen(self, node: CSTNode) -> None:
+        stack: list[tuple[int, int]] = self._stack  # type: ignore[assignment]
+        start_line, start_column = stack.pop()
+        computed = self.provider._computed
+        if node not in computed:  # a syntactic range, recorded first, is kept
+            start = CodePosition(start_line, start_column)
+            computed[node] = CodeRange(start, CodePosition(self.line, self.column))
+
+    def record_syntactic_position(  # type: ignore[override]
+        self,
+        node: CSTNode,
+        *,
+        start_node: CSTNode | None = None,
+        end_node: CSTNode | None = None,
+    ) -> _Syntactic:
+        return _Syntactic(self, node, start_node, end_node)
+
+
+class _Syntactic:
+    """`record_syntactic_position`'s block: the node's range without the whitespace around it,
+    or hoisted from the children named."""
+
+    __slots__ = ("end_node", "node", "start", "start_node", "state")
+
+    def __init__(
+        self,
+        state: _PositionState,
+        node: CSTNode,
+        start_node: CSTNode | None,
+        end_node: CSTNode | None,
+    ) -> None:
+        self.state, self.node = state, node
+        self.start_node, self.end_node = start_node, end_node
+
+    def __enter__(self) -> None:
+        state: Any = self.state
+        self.start = (state.line, state.column)
+
+    def __exit__(self, *exc: object) -> None:
+        state: Any = self.state
+        computed: dict[CSTNode, Any] = state.provider._computed
+        if self.start_node is not None:
+            start = computed[self.start_node].start
+        else:
+            start = CodePosition(*self.start)
+        if self.end_node is not None:
+            end = computed[self.end_node].end
+        else:
+            end = CodePosition(state.line, state.column)
+        computed[self.node] = CodeRange(start, end)
+
+
+def compute_positions(module: cst.Module) -> dict[CSTNode, CodeRange]:
+    """`PositionProvider`'s ranges for every node of `module`, as libcst computes them."""
+    provider = PositionProvider()
+    provider._computed = {}
+    state = _PositionState(
+        default_indent=module.default_indent,
+        default_newline=module.default_newline,
+        provider=provider,
+    )
+    module._codegen(state)
+    computed: dict[CSTNode, CodeRange] = provider._computed  # type: ignore[assignment]
+    return computed
+
+
 def resolve_metadata(wrapper: MetadataWrapper, providers: Collection[type]) -> None:
     """Compute `providers` (and their dependencies) into `wrapper`, as `wrapper.resolve_many`
     would, skipping libcst's extra whole-tree passes. Call inside `fast_visits()`."""
@@ -316,6 +405,8 @@ def resolve_metadata(wrapper: MetadataWrapper, providers: Collection[type]) -> N
             continue
         if provider is ParentNodeProvider:
             computed[provider] = MappingProxyType(compute_parents(module))
+        elif provider is PositionProvider:
+            computed[provider] = MappingProxyType(compute_positions(module))
         elif provider is QualifiedNameProvider:
             resolve_metadata(wrapper, (ScopeProvider, ParentNodeProvider))
             computed[provider] = _QualifiedNames(
@@ -336,3 +427,14 @@ def resolve_metadata(wrapper: MetadataWrapper, providers: Collection[type]) -> N
             computed[provider] = provider()._gen(wrapper)
         else:
             wrapper.resolve(provider)
+
+
+def visit_with_metadata(
+    wrapper: MetadataWrapper, visitors: Sequence[cst.BatchableCSTVisitor]
+) -> None:
+    """Run `visitors` over the wrapper's module in one batched traversal, their metadata
+    computed first by `resolve_metadata`, every walk on the fast path (the engine's file and
+    the project modules the analyses read go through this one path)."""
+    with fast_visits():
+        resolve_metadata(wrapper, {p for v in visitors for p in v.get_inherited_dependencies()})
+        wrapper.visit_batched(visitors)

@@ -484,3 +484,21 @@ def test_mutually_recursive_timing_functions_are_checked_not_crashed(tmp_path: P
     report = api.check([tmp_path / "bench.py"], isolated=True)
     assert report.errors == []
     assert "BA302" in {f.code for f in report.findings}
+
+
+def test_folders_without_configuration_share_one_group(tmp_path: Path) -> None:
+    """Files from many folders with no configuration are one group: one rule selection, one
+    pool of worker processes (not a serial run per folder)."""
+    paths = []
+    for name in ("a", "b", "c/d"):
+        folder = tmp_path / name
+        folder.mkdir(parents=True)
+        (folder / "bench.py").write_text("import time\nt0 = time.perf_counter()\n")
+        paths.append(folder / "bench.py")
+    configured = tmp_path / "e"
+    configured.mkdir()
+    (configured / "pyproject.toml").write_text('[tool.benchaudit]\nignore = ["BA102"]\n')
+    (configured / "bench.py").write_text("import time\n")
+    run = api.prepare(api.RunRequest(paths=(*paths, configured / "bench.py")))
+    sizes = sorted(len(group.files) for group in run.groups)
+    assert sizes == [1, 3]

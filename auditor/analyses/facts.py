@@ -29,6 +29,7 @@ from libcst.metadata import (
 from auditor.analyses import names as N
 from auditor.analyses import serving, syspath
 from auditor.project import ProjectModule, ProjectModules
+from auditor.traversal import visit_with_metadata
 
 Pos = tuple[int, int]  #: (1-based line, 0-based column), comparable in source order
 
@@ -1408,7 +1409,7 @@ def module_facts(project: ProjectModules, module: ProjectModule) -> FileFacts | 
     def collect() -> FileFacts:
         wrapper = MetadataWrapper(module.module, unsafe_skip_copy=True)
         collector = FactsCollector()
-        wrapper.visit_batched([collector])
+        visit_with_metadata(wrapper, [collector])
         assert collector.facts is not None
         collector.facts.project = ProjectModules(module.path, project.cache)
         collector.facts.derived = True
