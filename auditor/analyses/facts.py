@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from functools import cached_property
+from functools import cache, cached_property
 from typing import Any
 
 import libcst as cst
@@ -299,10 +299,7 @@ class FileFacts:
         key = (binding.start, binding.end)
         if not self._stmt_by_pos:
             for node, rng in self.positions.items():
-                if isinstance(
-                    node,
-                    cst.BaseSmallStatement | cst.BaseCompoundStatement | cst.WithItem | cst.Param,
-                ):
+                if _is_statement(type(node)):
                     self._stmt_by_pos.setdefault(_pos(rng), node)
         found = self._stmt_by_pos.get(key)
         return [found] if found is not None else []
@@ -1401,6 +1398,15 @@ class FactsCollector(cst.BatchableCSTVisitor):
         # Keep qualified names of every name load, for imports of timers and syncs used as
         # values (e.g. `clock = time.perf_counter`).
         return None
+
+
+@cache
+def _is_statement(kind: type) -> bool:
+    """A statement, a `with` item or a parameter: what makes a binding (by class, once: an
+    `isinstance` against libcst's abstract classes on every node is slow)."""
+    return issubclass(
+        kind, cst.BaseSmallStatement | cst.BaseCompoundStatement | cst.WithItem | cst.Param
+    )
 
 
 def module_facts(project: ProjectModules, module: ProjectModule) -> FileFacts | None:
