@@ -199,6 +199,7 @@ class FileFacts:
         self._model_memo: dict[tuple[int, str, Pos], ModelInfo | None] = {}
         self._binops: dict[tuple[int, type], list[cst.BinaryOperation]] = {}
         self._stmt_by_pos: dict[tuple[Pos, Pos], cst.CSTNode] = {}
+        self._calls_by_name: tuple[int, dict[str, list[CallSite]]] | None = None
 
     # ----------------------------------------------------------------- positions & names
     def pos(self, node: cst.CSTNode) -> tuple[Pos, Pos]:
@@ -224,12 +225,17 @@ class FileFacts:
         return self.mentions_cuda or GPU_USE_RE.search(self.source) is not None
 
     def calls_to_function(self, name: str) -> list[CallSite]:
-        return [
-            c
-            for s in self.scopes
-            for c in s.calls
-            if isinstance(c.node.func, cst.Name) and c.node.func.value == name
-        ]
+        """The calls `name(...)` in this file, in scope order (an index by called name, built
+        once; rebuilt if calls were added since, as while the file is still being walked)."""
+        count = sum(len(s.calls) for s in self.scopes)
+        if self._calls_by_name is None or self._calls_by_name[0] != count:
+            index: dict[str, list[CallSite]] = {}
+            for s in self.scopes:
+                for c in s.calls:
+                    if type(c.node.func) is cst.Name:
+                        index.setdefault(c.node.func.value, []).append(c)
+            self._calls_by_name = (count, index)
+        return list(self._calls_by_name[1].get(name, ()))
 
     # ----------------------------------------------------------------------- bindings
     def binding_before(self, scope: Scope, target: str, pos: Pos) -> Binding | None:

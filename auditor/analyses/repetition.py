@@ -74,12 +74,11 @@ def _shown(facts: FileFacts, region: Region, work: list[CallSite]) -> CallSite:
     return work[0]
 
 
-def _called_in_a_loop(
-    facts: FileFacts, scope: Scope, seen: frozenset[int] = frozenset()
-) -> bool | None:
+def _called_in_a_loop(facts: FileFacts, scope: Scope, seen: set[int] | None = None) -> bool | None:
     """Whether `scope`'s function is called from a loop of this file, directly or through its
     callers: True, False, or None when it is a method or the function is handed elsewhere (a
-    callback: unknown). `seen` stops at functions already on the chain (mutual recursion)."""
+    callback: unknown). `seen` holds the functions already searched (each caller is searched
+    once: only reaching a loop matters, and it does not depend on the way there)."""
     if isinstance(scope.node, cst.Module):
         return False
     if scope.cls is not None:
@@ -87,7 +86,8 @@ def _called_in_a_loop(
     sites = facts.calls_to_function(scope.name)
     if any(site.loops for site in sites):
         return True
-    seen = seen | {id(scope)}
+    seen = set() if seen is None else seen
+    seen.add(id(scope))
     for site in sites:
         if id(site.scope) not in seen and _called_in_a_loop(facts, site.scope, seen):
             return True
