@@ -72,6 +72,17 @@ class Scope:
     decorators: set[str] = field(default_factory=set)
     binops: list[cst.BinaryOperation] = field(default_factory=list)  # in its own code
     withs: list[cst.With] = field(default_factory=list)  # `with` statements in its own code
+    _by_target: tuple[int, dict[str, list[Binding]]] | None = field(default=None, repr=False)
+
+    def bindings_of(self, target: str) -> list[Binding]:
+        """The bindings of `target` here, in order (an index by target, rebuilt only when
+        bindings were added since: a question per name read must not scan the whole scope)."""
+        if self._by_target is None or self._by_target[0] != len(self.bindings):
+            index: dict[str, list[Binding]] = {}
+            for b in self.bindings:
+                index.setdefault(b.target, []).append(b)
+            self._by_target = (len(self.bindings), index)
+        return self._by_target[1].get(target, [])
 
     @property
     def body(self) -> list[cst.CSTNode]:
@@ -214,7 +225,7 @@ class FileFacts:
 
     def module_imported_as(self, name: str) -> bool:
         """`import torch` binds `torch` at module level."""
-        return any(b.kind == "import" and b.target == name for b in self.module_scope.bindings)
+        return any(b.kind == "import" for b in self.module_scope.bindings_of(name))
 
     @cached_property
     def uses_gpu(self) -> bool:
@@ -242,18 +253,18 @@ class FileFacts:
         """The assignment of `target` that reaches `pos` (the last one before it in source
         order; a loop target binds from the loop header). Falls back to enclosing scopes."""
         best: Binding | None = None
-        for b in scope.bindings:
+        own = scope.bindings_of(target)
+        for b in own:
             # a loop target is bound from the loop header on, inside the loop too
             at = b.start if b.kind in ("for", "comp") else b.end
-            if b.target == target and at <= pos and (best is None or at >= _effective(best)):
+            if at <= pos and (best is None or at >= _effective(best)):
                 best = b
         if best is None:
-            for b in scope.bindings:
-                if b.target == target and b.kind == "param":
+            for b in own:
+                if b.kind == "param":
                     return b
         if best is None and scope.parent is not None:
-            parent = scope.parent
-            candidates = [b for b in parent.bindings if b.target == target]
+            candidates = scope.parent.bindings_of(target)
             if candidates:
                 # A global read from a function sees the module's last binding.
                 return max(candidates, key=lambda b: b.end)
@@ -267,7 +278,7 @@ class FileFacts:
             return []
         found = [last]
         earlier = sorted(
-            (b for b in scope.bindings if b.target == target and b.end <= last.start),
+            (b for b in scope.bindings_of(target) if b.end <= last.start),
             key=lambda b: b.end,
         )
         current = last
@@ -275,7 +286,7 @@ class FileFacts:
             current = earlier.pop()
             found.append(current)
         if self._conditional(current, pos):
-            found += [b for b in scope.bindings if b.target == target and b.kind == "param"]
+            found += [b for b in scope.bindings_of(target) if b.kind == "param"]
         return found
 
     def _conditional(self, binding: Binding, pos: Pos) -> bool:
@@ -521,7 +532,7 @@ class FileFacts:
     def _int_of_param(self, scope: Scope, name: str, depth: int) -> tuple[int, str] | None:
         if scope.parent is None or name not in scope.params:
             return None
-        b = next((b for b in scope.bindings if b.target == name and b.kind != "param"), None)
+        b = next((b for b in scope.bindings_of(name) if b.kind != "param"), None)
         if b is not None:
             return None  # reassigned in the function
         index = scope.params.index(name)

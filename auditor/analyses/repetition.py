@@ -74,27 +74,43 @@ def _shown(facts: FileFacts, region: Region, work: list[CallSite]) -> CallSite:
     return work[0]
 
 
-def _called_in_a_loop(facts: FileFacts, scope: Scope, seen: set[int] | None = None) -> bool | None:
+def _called_in_a_loop(facts: FileFacts, scope: Scope) -> bool | None:
     """Whether `scope`'s function is called from a loop of this file, directly or through its
     callers: True, False, or None when it is a method or the function is handed elsewhere (a
-    callback: unknown). `seen` holds the functions already searched (each caller is searched
-    once: only reaching a loop matters, and it does not depend on the way there)."""
+    callback: unknown). Answered once per function."""
     if isinstance(scope.node, cst.Module):
         return False
     if scope.cls is not None:
         return None
+    memo: dict[int, bool | None] = facts.memo.setdefault("called-in-a-loop", {})
+    if id(scope) not in memo:
+        if _reaches_a_loop(facts, scope, set()):
+            memo[id(scope)] = True
+        else:
+            memo[id(scope)] = None if _handed_elsewhere(facts, scope.name) else False
+    return memo[id(scope)]
+
+
+def _reaches_a_loop(facts: FileFacts, scope: Scope, seen: set[int]) -> bool:
+    """Whether a call of `scope`'s function, or of a function that calls it, sits in a loop.
+    Each caller is searched once (`seen`): reaching a loop does not depend on the way there."""
+    if isinstance(scope.node, cst.Module) or scope.cls is not None:
+        return False
     sites = facts.calls_to_function(scope.name)
     if any(site.loops for site in sites):
         return True
-    seen = set() if seen is None else seen
     seen.add(id(scope))
-    for site in sites:
-        if id(site.scope) not in seen and _called_in_a_loop(facts, site.scope, seen):
-            return True
-    passed = f"({scope.name})" in facts.source or f"({scope.name}," in facts.source
-    if passed or f"{scope.name}," in facts.source.replace(f"def {scope.name}", ""):
-        return None  # handed to a harness, an executor or a list of arms
-    return False
+    return any(
+        id(site.scope) not in seen and _reaches_a_loop(facts, site.scope, seen) for site in sites
+    )
+
+
+def _handed_elsewhere(facts: FileFacts, name: str) -> bool:
+    """`name` passed as a value (to a harness, an executor, a list of arms), not only called."""
+    source = facts.source
+    if f"({name})" in source or f"({name}," in source:
+        return True
+    return f"{name}," in source.replace(f"def {name}", "")
 
 
 def _range_count(facts: FileFacts, scope: Scope, loop: cst.CSTNode) -> tuple[int, str] | None:
