@@ -8,7 +8,8 @@ Then issue 14's ratios, each against a yardstick run in the same rounds (the com
 alternate, so the machine's drift is shared): the 300-line seed-style script cold against
 `python -c "import libcst"` (target at most 1.3x); a 300-line module with no timing code against
 `python -c pass` (at most 2x); the seed's test.py repeated 16 times against one copy (at most
-18x; the issue's figure used a 203-line real script).
+18x; the issue's figure used a 203-line real script), and 64 copies against 16 (linear in size
+would be at most 4x).
 
     python benchmarks/startup.py [--runs 15] [--rounds 11]
 """
@@ -140,6 +141,8 @@ def main() -> None:
         one.write_text(seed_text)
         many = Path(tmp) / "x16.py"
         many.write_text("\n".join([seed_text] * 16))
+        more = Path(tmp) / "x64.py"
+        more.write_text("\n".join([seed_text] * 64))
         check = [exe, "check", "--isolated", "--no-cache"]
         py = sys.executable
         ratios = rounds(
@@ -150,6 +153,7 @@ def main() -> None:
                 "pass": [py, "-c", "pass"],
                 "one": [*check, str(one)],
                 "x16": [*check, str(many)],
+                "x64": [*check, str(more)],
             },
             args.rounds,
             env,
@@ -180,6 +184,9 @@ def main() -> None:
             "one",
             18.0,
         ),
+        # not an issue target: whether the cost per line holds as the file grows (4x the lines
+        # of x16; linear would be 4x, the start-up share making it a little less)
+        ("the same x64 / x16", "x64", "x16", 4.0),
     ):
         ratio = ratios[a] / ratios[b]
         print(
