@@ -88,13 +88,4 @@ def select_codes(
     else:
         chosen = [e for e in entries if e.default_enabled]
     chosen += [e for e in entries if any(_matches(e, s) for s in extend_select) and e not in chosen]
-    return tuple(e.code for e in chosen if not any(_matches(e, s) for s in ignore))
-
-
-def select_rules(
-    select: Sequence[str] | None = None,
-    ignore: Sequence[str] = (),
-    extend_select: Sequence[str] = (),
-) -> list[type[Rule]]:
-    """`select_codes`, as rule classes."""
-    return list(rule_classes(select_codes(select, ignore, extend_select)))
+    return tuple(sorted(e.code for e in chosen if not any(_matches(e, s) for s in ignore)))
