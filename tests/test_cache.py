@@ -371,3 +371,29 @@ def test_progress_bar_only_on_a_terminal_for_large_trees() -> None:
     assert "checking 500/1000 files" in stream.getvalue()
     assert "1000/1000" in stream.getvalue()
     assert stream.getvalue().endswith("\r")
+
+
+def test_a_cache_hit_imports_neither_libcst_nor_a_rule(tmp_path: Path) -> None:
+    """An unchanged file (the pre-commit hook's re-run) is answered from the cache without
+    importing libcst, a rule or typer: the findings come back, the analysis never loads."""
+    code = (
+        "import sys\n"
+        "from auditor.fastcli import run_check_fast\n"
+        f"code = run_check_fast(['check', {str(FIXTURES / 'seed' / 'test.py')!r}])\n"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('libcst', 'typer')"
+        " or m.startswith(('auditor.rules.', 'auditor.analyses', 'auditor.engine')))\n"
+        "print(code, heavy, file=sys.stderr)\n"
+    )
+    env = {**os.environ, "NO_COLOR": "1", "BENCHAUDIT_CACHE_DIR": str(tmp_path / "cache")}
+
+    def run() -> tuple[str, str]:
+        res = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=env
+        )
+        return res.stdout, res.stderr.strip().splitlines()[-1]
+
+    cold_out, cold = run()
+    warm_out, warm = run()
+    assert cold.startswith("1 [") and "libcst" in cold  # the first run analysed the file
+    assert warm == "1 []"
+    assert warm_out == cold_out and "BA201" in warm_out
