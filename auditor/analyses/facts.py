@@ -1004,16 +1004,25 @@ class FileFacts:
         if isinstance(value, cst.Call):
             return self.class_named(value.func) or self._class_built_by(vscope, value, vpos)
         if isinstance(value, cst.Name) and value.value in vscope.params and vscope.parent:
-            # a parameter: the class of what this file's callers pass, if they agree
-            index = vscope.params.index(value.value)
+            return self._class_of_param(vscope, value.value)
+        return None
+
+    def _class_of_param(self, scope: Scope, param: str) -> tuple[FileFacts, ClassInfo] | None:
+        """The class of what this file's callers pass as `param`, if they agree (once per
+        function and parameter: every read of the parameter asks the same question)."""
+        memo: dict[tuple[int, str], tuple[FileFacts, ClassInfo] | None]
+        memo = self.memo.setdefault("param-class", {})
+        key = (id(scope), param)
+        if key not in memo:
+            index = scope.params.index(param)
             found: dict[int, tuple[FileFacts, ClassInfo]] = {}
-            for site in self.calls_to_function(vscope.name):
-                arg = self.argument(site.node, value.value, index)
+            for site in self.calls_to_function(scope.name):
+                arg = self.argument(site.node, param, index)
                 cls = self._class_of_arg(site, arg) if arg is not None else None
                 if cls is not None:
                     found[id(cls[1])] = cls
-            return next(iter(found.values())) if len(found) == 1 else None
-        return None
+            memo[key] = next(iter(found.values())) if len(found) == 1 else None
+        return memo[key]
 
     def _class_built_by(
         self, scope: Scope, call: cst.Call, pos: Pos
