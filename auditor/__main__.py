@@ -4,27 +4,17 @@ without importing typer (`auditor.fastcli`); anything else goes to the typer app
 
 from __future__ import annotations
 
-import sys
-
 
 def main() -> None:
-    try:
-        from auditor.fastcli import exit_now, run_check_fast
+    from auditor.fastcli import run_main
 
-        code = run_check_fast(sys.argv[1:])
-        if code is not None:
-            exit_now(code)
-    except KeyboardInterrupt:
-        sys.stderr.write("error: interrupted\n")
-        sys.exit(2)
-    except SystemExit:
-        raise
-    except Exception as exc:  # never a traceback for the user
-        sys.stderr.write(f"error: internal error: {type(exc).__name__}: {exc}\n")
-        sys.exit(2)
-    from auditor.cli import main as typer_main
+    run_main(_typer_app)
 
-    typer_main()
+
+def _typer_app() -> None:
+    from auditor.cli import app
+
+    app(prog_name="benchaudit")
 
 
 if __name__ == "__main__":

@@ -12,9 +12,7 @@ from auditor.core import UNUSED_SUPPRESSION, FileError, FileResult
 from auditor.limits import checked_tree, run_deep
 from auditor.options import CheckOptions
 from auditor.project import ProjectModules
-from auditor.rules import CATALOGUE
-
-_NAMES = {e.code: e.name for e in CATALOGUE}
+from auditor.registry import BY_CODE, rule_classes
 
 
 class SourceDecodeError(ValueError):
@@ -65,12 +63,12 @@ def check_source(
     if checked is not None and opts.screen:
         from auditor.screen import may_have_findings
 
-        if not may_have_findings(source, checked, modules):
+        tree, tree_levels = checked
+        if not may_have_findings(source, tree, modules, tree_levels):
             return FileResult(path)  # nothing a rule could speak about: not parsed
     ignored = opts.extra_ignores.get(path, frozenset())
-    codes = [c for c in opts.codes if c not in ignored and _NAMES.get(c) not in ignored]
+    codes = [c for c in opts.codes if c not in ignored and BY_CODE[c].name not in ignored]
     from auditor.engine import analyse
-    from auditor.registry import rule_classes
 
     try:  # in a thread with a deep stack: a deep but valid file is analysed, not a crash
         return run_deep(

@@ -7,7 +7,6 @@ reporters.
 from __future__ import annotations
 
 import functools
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -445,10 +444,7 @@ def server_command() -> None:
     import importlib.util
 
     if importlib.util.find_spec("pygls") is None or importlib.util.find_spec("lsprotocol") is None:
-        typer.echo(
-            "error: `benchaudit server` needs pygls: pip install 'benchaudit[server]'", err=True
-        )
-        raise typer.Exit(2)
+        fail("`benchaudit server` needs pygls: pip install 'benchaudit[server]'")
     from auditor.server import main as serve
 
     serve()
@@ -468,21 +464,9 @@ _register_verify()
 def main() -> None:
     """The typer app, after the fast path for `check` (`auditor.__main__` is the installed
     entry point; this one serves `python -m auditor.cli`)."""
-    try:
-        from auditor.fastcli import exit_now, run_check_fast
+    from auditor.fastcli import run_main
 
-        code = run_check_fast(sys.argv[1:])  # `check` without typer's costly parsing
-        if code is not None:
-            exit_now(code)
-        app(prog_name="benchaudit")
-    except KeyboardInterrupt:
-        typer.echo("error: interrupted", err=True)
-        sys.exit(2)
-    except SystemExit:
-        raise
-    except Exception as exc:  # never a traceback for the user
-        typer.echo(f"error: internal error: {type(exc).__name__}: {exc}", err=True)
-        sys.exit(2)
+    run_main(lambda: app(prog_name="benchaudit"))
 
 
 if __name__ == "__main__":

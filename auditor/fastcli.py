@@ -15,7 +15,7 @@ import gc
 import os
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -125,6 +125,25 @@ def run_check_fast(argv: Sequence[str]) -> int | None:
     finally:
         if was_enabled:
             gc.enable()
+
+
+def run_main(typer_app: Callable[[], object]) -> None:
+    """The `benchaudit` program: `check` on a plain command line through the fast path, any
+    other through `typer_app`. Never a traceback: an interrupt or an internal error is one
+    `error:` line and exit code 2."""
+    try:
+        code = run_check_fast(sys.argv[1:])
+        if code is not None:
+            exit_now(code)
+        typer_app()
+    except KeyboardInterrupt:
+        sys.stderr.write("error: interrupted\n")
+        sys.exit(2)
+    except SystemExit:
+        raise
+    except Exception as exc:  # never a traceback for the user
+        sys.stderr.write(f"error: internal error: {type(exc).__name__}: {exc}\n")
+        sys.exit(2)
 
 
 def exit_now(code: int) -> NoReturn:

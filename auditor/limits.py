@@ -51,15 +51,14 @@ def too_deep(path: str, what: str) -> FileError:
     return FileError(path, "parse-error", f"not checked: nested too deeply to analyse ({what})")
 
 
-def source_problem(source: str, path: str) -> FileError | None:
-    """A reason not to give `source` to libcst, or None when it is safe to parse."""
-    checked = checked_tree(source, path)
-    return checked if isinstance(checked, FileError) else None
+#: CPython's syntax tree of a file, and its nodes level by level (`levels`).
+Tree = tuple[ast.Module, list[list[ast.AST]]]
 
 
-def checked_tree(source: str, path: str) -> FileError | ast.Module | None:
-    """`source_problem`'s verdict, with CPython's syntax tree when there is no problem (None
-    when CPython cannot parse what libcst may)."""
+def checked_tree(source: str, path: str) -> FileError | Tree | None:
+    """A reason not to give `source` to libcst (too large, too deep), or, when it is safe to
+    parse, CPython's syntax tree with its nodes by level (walked once here, for the depth, and
+    read again by the screen); None when CPython cannot parse what libcst may."""
     size = len(source.encode("utf-8", "surrogatepass"))
     if size > MAX_FILE_BYTES:
         return too_large(path, size)
@@ -77,14 +76,10 @@ def checked_tree(source: str, path: str) -> FileError | ast.Module | None:
         return too_deep(path, "CPython's parser gives up too")
     except ValueError:  # NUL bytes: libcst reports them as a syntax error
         return _rough_problem(source, path)
-    depth = tree_depth(tree)
-    if depth > MAX_DEPTH:
-        return too_deep(path, f"syntax tree {depth} levels deep, limit {MAX_DEPTH}")
-    return tree
-
-
-def tree_depth(tree: ast.AST) -> int:
-    return len(levels(tree))
+    nodes = levels(tree)
+    if len(nodes) > MAX_DEPTH:
+        return too_deep(path, f"syntax tree {len(nodes)} levels deep, limit {MAX_DEPTH}")
+    return tree, nodes
 
 
 def levels(tree: ast.AST) -> list[list[ast.AST]]:

@@ -17,7 +17,8 @@ from auditor.rules import CATALOGUE, Entry
 if TYPE_CHECKING:
     from auditor.engine import Rule
 
-_BY_CODE = {e.code: e for e in CATALOGUE}
+#: code -> its catalogue entry
+BY_CODE = {e.code: e for e in CATALOGUE}
 
 
 class UnknownRuleError(ValueError):
@@ -32,13 +33,13 @@ def _load(entry: Entry) -> type[Rule]:
 
 @cache
 def _classes(codes: tuple[str, ...]) -> tuple[type[Rule], ...]:
-    return tuple(_load(_BY_CODE[c]) for c in codes)
+    return tuple(_load(BY_CODE[c]) for c in codes)
 
 
 def rule_classes(codes: Iterable[str]) -> tuple[type[Rule], ...]:
     """The rule classes of `codes` (catalogue codes), in the order given; imports them."""
     codes = tuple(codes)
-    unknown = [c for c in codes if c not in _BY_CODE]
+    unknown = [c for c in codes if c not in BY_CODE]
     if unknown:
         raise UnknownRuleError(f"unknown rule `{unknown[0]}` (see `benchaudit rules`)")
     return _classes(codes)
@@ -46,7 +47,7 @@ def rule_classes(codes: Iterable[str]) -> tuple[type[Rule], ...]:
 
 def all_rules() -> tuple[type[Rule], ...]:
     """Every rule class shipped in `auditor.rules`, sorted by code."""
-    return rule_classes(sorted(_BY_CODE))
+    return rule_classes(sorted(BY_CODE))
 
 
 def find_entry(selector: str) -> Entry:

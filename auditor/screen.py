@@ -57,12 +57,16 @@ _TOKEN = re.compile(TOKEN_WORD_PATTERN, re.IGNORECASE)
 Import = tuple[str, int, tuple[str, ...] | None]
 
 
-def _names(tree: ast.AST) -> tuple[set[str], list[Import], bool]:
-    """The words the code uses, what it imports, and whether it touches `sys.path`."""
+def _names(
+    tree: ast.AST, tree_levels: list[list[ast.AST]] | None = None
+) -> tuple[set[str], list[Import], bool]:
+    """The words the code uses, what it imports, and whether it touches `sys.path`
+    (`tree_levels`: the tree's nodes by level, when the caller has them already)."""
     found: set[str] = set()
     imports: list[Import] = []
     sys_path = False
-    for node in (n for level in levels(tree) for n in level):
+    by_level = tree_levels if tree_levels is not None else levels(tree)
+    for node in (n for level in by_level for n in level):
         if isinstance(node, ast.Name):
             found.add(node.id)
         elif isinstance(node, ast.Attribute):
@@ -94,11 +98,17 @@ def _times(found: set[str], sys_path: bool) -> bool:
     return any(_TIME.search(n) for n in found) and any(_TOKEN.search(n) for n in found)
 
 
-def may_have_findings(source: str, tree: ast.Module, modules: ProjectModules | None = None) -> bool:
-    """False only when no finding is possible (see the module's docstring)."""
+def may_have_findings(
+    source: str,
+    tree: ast.Module,
+    modules: ProjectModules | None = None,
+    tree_levels: list[list[ast.AST]] | None = None,
+) -> bool:
+    """False only when no finding is possible (see the module's docstring). `tree_levels`:
+    the tree's nodes by level, as `limits.checked_tree` gives them (else walked here)."""
     if "benchaudit" in source:
         return True
-    found, imports, sys_path = _names(tree)
+    found, imports, sys_path = _names(tree, tree_levels)
     if _times(found, sys_path):
         return True
     if modules is None:
