@@ -26,7 +26,7 @@ import libcst as cst
 
 from auditor.analyses import names as N
 from auditor.analyses.arms import Arm, ArmsKind, Comparison
-from auditor.analyses.facts import CallSite, FileFacts, Pos, Scope
+from auditor.analyses.facts import Binding, CallSite, FileFacts, Pos, Scope
 
 CALL_SETTINGS = ("height", "width", "guidance_scale", "output_type")
 CONFOUNDS = frozenset(
@@ -60,6 +60,7 @@ LABELS = {
     "dtype": "dtype",
     "attn_implementation": "`attn_implementation`",
     "attention": "attention processor",
+    "fused_layers": "attention implementation",
     "offload": "CPU offload",
     "generator": "`generator`",
     "seed": "seed",
@@ -168,7 +169,11 @@ def _differing(base: ArmConfig, cfg: ArmConfig) -> list[tuple[str, str, str, Set
 
 def _default(key: str) -> str:
     """What an arm that never sets `key` runs with."""
-    return "float32, the default" if key == "dtype" else "default"
+    if key == "dtype":
+        return "float32, the default"
+    if key == "fused_layers":
+        return "the model's own attention and MLP modules"
+    return "default"
 
 
 def _level_node(key: str, cfg: ArmConfig, arm: Arm) -> cst.CSTNode | None:
@@ -385,6 +390,13 @@ def _build(
             if ret.value is not None:
                 _build(facts, fn, ret.value, facts.pos(ret)[0], cfg, inner, (10**9, 0), depth + 1)
         return
+    qnames = facts.qnames_of(func)
+    for (prefix, method), defaults in BUILD_DEFAULTS.items():
+        if name == method and any(q.startswith(prefix) for q in qnames):
+            for keyword, off, key, value in defaults:
+                given = N.keyword(expr, keyword)
+                if given is None or N.code(given.value) != off:
+                    cfg.settings[key] = Setting(value, expr)
     for key, dtype in CONVERTER_PRECISION.items():  # `torch2trt(model, x, fp16_mode=True)`
         flag = N.keyword(expr, key)
         if flag is not None and N.code(flag.value) == "True":
@@ -590,6 +602,219 @@ def _test_values(test: cst.BaseExpression, param: str, values: tuple[str, ...]) 
         return named & set(values)
     if isinstance(comp.operator, cst.NotEqual | cst.NotIn):
         return set(values) - named
+    return None
+
+
+# ------------------------------------------------- arms built on branches of an option
+#: Settings a library's model constructor applies unless told otherwise: (qualified name
+#: prefix, method) -> [(keyword that turns it off, its off value, key, value)].
+BUILD_DEFAULTS: dict[tuple[str, str], tuple[tuple[str, str, str, str], ...]] = {
+    # AutoAWQ swaps attention, MLP and norms for its fused modules, with their own KV cache
+    ("awq.", "from_quantized"): (
+        (
+            "fuse_layers",
+            "False",
+            "fused_layers",
+            "AutoAWQ's fused attention/MLP/norm modules with their own KV cache "
+            "(`fuse_layers=True`, the default of `from_quantized`)",
+        ),
+    ),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class BranchDeviation:
+    """Arms chosen by a command-line option or environment variable, one per run: the timed
+    model is built on one branch of an `if` on that option or another, and the builds differ in
+    a setting besides the change under test."""
+
+    option: str  # "`--pretrained`", "the environment variable `USE_TRT`"
+    key: str
+    label: str
+    first: str  # the other branch's value
+    second: str  # the value at `node`
+    node: cst.CSTNode  # the build (or setting) that deviates
+    other_line: int  # the other branch's build
+
+
+def branch_arm_deviations(facts: FileFacts, timed: list[CallSite]) -> list[BranchDeviation]:
+    """For each timed model, followed back through the parameters it is passed as (to the
+    first caller), the assignments of it on the two branches of one `if` whose test reads a
+    command-line option or an environment variable (`if args.pretrained: model = ... else:
+    model = ...`; with no assignment on the other branch, the one the `if` falls through
+    with). Their builds are compared like the arms of one comparison."""
+    out: list[BranchDeviation] = []
+    seen: set[int] = set()
+    for call in timed:
+        model = _model_expr(call)
+        if model is None:
+            continue
+        found = _binding_scope(facts, call.scope, N.dotted(model) or "", call.start, 0)
+        if found is None:
+            continue
+        scope, name, pos = found
+        pair = _branch_bindings(facts, scope, name, pos)
+        if pair is None or id(pair[2]) in seen:
+            continue
+        (first, second, test) = pair
+        seen.add(id(test))
+        option = _option_of(facts, scope, test, facts.pos(test)[0][0], 0)
+        if option is None:
+            continue
+        configs = []
+        for b in (first, second):
+            cfg = ArmConfig()
+            _build(facts, b.scope, cst.Name(name), b.end, cfg, {}, pos, 0)
+            configs.append(cfg)
+        if not all(c.other or c.settings for c in configs):
+            continue  # a side whose build is not known
+        for i, b in enumerate((first, second)):
+            other_cfg = configs[1 - i]
+            if b.value is not None and name in N.names_in(b.value):
+                # a transform of the model the `if` falls through with (`net = torch2trt(net,
+                # ..., fp16_mode=True)`, `model = compile_model(model)`): what it does not set
+                # itself, it inherits
+                for key, inherited in other_cfg.settings.items():
+                    configs[i].settings.setdefault(key, inherited)
+        for key, va, vb, setting in _differing(configs[0], configs[1]):
+            if _same_value(va, vb):
+                continue
+            node = setting.node if setting is not None and setting.node is not None else None
+            other = first
+            if node is None:  # the first branch sets it; the second runs the default
+                va, vb = vb, va
+                back = configs[0].settings.get(key)
+                node = back.node if back is not None else None
+                other = second
+            if node is None:
+                continue
+            if key == "dtype" and (
+                not _explicit_dtypes(va, vb) or any(map(_quantized_loader, configs))
+            ):
+                continue
+            out.append(
+                BranchDeviation(
+                    option, key, LABELS.get(key, f"`{key}`"), va, vb, node, other.start[0]
+                )
+            )
+    return out
+
+
+def _same_value(a: str, b: str) -> bool:
+    """`float32` and `float32, the default` are one dtype."""
+    return a.split(",")[0] == b.split(",")[0]
+
+
+def _explicit_dtypes(a: str, b: str) -> bool:
+    """Both dtypes are known (a literal, or the float32 a build without one loads) and not
+    both the default: an unresolved name (`torch_dtype`) says nothing about the difference."""
+    default = _default("dtype")
+    known = set(DTYPE_ALIASES.values()) | {"float32", "int8", default}
+    return a in known and b in known and (a, b) != (default, default)
+
+
+#: Loaders of quantized checkpoints, whose weights come in their own dtype.
+QUANTIZED_LOADER_RE = re.compile(r"quant|awq|gptq|gguf|bnb|bitsandbytes|int[48]", re.I)
+
+
+def _quantized_loader(cfg: ArmConfig) -> bool:
+    """The arm's model comes from a quantized checkpoint's loader (`from_quantized`): its
+    dtype is the quantization, not a `torch_dtype` left at float32."""
+    return any(o.startswith("built by ") and QUANTIZED_LOADER_RE.search(o) for o in cfg.other)
+
+
+def _binding_scope(
+    facts: FileFacts, scope: Scope, name: str, pos: Pos, depth: int
+) -> tuple[Scope, str, Pos] | None:
+    """Where the model `name` is assigned: this scope, or (a parameter) the first caller's."""
+    root = name.split(".")[0]
+    if not root or depth > 3:
+        return None
+    if any(b.kind == "assign" for b in scope.bindings_of(root)):
+        return scope, root, pos
+    if root not in scope.params or scope.parent is None:
+        return None
+    sites = sorted(facts.calls_to_function(scope.name), key=lambda c: c.start)
+    if not sites:
+        return None
+    arg = facts.argument(sites[0].node, root, scope.params.index(root))
+    if not isinstance(arg, cst.Name):
+        return None
+    return _binding_scope(facts, sites[0].scope, arg.value, sites[0].start, depth + 1)
+
+
+def _branch_bindings(
+    facts: FileFacts, scope: Scope, name: str, pos: Pos
+) -> tuple[Binding, Binding, cst.BaseExpression] | None:
+    """Two assignments of `name` before `pos` on the two sides of one `if`: one in its body,
+    the other in its `else` (or `elif`) or, when that side assigns nothing, the assignment
+    the `if` falls through with; and the `if`'s test."""
+    own = [b for b in scope.bindings_of(name) if b.kind == "assign" and b.end <= pos]
+    for b in own:
+        if b.value is None:
+            continue
+        child: cst.CSTNode = b.value
+        for anc in facts.ancestors(b.value):
+            if anc is scope.node:
+                break
+            if isinstance(anc, cst.If) and child is anc.body:
+                side = anc.orelse
+                others = [
+                    o
+                    for o in own
+                    if side is not None and o.value is not None and _inside(facts, o.value, side)
+                ]
+                if not others:
+                    start = facts.pos(anc)[0]
+                    others = [o for o in own if o.end <= start][-1:]
+                if others:
+                    return b, others[0], anc.test
+            child = anc
+    return None
+
+
+def _inside(facts: FileFacts, node: cst.CSTNode, outer: cst.CSTNode) -> bool:
+    return any(a is outer for a in facts.ancestors(node))
+
+
+#: Reads of the environment: `os.environ.get("X")`, `os.getenv("X")`.
+ENV_READS = frozenset({"os.environ.get", "os.getenv"})
+
+
+def _option_of(
+    facts: FileFacts, scope: Scope, test: cst.BaseExpression, line: int, depth: int
+) -> str | None:
+    """The command-line option (`--pretrained`) or environment variable a test reads,
+    through `not`, comparisons, local names and parameters (to the first caller)."""
+    if depth > 4:
+        return None
+    pos = (line, 0)
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        return _option_of(facts, scope, test.expression, line, depth + 1)
+    if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
+        return _option_of(facts, scope, test.left, line, depth + 1)
+    if isinstance(test, cst.Call) and facts.qnames_of(test.func) & ENV_READS and test.args:
+        key = N.string_value(test.args[0].value)
+        return f"the environment variable `{key}`" if key else None
+    if isinstance(test, cst.Subscript) and N.dotted(test.value) == "os.environ":
+        sub = test.slice[0].slice if test.slice else None
+        key = N.string_value(sub.value) if isinstance(sub, cst.Index) else None
+        return f"the environment variable `{key}`" if key else None
+    if isinstance(test, cst.Attribute) and facts.is_cli_args(scope, test.value, pos):
+        dest = test.attr.value
+        if dest in facts.argparse_defaults:
+            return "`" + facts.argparse_options.get(dest, "--" + dest.replace("_", "-")) + "`"
+        return None
+    if isinstance(test, cst.Name):
+        b = facts.binding_before(scope, test.value, pos)
+        if b is not None and b.kind == "assign" and b.value is not None:
+            return _option_of(facts, b.scope, b.value, b.start[0], depth + 1)
+        if test.value in scope.params and scope.parent is not None:
+            sites = sorted(facts.calls_to_function(scope.name), key=lambda c: c.start)
+            if sites:
+                arg = facts.argument(sites[0].node, test.value, scope.params.index(test.value))
+                if arg is not None:
+                    return _option_of(facts, sites[0].scope, arg, sites[0].start[0], depth + 1)
     return None
 
 

@@ -170,6 +170,18 @@ CUDA_GUARD_RE = re.compile(
 )
 
 
+def _names_in(node: cst.CSTNode) -> list[cst.Name]:
+    """The `Name` nodes under `node`."""
+    found: list[cst.Name] = []
+
+    class _Collect(cst.CSTVisitor):
+        def visit_Name(self, name: cst.Name) -> None:
+            found.append(name)
+
+    node.visit(_Collect())
+    return found
+
+
 def is_cuda_guard(test: cst.BaseExpression) -> bool:
     """`torch.cuda.is_available()`, `device == "cuda"`, `args.device.type == "cuda"`,
     `"cuda" in device`, `"cuda" in str(device)`, `x.is_cuda`."""
@@ -236,8 +248,11 @@ class FileFacts:
         return self.mentions_cuda or GPU_USE_RE.search(self.source) is not None
 
     def calls_to_function(self, name: str) -> list[CallSite]:
-        """The calls `name(...)` in this file, in scope order (an index by called name, built
-        once; rebuilt if calls were added since, as while the file is still being walked)."""
+        """The calls of the function `name` in this file, in scope order: `name(...)`, and
+        calls through a name that holds it (`generator = generate_torch` then
+        `generator(...)`; a parameter it is passed as, `run_round(generate_torch)` then
+        `generator(model, ...)` in `run_round`). An index by called name, built once; rebuilt if
+        calls were added since, as while the file is still being walked."""
         count = sum(len(s.calls) for s in self.scopes)
         if self._calls_by_name is None or self._calls_by_name[0] != count:
             index: dict[str, list[CallSite]] = {}
@@ -245,8 +260,60 @@ class FileFacts:
                 for c in s.calls:
                     if type(c.node.func) is cst.Name:
                         index.setdefault(c.node.func.value, []).append(c)
+            self._add_calls_through_holders(index)
             self._calls_by_name = (count, index)
         return list(self._calls_by_name[1].get(name, ()))
+
+    def _add_calls_through_holders(self, index: dict[str, list[CallSite]]) -> None:
+        """Calls of a function through a local name or a parameter that holds it, added to the
+        function's entry of `index` (two hops: an alias handed to a helper)."""
+        holders: dict[tuple[int, str], set[str]] = {}  # (scope id, local name) -> functions
+        scopes = {id(s): s for s in self.scopes}
+
+        def held(scope: Scope, expr: cst.BaseExpression | None) -> set[str]:
+            if isinstance(expr, cst.IfExp):
+                return held(scope, expr.body) | held(scope, expr.orelse)
+            if not isinstance(expr, cst.Name):
+                return set()
+            found = set(holders.get((id(scope), expr.value), ()))
+            if expr.value in self.functions and not scope.bindings_of(expr.value):
+                found.add(expr.value)
+            return found
+
+        for _ in range(2):
+            for s in self.scopes:
+                for b in s.bindings:
+                    if (
+                        b.kind == "assign"
+                        and "." not in b.target
+                        and b.target not in self.functions
+                    ):
+                        fns = held(s, b.value)
+                        if fns:
+                            holders.setdefault((id(s), b.target), set()).update(fns)
+                for c in s.calls:
+                    func = c.node.func
+                    callee = self.functions.get(func.value) if type(func) is cst.Name else None
+                    if callee is None or callee.cls is not None:
+                        continue
+                    for i, arg in enumerate(c.node.args):
+                        if arg.star:
+                            break
+                        fns = held(s, arg.value)
+                        if not fns:
+                            continue
+                        if arg.keyword is not None:
+                            param = arg.keyword.value
+                        else:
+                            param = callee.params[i] if i < len(callee.params) else ""
+                        if param in callee.params and param not in self.functions:
+                            holders.setdefault((id(callee), param), set()).update(fns)
+        for (sid, local), fns in holders.items():
+            for c in index.get(local, ()):
+                if c.scope is scopes[sid]:
+                    for fn in fns:
+                        if c not in index.setdefault(fn, []):
+                            index[fn].append(c)
 
     # ----------------------------------------------------------------------- bindings
     def binding_before(self, scope: Scope, target: str, pos: Pos) -> Binding | None:
@@ -739,7 +806,7 @@ class FileFacts:
                 return CallKind(
                     work=s.does_work,
                     sync=SyncKind.HELPER if s.ends_synced else None,
-                    model=self._model_argument(call),
+                    model=self._model_argument(call, (owner, fscope)),
                 )
             return CallKind()
         if isinstance(func, cst.Attribute) and fname in N.HOST_COPY_METHODS and not node.args:
@@ -829,12 +896,48 @@ class FileFacts:
         )
         return CallKind(work=True, sync=SyncKind.HELPER if synced else None)
 
-    def _model_argument(self, call: CallSite) -> str | None:
-        for arg in call.node.args:
+    def _model_argument(
+        self, call: CallSite, callee: tuple[FileFacts, Scope] | None = None
+    ) -> str | None:
+        """The model a call hands over. To a known function (`callee`), only when the function
+        may run it: a helper that reads only the model's parameters or device
+        (`warmup(model)` running an unrelated matmul on `next(model.parameters()).device`) does
+        not run the model."""
+        for i, arg in enumerate(call.node.args):
             info = self.model_info(call.scope, arg.value, call.start)
-            if info is not None:
-                return info.name
+            if info is None:
+                continue
+            if callee is not None and not arg.star:
+                owner, fscope = callee
+                offset = (
+                    1 if fscope.cls is not None and isinstance(call.node.func, cst.Attribute) else 0
+                )
+                param = (
+                    arg.keyword.value
+                    if arg.keyword is not None
+                    else (fscope.params[i + offset] if i + offset < len(fscope.params) else None)
+                )
+                if param is not None and owner.only_inspects(fscope, param):
+                    continue
+            return info.name
         return None
+
+    def only_inspects(self, scope: Scope, param: str) -> bool:
+        """Every use of the parameter `param` in the function reads what the model is (its
+        parameters, device, dtype, config), never runs or hands it on."""
+        if not isinstance(scope.node, cst.FunctionDef) or param not in scope.params:
+            return False
+        memo: dict[tuple[int, str], bool] = self.memo.setdefault("only-inspects", {})
+        key = (id(scope), param)
+        if key not in memo:
+            uses = [n for n in _names_in(scope.node.body) if n.value == param]
+            memo[key] = bool(uses) and all(
+                isinstance(parent := self.parents.get(n), cst.Attribute)
+                and parent.value is n
+                and parent.attr.value in N.INSPECTING_ATTRIBUTES
+                for n in uses
+            )
+        return memo[key]
 
     def _encodes_to_numpy(self, call: CallSite, model: cst.BaseExpression) -> bool:
         """sentence-transformers' `encode()` returns numpy arrays unless told otherwise."""

@@ -168,6 +168,25 @@ WARMUP_METHODS: frozenset[str] = frozenset(
     {"warmup", "warm_up", "warmup_model", "compile_and_warmup"}
 )
 
+#: Attributes that say what a model is without running it (`next(model.parameters()).device`).
+INSPECTING_ATTRIBUTES: frozenset[str] = frozenset(
+    {
+        "parameters",
+        "named_parameters",
+        "buffers",
+        "named_buffers",
+        "device",
+        "dtype",
+        "config",
+        "state_dict",
+        "modules",
+        "named_modules",
+        "num_parameters",
+        "get_memory_footprint",
+        "training",
+    }
+)
+
 STEP_KWARG = "num_inference_steps"
 #: Pipeline output types whose conversion forces a device-to-host copy.
 HOST_OUTPUT_TYPES: frozenset[str] = frozenset({"pil", "np", "numpy"})

@@ -72,6 +72,12 @@ class WarmupVerdict:
         caller = self.detail.get("caller")
         if caller:
             parts[0] += f" (nor before the call at {caller} that passes the model in)"
+        first_only = self.detail.get("first_only")
+        if first_only:
+            parts[0] += f" (it is kept only when {first_only}: the loop's first, cold iteration)"
+        idle = self.detail.get("idle")
+        if idle:
+            parts[0] += f"; {idle} is handed the model but never runs it"
         only_when = self.detail.get("only_when")
         if only_when:
             parts[0] += f" when {only_when}"
@@ -173,14 +179,43 @@ def _assess_loop(
         if (at_caller and at_caller.warmups) or _warmups_before_first_call(facts, scope, model):
             return None
     detail = {"warmup_calls": "0"}
-    if _sets_first_aside(facts, loop):
+    first_only = _first_iteration_only(facts, region, loop)
+    if first_only is not None:
+        detail["first_only"] = first_only
+    elif _sets_first_aside(facts, loop):
         only_when = _set_aside_only_when(facts, scope, loop)
         if only_when is None:
             return None
         detail["only_when"] = only_when
     if at_caller is not None and at_caller.facts is not facts:
         detail["caller"] = at_caller.where(facts)
+    idle = _idle_warmup(facts, scope, model, start)
+    if idle is None and at_caller is not None and at_caller.facts is facts:
+        idle = _idle_warmup(facts, at_caller.scope, None, at_caller.pos)
+    if idle is not None:
+        detail["idle"] = idle
     return WarmupVerdict(region, model, 0, (WarmupReason.NONE,), (), detail)
+
+
+def _idle_warmup(facts: FileFacts, scope: Scope, model: str | None, before: Pos) -> str | None:
+    """A call before `before` that hands the model to a local function that never runs it
+    (`warmup(model)` whose body reads only `model.parameters()`): it looks like a warm-up and
+    is none. Its text and line, or None."""
+    for c in scope.calls:
+        if c.end > before:
+            break
+        callee = facts.callee(c.scope, c.node.func, c.start)
+        if callee is None or callee[0] is not facts:
+            continue
+        for i, arg in enumerate(c.node.args):
+            if arg.star or arg.keyword is not None or i >= len(callee[1].params):
+                continue
+            info = facts.model_info(c.scope, arg.value, c.start)
+            if info is None or (model is not None and info.name != model):
+                continue
+            if facts.only_inspects(callee[1], callee[1].params[i]):
+                return f"`{N.code(c.node)}` (line {c.start[0]})"
+    return None
 
 
 def _device_output(call: CallSite) -> bool:
@@ -188,6 +223,38 @@ def _device_output(call: CallSite) -> bool:
     `"pt"`): nothing in the call waits for the GPU."""
     arg = N.keyword(call.node, "output_type")
     return arg is not None and N.string_value(arg.value) in ("latent", "pt")
+
+
+def _first_iteration_only(facts: FileFacts, region: Region, loop: cst.CSTNode) -> str | None:
+    """The region's closing read sits under `if i == 0:` for the loop's own counter
+    (`for i in range(n)`): what it measures is the first iteration alone (a prefill timed on
+    the first pass of a decode loop), however the later iterations warm the model. The
+    condition's text, or None."""
+    if not isinstance(loop, cst.For) or not isinstance(loop.target, cst.Name):
+        return None
+    it = loop.iter
+    if not (isinstance(it, cst.Call) and N.code(it.func) == "range" and it.args):
+        return None
+    first = 0 if len(it.args) == 1 else N.int_value(it.args[0].value)
+    if first is None:
+        return None
+    counter = loop.target.value
+    child: cst.CSTNode = region.end_node
+    node = facts.parents.get(child)
+    while node is not None and node is not loop:
+        if isinstance(node, cst.If) and child is node.body:
+            test = node.test
+            if (
+                isinstance(test, cst.Comparison)
+                and len(test.comparisons) == 1
+                and isinstance(test.comparisons[0].operator, cst.Equal)
+                and isinstance(test.left, cst.Name)
+                and test.left.value == counter
+                and N.int_value(test.comparisons[0].comparator) == first
+            ):
+                return f"`{N.code(test)}`"
+        child, node = node, facts.parents.get(node)
+    return None
 
 
 def _set_aside_only_when(facts: FileFacts, scope: Scope, loop: cst.CSTNode) -> str | None:
@@ -502,6 +569,9 @@ def assess(facts: FileFacts, region: Region, min_calls: int = 2) -> WarmupVerdic
         else None
     )
     compiled = bool(info and info.compiled)
+    if warmups and wfacts is facts and count < max(min_calls, 2 if compiled else 1):
+        count += _earlier_runs(facts, scope, model)
+        detail["warmup_calls"] = str(count if count < MANY else "many")
     if not warmups:
         reasons.append(WarmupReason.NONE)
     elif compiled and count < 2:
@@ -530,6 +600,39 @@ def assess(facts: FileFacts, region: Region, min_calls: int = 2) -> WarmupVerdic
         return None
     shown = tuple(warmups) if wfacts is facts else ()  # related locations are in this file
     return WarmupVerdict(region, model, count, tuple(reasons), shown, detail)
+
+
+def _earlier_runs(facts: FileFacts, scope: Scope, model: str) -> int:
+    """How often the function `scope` (which warms its model up, then times it) runs before
+    its last call in the caller that calls it more than once: a warm-up loop of the whole
+    function (`for _ in range(3): medusa_forward(...)` before the measured calls) repeats its
+    in-function warm-up and its timed part. 0 for a module-level region or a single call."""
+    if scope.parent is None or isinstance(scope.node, cst.Module):
+        return 0
+    sites = facts.calls_to_function(scope.name)
+    if len(sites) < 2:
+        return 0
+    root = model.split(".")[0]
+    if root not in scope.params and scope.bindings_of(root):
+        return 0  # each run builds its own model: an earlier run warms another object
+    last = max(sites, key=lambda c: c.start)
+
+    def handed(site: CallSite) -> str:
+        """What the call passes for the model (nothing: the model is not a parameter)."""
+        if root not in scope.params:
+            return ""
+        arg = facts.argument(site.node, root, scope.params.index(root))
+        return N.code(arg) if arg is not None else "?"
+
+    earlier = {
+        id(c.node)
+        for c in sites
+        if c.scope is last.scope and c.end <= last.start and handed(c) == handed(last)
+    }
+    if not earlier:
+        return 0
+    before = [stmt for stmt in _statements(last.scope) if facts.pos(stmt)[1] <= last.start]
+    return _count(facts, before, earlier)
 
 
 def _shape_mismatch(

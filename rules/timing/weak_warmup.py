@@ -55,7 +55,14 @@ class WeakWarmup(FactsRule):
             "iteration aside only under a condition (`start = -1 if compile else 0`); a "
             "warm-up loop whose queued work nothing waits for before a timing loop; and, in a "
             "client of an inference server (a file that names a server and loads no model), "
-            "no warm-up request before the first timed request.",
+            "no warm-up request before the first timed request. A helper handed the model "
+            "that only reads its parameters or device (`warmup(model)` running an unrelated "
+            "matmul) is no warm-up, and a region kept only on a loop's first iteration "
+            "(`if i == 0: prefill = ...`) measures that cold iteration whatever the loop's "
+            "later ones do. A timing function is followed to its callers also through the "
+            "names that hold it (`decode = manual if args.manual else hf`, a parameter it is "
+            "passed as); when its caller runs it several times before the measured call "
+            "(a warm-up loop of the whole function), those runs count as warm-up.",
             why_is_this_bad="The first calls pay for CUDA context creation, cuDNN/cuBLAS "
             "autotuning, allocator growth and compilation. On an H100 a cold first call of a "
             "bf16 transformer took 26x a warm one. Autotuning and compiled graphs are "

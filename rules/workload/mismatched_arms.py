@@ -7,8 +7,10 @@ from collections.abc import Sequence
 from auditor.analyses.arms import comparisons, timed_model_calls
 from auditor.analyses.base import FactsRule
 from auditor.analyses.configs import (
+    BranchDeviation,
     Deviation,
     ScriptDeviation,
+    branch_arm_deviations,
     deviations,
     script_arm_deviations,
     selected_arm_deviations,
@@ -54,7 +56,15 @@ class MismatchedArms(FactsRule):
             "well: when two scripts that import this file pass models of the same checkpoint "
             "to the function that times them, built differently (a project class whose "
             "`from_pretrained` defaults to float16 against the library's float32, say), the "
-            "timed call is reported with both scripts' lines.",
+            "timed call is reported with both scripts' lines. So are models built on the two "
+            "branches of an `if` on a command-line option or an environment variable "
+            "(`if args.awq: model = ...from_quantized(...) else: model = "
+            "...from_pretrained(...)`; with nothing assigned on the other branch, the model the "
+            "`if` falls through with), followed from the timed call through the parameters "
+            "the model is passed as: a converter's precision flag on one side only, a dtype "
+            "(not compared against a quantized checkpoint's loader, whose weights bring their "
+            "own), and library defaults the catalogue knows (AutoAWQ's `from_quantized` fuses "
+            "attention and MLP layers unless `fuse_layers=False`).",
             why_is_this_bad="Half precision alone is 2x or more on tensor cores, so a dtype "
             "mismatch can manufacture or hide a whole speedup: it is an error. The other "
             "settings (a 768 px arm against a 1024 px one, guidance that skips the "
@@ -125,6 +135,23 @@ class MismatchedArms(FactsRule):
                     sel.values, ((sel.key, "off", "on for " + ", ".join(sel.chosen)),)
                 ),
             )
+        by_build: dict[int, list[BranchDeviation]] = {}
+        for bdev in branch_arm_deviations(self.facts, timed):
+            by_build.setdefault(id(bdev.node), []).append(bdev)
+        for branch in by_build.values():
+            b0 = branch[0]
+            self.report(
+                b0.node,
+                message=f"{b0.option[0].upper()}{b0.option[1:]} chooses the arm of each run, "
+                "but the model built here "
+                f"differs from the other branch's (line {b0.other_line}) in "
+                f"{_differences(branch)}, so runs of the two arms differ in that too",
+                severity=_severity(branch),
+                evidence=ArmsEvidence(
+                    (b0.option, f"line {b0.other_line}"),
+                    tuple((d.key, d.first, d.second) for d in branch),
+                ),
+            )
         by_call: dict[int, list[ScriptDeviation]] = {}
         for sdev in script_arm_deviations(self.facts, timed):
             by_call.setdefault(id(sdev.call), []).append(sdev)
@@ -154,10 +181,10 @@ class MismatchedArms(FactsRule):
             )
 
 
-def _differences(devs: Sequence[Deviation | ScriptDeviation]) -> str:
+def _differences(devs: Sequence[Deviation | ScriptDeviation | BranchDeviation]) -> str:
     return ", ".join(f"{d.label} ({d.second}, against {d.first})" for d in devs)
 
 
-def _severity(devs: Sequence[Deviation | ScriptDeviation]) -> Severity:
+def _severity(devs: Sequence[Deviation | ScriptDeviation | BranchDeviation]) -> Severity:
     """A dtype mismatch can make or hide a whole speedup: an error; the rest are warnings."""
     return Severity.ERROR if any(d.key == "dtype" for d in devs) else Severity.WARNING
