@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,6 +32,7 @@ from auditor.config import Config, ConfigError, ConfigResolver, load_config
 from auditor.core import CheckReport, FileResult
 from auditor.discovery import PathError, discover, display_path
 from auditor.options import CheckOptions
+from auditor.record import field, record, replace
 from auditor.registry import UnknownRuleError, rule_classes, select_codes
 
 if TYPE_CHECKING:
@@ -52,7 +52,7 @@ def split_selectors(values: Iterable[str] | None) -> tuple[str, ...]:
     return tuple(s.strip() for v in values or () for s in v.split(",") if s.strip())
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True)
 class RunRequest:
     """What to check and how: the command line's options, or a Python caller's."""
 
@@ -77,7 +77,7 @@ class RunRequest:
     screen: bool = True
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True)
 class FileGroup:
     """Files that share one configuration, hence one set of rules and options."""
 
@@ -86,7 +86,7 @@ class FileGroup:
     files: tuple[tuple[Path, str], ...]
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True)
 class StdinSource:
     path: Path  # where it would be on disk (for sibling modules); need not exist
     display: str
@@ -94,7 +94,7 @@ class StdinSource:
     options: CheckOptions
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True)
 class PreparedRun:
     """A request with its configuration resolved, rules selected and files listed."""
 

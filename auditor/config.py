@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import fnmatch
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from auditor.record import field, record
 
 
 class ConfigError(ValueError):
     """A configuration problem, worded for a one-line error message."""
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True)
 class Config:
     path: Path | None = None
     select: tuple[str, ...] | None = None

@@ -15,6 +15,7 @@ import json
 import re
 from dataclasses import dataclass, replace
 
+from auditor import record
 from auditor.core import Edit, FileError, FileResult, Finding, Related, Span
 
 #: A line IPython rewrites before Python sees it: `%magic`, `!shell`, `x = !cmd`, `x = %magic`,
@@ -164,8 +165,8 @@ def to_cells(result: FileResult, notebook: Notebook) -> FileResult:
     error = result.error
     if error is not None and error.line is not None:
         cell, line = notebook.locate(error.line)
-        error = replace(error, line=line, cell=cell)
-    return replace(result, findings=findings, error=error)
+        error = record.replace(error, line=line, cell=cell)
+    return record.replace(result, findings=findings, error=error)
 
 
 def _span(span: Span, notebook: Notebook) -> tuple[int, Span]:

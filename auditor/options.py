@@ -4,16 +4,16 @@ when a file is analysed (`CheckOptions.rules`)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from auditor.project import ProjectCache
+from auditor.record import field, record
 
 if TYPE_CHECKING:
     from auditor.engine import Rule
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True)
 class CheckOptions:
     #: the codes of the enabled rules (`registry.select_codes`)
     codes: tuple[str, ...]

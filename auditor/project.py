@@ -19,9 +19,10 @@ import os
 import re
 import tokenize
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
+
+from auditor.record import field, record
 
 if TYPE_CHECKING:
     import libcst as cst
@@ -45,14 +46,14 @@ LIBRARY_PACKAGES = frozenset(
 MAX_PROJECT_FILES = 3000
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True)
 class ProjectModule:
     name: str  # dotted, as imported
     path: Path
     module: cst.Module
 
 
-@dataclass(slots=True)
+@record
 class ProjectCache:
     """Parsed modules and what analyses derived from them, shared by every file of a run."""
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import os
 from collections import Counter
+from typing import TYPE_CHECKING
 
-from auditor.core import CheckReport, Finding
+if TYPE_CHECKING:
+    from auditor.core import CheckReport, Finding
 
 # C0 and C1 controls (tab aside), DEL, and the bidirectional overrides of "Trojan source".
 _UNSAFE = {
