@@ -103,6 +103,10 @@ def main() -> None:
     parser.add_argument("--serial", action="store_true", help="also time `--jobs 1`")
     parser.add_argument("--list", type=Path, help="time the files this file names instead")
     args = parser.parse_args()
+    if not Path(args.fixit).is_file():
+        parser.exit(
+            2, f"error: Fixit not found at {args.fixit} (install fixit==2.2.1, --fixit PATH)\n"
+        )
     if args.list is not None:
         named_files(args)
         return
