@@ -677,7 +677,7 @@ def branch_arm_deviations(facts: FileFacts, timed: list[CallSite]) -> list[Branc
                 for key, inherited in other_cfg.settings.items():
                     configs[i].settings.setdefault(key, inherited)
         for key, va, vb, setting in _differing(configs[0], configs[1]):
-            if _same_value(va, vb):
+            if key == "dtype" and _same_value(va, vb):
                 continue
             node = setting.node if setting is not None and setting.node is not None else None
             other = first

@@ -225,6 +225,10 @@ def _device_output(call: CallSite) -> bool:
     return arg is not None and N.string_value(arg.value) in ("latent", "pt")
 
 
+#: Words that say a first-iteration measurement is the cold start, on purpose.
+DECLARED_COLD_RE = re.compile(r"cold|start_?up", re.IGNORECASE)
+
+
 def _first_iteration_only(facts: FileFacts, region: Region, loop: cst.CSTNode) -> str | None:
     """The region's closing read sits under `if i == 0:` for the loop's own counter
     (`for i in range(n)`): what it measures is the first iteration alone (a prefill timed on
@@ -252,6 +256,8 @@ def _first_iteration_only(facts: FileFacts, region: Region, loop: cst.CSTNode) -
                 and test.left.value == counter
                 and N.int_value(test.comparisons[0].comparator) == first
             ):
+                if DECLARED_COLD_RE.search(N.code(node.body)):
+                    return None  # a cold start measured on purpose (`cold_s = ...`)
                 return f"`{N.code(test)}`"
         child, node = node, facts.parents.get(node)
     return None
