@@ -580,6 +580,9 @@ def assess(facts: FileFacts, region: Region, min_calls: int = 2) -> WarmupVerdic
         detail["warmup_calls"] = str(count if count < MANY else "many")
     if not warmups:
         reasons.append(WarmupReason.NONE)
+        idle = _idle_warmup(facts, scope, model, region.content_start)
+        if idle is not None:
+            detail["idle"] = idle
     elif compiled and count < 2:
         reasons.append(WarmupReason.COMPILE)
     elif count < min_calls:

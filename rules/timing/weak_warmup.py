@@ -59,8 +59,9 @@ class WeakWarmup(FactsRule):
             "that only reads its parameters or device (`warmup(model)` running an unrelated "
             "matmul) is no warm-up, and a region kept only on a loop's first iteration "
             "(`if i == 0: prefill = ...`) measures that cold iteration whatever the loop's "
-            "later ones do (unless it is named as the cold start: `cold_s = ...`). A timing function is followed to its callers also through the "
-            "names that hold it (`decode = manual if args.manual else hf`, a parameter it is "
+            "later ones do (unless it is named as the cold start: `cold_s = ...`). A timing "
+            "function is followed to its callers also through the names that hold it "
+            "(`decode = manual if args.manual else hf`, a parameter it is "
             "passed as); when its caller runs it several times before the measured call "
             "(a warm-up loop of the whole function), those runs count as warm-up.",
             why_is_this_bad="The first calls pay for CUDA context creation, cuDNN/cuBLAS "
