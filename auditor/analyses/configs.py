@@ -29,8 +29,21 @@ from auditor.analyses.arms import Arm, ArmsKind, Comparison
 from auditor.analyses.facts import Binding, CallSite, FileFacts, Pos, Scope
 
 CALL_SETTINGS = ("height", "width", "guidance_scale", "output_type")
+#: Keywords of `generate()` that set how many tokens an arm produces, in the order read: two
+#: arms that generate different lengths do different amounts of work.
+LENGTH_SETTINGS = ("max_new_tokens", "max_length", "min_new_tokens")
 CONFOUNDS = frozenset(
-    {"generator", "seed", "height", "width", "guidance_scale", "output_type", "grad_mode", "data"}
+    {
+        "generator",
+        "seed",
+        "height",
+        "width",
+        "guidance_scale",
+        "output_type",
+        "grad_mode",
+        "data",
+        "length",
+    }
 )
 DTYPE_METHODS = {"half": "float16", "bfloat16": "bfloat16", "float": "float32"}
 ATTENTION_METHODS = frozenset(
@@ -45,6 +58,10 @@ NEUTRAL_METHODS = frozenset(
     {"to", "cuda", "eval", "set_progress_bar_config", "requires_grad_", "train", "cpu"}
 )
 FLAG_PREFIXES = ("torch.backends.", "torch.set_float32_matmul_precision", "torch.manual_seed")
+#: A setting's value when the call may set it where it cannot be read (`**kwargs`).
+UNKNOWN = "?"
+#: `from_pretrained` keywords that load quantized weights.
+QUANTIZATION_KEYWORDS = frozenset({"quantization_config", "load_in_8bit", "load_in_4bit"})
 DTYPE_ALIASES = {
     "torch.float16": "float16",
     "torch.half": "float16",
@@ -70,6 +87,7 @@ LABELS = {
     "output_type": "`output_type`",
     "grad_mode": "autograd mode",
     "data": "input data",
+    "length": "generation length",
 }
 #: Context managers and decorators that set the autograd mode of what runs inside them.
 GRAD_MODES = {
@@ -159,6 +177,8 @@ def _differing(base: ArmConfig, cfg: ArmConfig) -> list[tuple[str, str, str, Set
     for key in sorted(set(base.settings) | set(cfg.settings)):
         a, b = base.settings.get(key), cfg.settings.get(key)
         va, vb = (a.value if a else _default(key)), (b.value if b else _default(key))
+        if UNKNOWN in (va, vb):
+            continue
         if key == "data" and b is not None:
             va = "the earlier arm's draw" if a is not None else va
             out.append((key, va, vb, b))  # a draw per arm differs even from an equal draw
@@ -188,8 +208,10 @@ def arm_config(facts: FileFacts, comp: Comparison, arm: Arm) -> ArmConfig:
     model_subject = arm.subject is not None and (
         facts.callee(arm.scope, arm.subject, arm.pos) is None
     )
+    passed = _passed_by_arm(facts, comp, arm)
     for call in arm.calls:
         _call_settings(facts, call, cfg, own_scope=call.scope is comp.scope)
+        _length_settings(facts, call, cfg, passed, arm.anchor)
         model = _model_expr(call)
         if model is not None and not model_subject:
             _build(facts, call.scope, model, call.start, cfg, {}, before, 0)
@@ -200,6 +222,55 @@ def arm_config(facts: FileFacts, comp: Comparison, arm: Arm) -> ArmConfig:
         if previous is not None:
             _switches(facts, comp.scope, previous.content_end, arm.region.content_start, cfg)
     return cfg
+
+
+def _passed_by_arm(facts: FileFacts, comp: Comparison, arm: Arm) -> dict[str, str]:
+    """For an arm that is a call of a timing function (`bench(draft, 128)`), what it passes
+    for each of the function's parameters, resolved where the call is (`{"new_tokens":
+    "128"}`)."""
+    node = arm.anchor
+    if comp.kind is not ArmsKind.CALLS or not isinstance(node, cst.Call):
+        return {}
+    target = facts.callee(arm.scope, node.func, arm.pos)
+    if target is None or target[0] is not facts:
+        return {}
+    out: dict[str, str] = {}
+    for i, param in enumerate(target[1].params):
+        arg = facts.argument(node, param, i)
+        if arg is not None:
+            out[param] = _value(facts, arm.scope, arg, arm.pos)
+    return out
+
+
+def _length_settings(
+    facts: FileFacts, call: CallSite, cfg: ArmConfig, passed: dict[str, str], anchor: cst.CSTNode
+) -> None:
+    """The generation length a timed `generate()` asks for (`max_new_tokens`, else
+    `max_length`, else `min_new_tokens`): a literal, a name resolved where the call is, or the
+    value the arm's call of the timing function passes for a parameter (then the arm's call is
+    where it is set)."""
+    if N.call_name(call.node) != "generate":
+        return
+    args = call.node.args
+    hidden = (  # the length may be in `**kwargs` or a `GenerationConfig`
+        any(arg.star == "**" for arg in args)
+        or N.keyword(call.node, "generation_config") is not None
+        or sum(1 for arg in args if arg.keyword is None and not arg.star) > 1
+    )
+    if hidden and not any(N.keyword(call.node, key) for key in LENGTH_SETTINGS):
+        cfg.settings["length"] = Setting(UNKNOWN, None)
+        return
+    for key in LENGTH_SETTINGS:
+        arg = N.keyword(call.node, key)
+        if arg is None:
+            continue
+        text = N.code(arg.value)
+        value = passed.get(text) if text in call.scope.params else None
+        node = anchor if value is not None else call.node
+        if value is None:
+            value = _value(facts, call.scope, arg.value, call.start)
+        cfg.settings["length"] = Setting(f"{key}={value}", node)
+        return
 
 
 def _model_expr(call: CallSite) -> cst.BaseExpression | None:
@@ -371,6 +442,10 @@ def _build(
                 cfg.other.add("checkpoint=" + text)
             elif arg.keyword is not None and arg.keyword.value == "torch_dtype":
                 cfg.settings.setdefault("dtype", Setting(_dtype(text), expr))
+            elif arg.keyword is not None and arg.keyword.value in QUANTIZATION_KEYWORDS:
+                # the weights' precision is the quantization (the change under test when it
+                # is the only difference), whatever `torch_dtype` the computation runs in
+                cfg.settings["dtype"] = Setting(f"quantized ({arg.keyword.value}={text})", expr)
             elif arg.keyword is not None and arg.keyword.value == "attn_implementation":
                 cfg.settings["attn_implementation"] = Setting(text, expr)
             elif arg.keyword is not None:
