@@ -299,7 +299,7 @@ def _collections(facts: FileFacts, regions: list[Region]) -> list[Comparison]:
         sites += [(c, r) for c in r.calls()]
     for scope in facts.scopes:
         for c in scope.calls:
-            if _times_inside(facts, c):
+            if times_inside(facts, c):
                 sites.append((c, None))
     for call, region in sites:
         for loop in reversed(call.loops):
@@ -327,7 +327,7 @@ def _collections(facts: FileFacts, regions: list[Region]) -> list[Comparison]:
     return out
 
 
-def _times_inside(facts: FileFacts, call: CallSite) -> bool:
+def times_inside(facts: FileFacts, call: CallSite) -> bool:
     """A call of a function (here or in a sibling module) that holds a timed region."""
     for owner, fn in facts.possible_callees(call):
         if any(r.scope is fn and r.kind is not RegionKind.SPLIT for r in find_regions(owner)):
@@ -453,7 +453,7 @@ def _calls(facts: FileFacts) -> list[Comparison]:
     for scope in facts.scopes:
         by_func: dict[str, list[CallSite]] = {}
         for c in scope.calls:
-            if isinstance(c.node.func, cst.Name) and _times_inside(facts, c):
+            if isinstance(c.node.func, cst.Name) and times_inside(facts, c):
                 by_func.setdefault(c.node.func.value, []).append(c)
         for sites in by_func.values():
             arms = _call_arms(facts, sites)

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from auditor.analyses import names as N
-from auditor.analyses.arms import Arm, ArmsKind, Comparison
+from auditor.analyses.arms import Arm, ArmsKind, Comparison, times_inside
 from auditor.analyses.facts import Binding, CallSite, FileFacts, Pos, Scope
 
 CALL_SETTINGS = ("height", "width", "guidance_scale", "output_type")
@@ -58,6 +58,9 @@ NEUTRAL_METHODS = frozenset(
     {"to", "cuda", "eval", "set_progress_bar_config", "requires_grad_", "train", "cpu"}
 )
 FLAG_PREFIXES = ("torch.backends.", "torch.set_float32_matmul_precision", "torch.manual_seed")
+#: Settings also recorded among an arm's other differences, which must not count as
+#: "something else" that the setting rides along with.
+RIDES_ON_ITSELF = {"compile": frozenset({"compiled"})}
 #: A setting's value when the call may set it where it cannot be read (`**kwargs`).
 UNKNOWN = "?"
 #: `from_pretrained` keywords that load quantized weights.
@@ -88,6 +91,7 @@ LABELS = {
     "grad_mode": "autograd mode",
     "data": "input data",
     "length": "generation length",
+    "compile": "compilation",
 }
 #: Context managers and decorators that set the autograd mode of what runs inside them.
 GRAD_MODES = {
@@ -172,9 +176,10 @@ def _differing(base: ArmConfig, cfg: ArmConfig) -> list[tuple[str, str, str, Set
     value, its setting). A confound always counts; a treatment (dtype, attention, offload)
     only when the arms also differ in something else, riding along with the change under
     test."""
-    other_differs = cfg.other != base.other
     out: list[tuple[str, str, str, Setting | None]] = []
     for key in sorted(set(base.settings) | set(cfg.settings)):
+        own = RIDES_ON_ITSELF.get(key, frozenset())  # what in `other` is this setting itself
+        other_differs = cfg.other - own != base.other - own
         a, b = base.settings.get(key), cfg.settings.get(key)
         va, vb = (a.value if a else _default(key)), (b.value if b else _default(key))
         if UNKNOWN in (va, vb):
@@ -191,6 +196,8 @@ def _default(key: str) -> str:
     """What an arm that never sets `key` runs with."""
     if key == "dtype":
         return "float32, the default"
+    if key == "compile":
+        return "eager"
     if key == "fused_layers":
         return "the model's own attention and MLP modules"
     return "default"
@@ -419,6 +426,7 @@ def _build(
     func = expr.func
     if facts.qnames_of(func) & N.COMPILE_FUNCS and expr.args:
         cfg.other.add("compiled")
+        cfg.settings["compile"] = Setting("`torch.compile`", expr)
         _build(facts, scope, expr.args[0].value, pos, cfg, subst, before, depth + 1)
         return
     if isinstance(func, cst.Attribute) and name in (*DTYPE_METHODS, "to", "cuda", "eval"):
@@ -511,16 +519,21 @@ def _afterwards(
                 cfg.settings["dtype"] = Setting(DTYPE_METHODS[method], c.node)
             elif method not in NEUTRAL_METHODS:
                 cfg.other.add(f"{method}()")
-        elif any(N.dotted(a.value) == name for a in c.node.args) and method not in (
-            "print",
-            "len",
-            "isinstance",
+        elif (
+            any(N.dotted(a.value) == name for a in c.node.args)
+            and method not in ("print", "len", "isinstance")
+            and not c.qnames & N.COMPILE_FUNCS  # returns a compiled module; this one is unchanged
+            and not times_inside(facts, c)  # another arm's measurement, not a change to it
         ):
             cfg.other.add(f"{N.code(func)}({name})")
     for b in scope.bindings:
         if b.target.startswith(name + ".") and after <= b.start and b.end <= before:
-            # (a scheduler swapped in is part of the change under test: LCM, Turbo, DPM++)
-            cfg.other.add(f"{b.target} = ...")
+            if isinstance(b.value, cst.Call) and facts.qnames_of(b.value.func) & N.COMPILE_FUNCS:
+                cfg.other.add("compiled")  # `pipe.unet = torch.compile(pipe.unet)`
+                cfg.settings["compile"] = Setting("`torch.compile`", facts.binding_node(b))
+            else:
+                # (a scheduler swapped in is part of the change under test: LCM, Turbo, DPM++)
+                cfg.other.add(f"{b.target} = ...")
 
 
 def _switches(facts: FileFacts, scope: Scope, after: Pos, before: Pos, cfg: ArmConfig) -> None:
