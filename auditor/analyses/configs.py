@@ -764,6 +764,7 @@ def branch_arm_deviations(facts: FileFacts, timed: list[CallSite]) -> list[Branc
                 # itself, it inherits
                 for key, inherited in other_cfg.settings.items():
                     configs[i].settings.setdefault(key, inherited)
+                configs[i].other |= other_cfg.other  # and how the model was built
         for key, va, vb, setting in _differing(configs[0], configs[1]):
             if key == "dtype" and _same_value(va, vb):
                 continue
