@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import libcst as cst
 
 from auditor.analyses import names as N
-from auditor.analyses.facts import CallSite, FileFacts, Scope
+from auditor.analyses.facts import CallSite, FileFacts, Pos, Scope
 from auditor.analyses.harness import harnesses, timed_functions
 from auditor.analyses.regions import Region, RegionKind, declares_setup
 
@@ -172,6 +172,63 @@ def io_in_regions(facts: FileFacts, regions: list[Region]) -> list[TimedCall]:
                 continue
         found.append(TimedCall(call, region, what))
     return found
+
+
+#: Iterables that load, transform and collate each item they yield, on the host.
+DATA_LOADERS = frozenset({"torch.utils.data.DataLoader", "torch.utils.data.dataloader.DataLoader"})
+#: Wrappers of an iterable that yield its items (`enumerate(loader)`, `tqdm(loader)`).
+ITER_WRAPPERS = frozenset({"enumerate", "tqdm", "iter", "zip"})
+
+
+@dataclass(frozen=True, slots=True)
+class LoaderInRegion:
+    """A `for` loop inside a timed region over a data loader: every batch is read,
+    transformed and collated inside the timing."""
+
+    loop: cst.For
+    loader: cst.BaseExpression  # the loader as the loop names it
+    region: Region
+
+
+def loaders_in_regions(facts: FileFacts, regions: list[Region]) -> list[LoaderInRegion]:
+    """Loops over a `torch.utils.data.DataLoader` (directly or through `enumerate`/`tqdm`)
+    that run the timed model work inside a region that times it."""
+    found: list[LoaderInRegion] = []
+    seen: set[int] = set()
+    for region in work_regions(facts, regions):
+        if declares_setup(facts, region):
+            continue
+        for call in region.calls():
+            if call.scope is not region.scope or not facts.kind(call).work:
+                continue
+            for loop in call.loops:
+                if id(loop) in seen or not isinstance(loop, cst.For):
+                    continue
+                start, end = facts.pos(loop)
+                if start < region.content_start or end > region.content_end:
+                    continue  # the loop is around the region, not inside it
+                loader = _loader(facts, region.scope, loop.iter, start)
+                if loader is not None:
+                    seen.add(id(loop))
+                    found.append(LoaderInRegion(loop, loader, region))
+    return found
+
+
+def _loader(
+    facts: FileFacts, scope: Scope, expr: cst.BaseExpression, pos: Pos
+) -> cst.BaseExpression | None:
+    """The data loader an iterable is, or wraps."""
+    while (
+        isinstance(expr, cst.Call)
+        and N.call_name(expr) in ITER_WRAPPERS
+        and expr.args
+        and not facts.qnames_of(expr.func) & DATA_LOADERS
+    ):
+        expr = expr.args[0].value
+    value, _, _ = facts.resolve(scope, expr, pos)
+    if isinstance(value, cst.Call) and facts.qnames_of(value.func) & DATA_LOADERS:
+        return expr
+    return None
 
 
 def _streams(facts: FileFacts, call: CallSite) -> str | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from auditor.analyses import names as N
 from auditor.analyses.base import FactsRule
-from auditor.analyses.timed import io_in_regions
+from auditor.analyses.timed import io_in_regions, loaders_in_regions
 from auditor.core import Category, Severity
 from auditor.evidence import OutputHandlingEvidence
 from auditor.rulemeta import RuleDocs, RuleMeta
@@ -29,7 +29,9 @@ class IoInTimedRegion(FactsRule):
             "`torch.save`), export profiler traces (`export_chrome_trace`), or read inputs "
             "(`open(path)`, `json.load`, `Image.open`, `cv2.imread`, `load_image`, "
             "`load_dataset`, `pd.read_csv`: the catalogue `auditor.analyses.timed."
-            "INPUT_FUNCTIONS`).",
+            "INPUT_FUNCTIONS`). A loop inside the region over a `torch.utils.data.DataLoader` "
+            "(directly, or through `enumerate`/`tqdm`) that runs the timed model is reported "
+            "too: every batch is read, transformed and collated inside the timing.",
             why_is_this_bad="Disk writes and PNG encoding take tens to hundreds of milliseconds "
             "per image and vary with the file system; decoding and printing add host time per "
             "call. They are the same for both arms, so they shrink a real speedup toward 1x and "
@@ -73,4 +75,12 @@ class IoInTimedRegion(FactsRule):
                 what=hit.what,
                 related=[(hit.region.start_node, "the timed region starts here")],
                 evidence=OutputHandlingEvidence(N.code(hit.call.node.func), hit.action),
+            )
+        for loop in loaders_in_regions(self.facts, self.regions):
+            self.report(
+                loop.loop.iter,
+                call=N.short(N.code(loop.loader)),
+                what="reads, transforms and collates every batch (a `DataLoader` iterated)",
+                related=[(loop.region.start_node, "the timed region starts here")],
+                evidence=OutputHandlingEvidence(N.code(loop.loader), "read"),
             )
