@@ -180,6 +180,11 @@ def _differing(base: ArmConfig, cfg: ArmConfig) -> list[tuple[str, str, str, Set
     for key in sorted(set(base.settings) | set(cfg.settings)):
         own = RIDES_ON_ITSELF.get(key, frozenset())  # what in `other` is this setting itself
         other_differs = cfg.other - own != base.other - own
+        if key == "compile":
+            # compiling rides along with another model only (a checkpoint, a class), not with
+            # another change to the same model (`cache_implementation = "static"` + compile is
+            # one optimisation, measured together)
+            other_differs = _identity(cfg) != _identity(base)
         a, b = base.settings.get(key), cfg.settings.get(key)
         va, vb = (a.value if a else _default(key)), (b.value if b else _default(key))
         if UNKNOWN in (va, vb):
@@ -190,6 +195,11 @@ def _differing(base: ArmConfig, cfg: ArmConfig) -> list[tuple[str, str, str, Set
         elif va != vb and (key in CONFOUNDS or other_differs):
             out.append((key, va, vb, b))
     return out
+
+
+def _identity(cfg: ArmConfig) -> set[str]:
+    """Which model an arm is: its checkpoint, class and builder."""
+    return {o for o in cfg.other if o.startswith(("checkpoint=", "class=", "built by "))}
 
 
 def _default(key: str) -> str:

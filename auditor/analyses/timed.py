@@ -176,6 +176,10 @@ def io_in_regions(facts: FileFacts, regions: list[Region]) -> list[TimedCall]:
 
 #: Iterables that load, transform and collate each item they yield, on the host.
 DATA_LOADERS = frozenset({"torch.utils.data.DataLoader", "torch.utils.data.dataloader.DataLoader"})
+#: Datasets of tensors already in memory.
+IN_MEMORY_DATASETS = frozenset(
+    {"torch.utils.data.TensorDataset", "torch.utils.data.dataset.TensorDataset"}
+)
 #: Wrappers of an iterable that yield its items (`enumerate(loader)`, `tqdm(loader)`).
 ITER_WRAPPERS = frozenset({"enumerate", "tqdm", "iter", "zip"})
 
@@ -225,10 +229,15 @@ def _loader(
         and not facts.qnames_of(expr.func) & DATA_LOADERS
     ):
         expr = expr.args[0].value
-    value, _, _ = facts.resolve(scope, expr, pos)
-    if isinstance(value, cst.Call) and facts.qnames_of(value.func) & DATA_LOADERS:
-        return expr
-    return None
+    value, vscope, vpos = facts.resolve(scope, expr, pos)
+    if not (isinstance(value, cst.Call) and facts.qnames_of(value.func) & DATA_LOADERS):
+        return None
+    dataset = facts.argument(value, "dataset", 0)
+    if dataset is not None:
+        data, _, _ = facts.resolve(vscope, dataset, vpos)
+        if isinstance(data, cst.Call) and facts.qnames_of(data.func) & IN_MEMORY_DATASETS:
+            return None  # tensors already in memory: batching them reads and transforms nothing
+    return expr
 
 
 def _streams(facts: FileFacts, call: CallSite) -> str | None:

@@ -31,7 +31,8 @@ class IoInTimedRegion(FactsRule):
             "`load_dataset`, `pd.read_csv`: the catalogue `auditor.analyses.timed."
             "INPUT_FUNCTIONS`). A loop inside the region over a `torch.utils.data.DataLoader` "
             "(directly, or through `enumerate`/`tqdm`) that runs the timed model is reported "
-            "too: every batch is read, transformed and collated inside the timing.",
+            "too: every batch is read, transformed and collated inside the timing (not for a "
+            "`TensorDataset` of tensors already in memory).",
             why_is_this_bad="Disk writes and PNG encoding take tens to hundreds of milliseconds "
             "per image and vary with the file system; decoding and printing add host time per "
             "call. They are the same for both arms, so they shrink a real speedup toward 1x and "
