@@ -313,7 +313,7 @@ def _collections(facts: FileFacts, regions: list[Region]) -> list[Comparison]:
             if arms is None:
                 continue
             seen.add(id(loop))
-            outer = [lp for lp in call.loops if lp is not loop and _encloses(facts, lp, loop)]
+            outer = [lp for lp in call.loops if lp is not loop and facts.encloses(lp, loop)]
             out.append(
                 Comparison(
                     ArmsKind.COLLECTION,
@@ -333,10 +333,6 @@ def times_inside(facts: FileFacts, call: CallSite) -> bool:
         if any(r.scope is fn and r.kind is not RegionKind.SPLIT for r in find_regions(owner)):
             return True
     return False
-
-
-def _encloses(facts: FileFacts, outer: cst.CSTNode, inner: cst.CSTNode) -> bool:
-    return any(a is outer for a in facts.ancestors(inner))
 
 
 def _loop_arms(
@@ -386,7 +382,7 @@ def _built_arms(
     for b in call.scope.bindings:
         if b.target not in used or b.kind != "assign" or b.value is None or b.loop is not None:
             continue
-        if not (facts.pos(loop)[0] <= b.start <= call.start) or not _encloses(facts, loop, b.value):
+        if not (facts.pos(loop)[0] <= b.start <= call.start) or not facts.encloses(loop, b.value):
             continue
         if facts.model_info(call.scope, cst.Name(b.target), call.start) is None and not (
             facts.is_dynamic_module(call.scope, cst.Name(b.target), call.start)

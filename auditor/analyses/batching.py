@@ -42,17 +42,6 @@ def prompt_arg(facts: FileFacts, call: CallSite) -> cst.BaseExpression | None:
     return None
 
 
-def _names_in(expr: cst.CSTNode) -> set[str]:
-    found: set[str] = set()
-
-    class V(cst.CSTVisitor):
-        def visit_Name(self, node: cst.Name) -> None:
-            found.add(node.value)
-
-    expr.visit(V())
-    return found
-
-
 def is_prompt_list(
     facts: FileFacts, scope: Scope, expr: cst.BaseExpression, pos: Pos, depth: int = 0
 ) -> bool | None:
@@ -200,7 +189,7 @@ def _depends_on(
     depth: int = 0,
 ) -> bool:
     """Does `expr` use one of `names`, directly or through assignments in the scope?"""
-    used = _names_in(expr)
+    used = N.names_in(expr)
     if used & names:
         return True
     if depth > 3:
@@ -241,17 +230,17 @@ def per_prompt_loop(facts: FileFacts, call: CallSite) -> cst.CSTNode | None:
                 target = target.elements[-1].value
                 iterable = iterable.args[0].value if iterable.args else iterable
             if isinstance(iterable, cst.Call) and N.call_name(iterable) == "range":
-                if _indexes_prompt_list(facts, call, arg, _names_in(target)):
+                if _indexes_prompt_list(facts, call, arg, N.names_in(target)):
                     return loop
                 continue
             if isinstance(iterable, cst.Call) and N.call_name(iterable) == "zip":
                 continue  # zip() of several lists: which element is the prompt is unclear
-            if not _depends_on(facts, call.scope, arg, call.start, _names_in(target)):
+            if not _depends_on(facts, call.scope, arg, call.start, N.names_in(target)):
                 continue
             if is_prompt_list(facts, call.scope, iterable, _loop_start(facts, loop)):
                 return loop
         elif isinstance(loop, cst.While):
-            if _indexes_prompt_list(facts, call, arg, _names_in(loop.test)):
+            if _indexes_prompt_list(facts, call, arg, N.names_in(loop.test)):
                 return loop
     return None
 
@@ -272,6 +261,6 @@ def _indexes_prompt_list(
     if not isinstance(expr, cst.Subscript) or _is_slice(expr):
         return False
     idx = expr.slice[0].slice
-    if not isinstance(idx, cst.Index) or not (_names_in(idx.value) & index_names):
+    if not isinstance(idx, cst.Index) or not (N.names_in(idx.value) & index_names):
         return False
     return bool(is_prompt_list(facts, call.scope, expr.value, call.start))

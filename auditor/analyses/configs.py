@@ -58,9 +58,6 @@ NEUTRAL_METHODS = frozenset(
     {"to", "cuda", "eval", "set_progress_bar_config", "requires_grad_", "train", "cpu"}
 )
 FLAG_PREFIXES = ("torch.backends.", "torch.set_float32_matmul_precision", "torch.manual_seed")
-#: Settings also recorded among an arm's other differences, which must not count as
-#: "something else" that the setting rides along with.
-RIDES_ON_ITSELF = {"compile": frozenset({"compiled"})}
 #: A setting's value when the call may set it where it cannot be read (`**kwargs`).
 UNKNOWN = "?"
 #: `from_pretrained` keywords that load quantized weights.
@@ -176,23 +173,23 @@ def _differing(base: ArmConfig, cfg: ArmConfig) -> list[tuple[str, str, str, Set
     value, its setting). A confound always counts; a treatment (dtype, attention, offload)
     only when the arms also differ in something else, riding along with the change under
     test."""
+    other_differs = cfg.other != base.other
+    # compiling rides along with another model only (a checkpoint, a class), not with another
+    # change to the same model (`cache_implementation = "static"` + compile is one
+    # optimisation, measured together)
+    other_model = _identity(cfg) != _identity(base)
     out: list[tuple[str, str, str, Setting | None]] = []
     for key in sorted(set(base.settings) | set(cfg.settings)):
-        own = RIDES_ON_ITSELF.get(key, frozenset())  # what in `other` is this setting itself
-        other_differs = cfg.other - own != base.other - own
-        if key == "compile":
-            # compiling rides along with another model only (a checkpoint, a class), not with
-            # another change to the same model (`cache_implementation = "static"` + compile is
-            # one optimisation, measured together)
-            other_differs = _identity(cfg) != _identity(base)
         a, b = base.settings.get(key), cfg.settings.get(key)
         va, vb = (a.value if a else _default(key)), (b.value if b else _default(key))
-        if UNKNOWN in (va, vb):
+        if UNKNOWN in (va, vb) or (key == "dtype" and _same_dtype(va, vb)):
             continue
         if key == "data" and b is not None:
             va = "the earlier arm's draw" if a is not None else va
             out.append((key, va, vb, b))  # a draw per arm differs even from an equal draw
-        elif va != vb and (key in CONFOUNDS or other_differs):
+        elif va != vb and (
+            key in CONFOUNDS or (other_model if key == "compile" else other_differs)
+        ):
             out.append((key, va, vb, b))
     return out
 
@@ -435,8 +432,7 @@ def _build(
     name = N.call_name(expr) or ""
     func = expr.func
     if facts.qnames_of(func) & N.COMPILE_FUNCS and expr.args:
-        cfg.other.add("compiled")
-        cfg.settings["compile"] = Setting("`torch.compile`", expr)
+        _compiled(cfg, expr)
         _build(facts, scope, expr.args[0].value, pos, cfg, subst, before, depth + 1)
         return
     if isinstance(func, cst.Attribute) and name in (*DTYPE_METHODS, "to", "cuda", "eval"):
@@ -497,6 +493,12 @@ def _build(
     cfg.other.add("built by " + N.code(func))
 
 
+def _compiled(cfg: ArmConfig, where: cst.CSTNode | None) -> None:
+    """The arm's model (or a component of it) is compiled, at `where`."""
+    cfg.other.add("compiled")
+    cfg.settings["compile"] = Setting("`torch.compile`", where)
+
+
 def _default_dtype(facts: FileFacts, func: cst.BaseExpression) -> str:
     """The dtype a `Cls.from_pretrained(...)` without `torch_dtype` loads: float32 for the
     libraries, or the default of the `torch_dtype` parameter of a project class's own
@@ -539,8 +541,7 @@ def _afterwards(
     for b in scope.bindings:
         if b.target.startswith(name + ".") and after <= b.start and b.end <= before:
             if isinstance(b.value, cst.Call) and facts.qnames_of(b.value.func) & N.COMPILE_FUNCS:
-                cfg.other.add("compiled")  # `pipe.unet = torch.compile(pipe.unet)`
-                cfg.settings["compile"] = Setting("`torch.compile`", facts.binding_node(b))
+                _compiled(cfg, facts.binding_node(b))  # `pipe.unet = torch.compile(pipe.unet)`
             else:
                 # (a scheduler swapped in is part of the change under test: LCM, Turbo, DPM++)
                 cfg.other.add(f"{b.target} = ...")
@@ -776,8 +777,6 @@ def branch_arm_deviations(facts: FileFacts, timed: list[CallSite]) -> list[Branc
                     configs[i].settings.setdefault(key, inherited)
                 configs[i].other |= other_cfg.other  # and how the model was built
         for key, va, vb, setting in _differing(configs[0], configs[1]):
-            if key == "dtype" and _same_value(va, vb):
-                continue
             node = setting.node if setting is not None and setting.node is not None else None
             other = first
             if node is None:  # the first branch sets it; the second runs the default
@@ -799,8 +798,9 @@ def branch_arm_deviations(facts: FileFacts, timed: list[CallSite]) -> list[Branc
     return out
 
 
-def _same_value(a: str, b: str) -> bool:
-    """`float32` and `float32, the default` are one dtype."""
+def _same_dtype(a: str, b: str) -> bool:
+    """`float32` (a build's own) and `float32, the default` (an arm that sets none) are one
+    dtype."""
     return a.split(",")[0] == b.split(",")[0]
 
 
@@ -831,15 +831,13 @@ def _binding_scope(
         return None
     if any(b.kind == "assign" for b in scope.bindings_of(root)):
         return scope, root, pos
-    if root not in scope.params or scope.parent is None:
+    passed = facts.first_call_argument(scope, root)
+    if passed is None:
         return None
-    sites = sorted(facts.calls_to_function(scope.name), key=lambda c: c.start)
-    if not sites:
-        return None
-    arg = facts.argument(sites[0].node, root, scope.params.index(root))
+    site, arg = passed
     if not isinstance(arg, cst.Name):
         return None
-    return _binding_scope(facts, sites[0].scope, arg.value, sites[0].start, depth + 1)
+    return _binding_scope(facts, site.scope, arg.value, site.start, depth + 1)
 
 
 def _branch_bindings(
@@ -861,7 +859,7 @@ def _branch_bindings(
                 others = [
                     o
                     for o in own
-                    if side is not None and o.value is not None and _inside(facts, o.value, side)
+                    if side is not None and o.value is not None and facts.encloses(side, o.value)
                 ]
                 if not others:
                     start = facts.pos(anc)[0]
@@ -870,10 +868,6 @@ def _branch_bindings(
                     return b, others[0], anc.test
             child = anc
     return None
-
-
-def _inside(facts: FileFacts, node: cst.CSTNode, outer: cst.CSTNode) -> bool:
-    return any(a is outer for a in facts.ancestors(node))
 
 
 #: Reads of the environment: `os.environ.get("X")`, `os.getenv("X")`.
@@ -908,12 +902,10 @@ def _option_of(
         b = facts.binding_before(scope, test.value, pos)
         if b is not None and b.kind == "assign" and b.value is not None:
             return _option_of(facts, b.scope, b.value, b.start[0], depth + 1)
-        if test.value in scope.params and scope.parent is not None:
-            sites = sorted(facts.calls_to_function(scope.name), key=lambda c: c.start)
-            if sites:
-                arg = facts.argument(sites[0].node, test.value, scope.params.index(test.value))
-                if arg is not None:
-                    return _option_of(facts, sites[0].scope, arg, sites[0].start[0], depth + 1)
+        passed = facts.first_call_argument(scope, test.value)
+        if passed is not None:
+            site, arg = passed
+            return _option_of(facts, site.scope, arg, site.start[0], depth + 1)
     return None
 
 

@@ -170,18 +170,6 @@ CUDA_GUARD_RE = re.compile(
 )
 
 
-def _names_in(node: cst.CSTNode) -> list[cst.Name]:
-    """The `Name` nodes under `node`."""
-    found: list[cst.Name] = []
-
-    class _Collect(cst.CSTVisitor):
-        def visit_Name(self, name: cst.Name) -> None:
-            found.append(name)
-
-    node.visit(_Collect())
-    return found
-
-
 def is_cuda_guard(test: cst.BaseExpression) -> bool:
     """`torch.cuda.is_available()`, `device == "cuda"`, `args.device.type == "cuda"`,
     `"cuda" in device`, `"cuda" in str(device)`, `x.is_cuda`."""
@@ -263,6 +251,19 @@ class FileFacts:
             self._add_calls_through_holders(index)
             self._calls_by_name = (count, index)
         return list(self._calls_by_name[1].get(name, ()))
+
+    def first_call_argument(
+        self, scope: Scope, param: str
+    ) -> tuple[CallSite, cst.BaseExpression] | None:
+        """The first call of the function `scope` in this file and what it passes for its
+        parameter `param`; None when nothing here calls it or passes one."""
+        if param not in scope.params or scope.parent is None:
+            return None
+        sites = sorted(self.calls_to_function(scope.name), key=lambda c: c.start)
+        if not sites:
+            return None
+        arg = self.argument(sites[0].node, param, scope.params.index(param))
+        return (sites[0], arg) if arg is not None else None
 
     def _add_calls_through_holders(self, index: dict[str, list[CallSite]]) -> None:
         """Calls of a function through a local name or a parameter that holds it, added to the
@@ -907,20 +908,28 @@ class FileFacts:
             info = self.model_info(call.scope, arg.value, call.start)
             if info is None:
                 continue
-            if callee is not None and not arg.star:
-                owner, fscope = callee
-                offset = (
-                    1 if fscope.cls is not None and isinstance(call.node.func, cst.Attribute) else 0
-                )
-                param = (
-                    arg.keyword.value
-                    if arg.keyword is not None
-                    else (fscope.params[i + offset] if i + offset < len(fscope.params) else None)
-                )
-                if param is not None and owner.only_inspects(fscope, param):
-                    continue
+            if callee is not None and self.only_inspected(call, callee, i):
+                continue
             return info.name
         return None
+
+    @staticmethod
+    def only_inspected(call: CallSite, callee: tuple[FileFacts, Scope], index: int) -> bool:
+        """The function `callee` only reads what its argument `index` of `call` is (its
+        parameters, device, config): it never runs it (`FileFacts.only_inspects`)."""
+        arg = call.node.args[index]
+        if arg.star:
+            return False
+        owner, fscope = callee
+        if arg.keyword is not None:
+            param: str | None = arg.keyword.value
+        else:
+            # `obj.method(model)`: the method's first parameter is `self`
+            index += (
+                1 if fscope.cls is not None and isinstance(call.node.func, cst.Attribute) else 0
+            )
+            param = fscope.params[index] if index < len(fscope.params) else None
+        return param is not None and owner.only_inspects(fscope, param)
 
     def only_inspects(self, scope: Scope, param: str) -> bool:
         """Every use of the parameter `param` in the function reads what the model is (its
@@ -930,7 +939,7 @@ class FileFacts:
         memo: dict[tuple[int, str], bool] = self.memo.setdefault("only-inspects", {})
         key = (id(scope), param)
         if key not in memo:
-            uses = [n for n in _names_in(scope.node.body) if n.value == param]
+            uses = [n for n in N.name_nodes(scope.node.body) if n.value == param]
             memo[key] = bool(uses) and all(
                 isinstance(parent := self.parents.get(n), cst.Attribute)
                 and parent.value is n
@@ -1254,6 +1263,10 @@ class FileFacts:
         while cur is not None:
             yield cur
             cur = self.parents.get(cur)
+
+    def encloses(self, outer: cst.CSTNode, inner: cst.CSTNode) -> bool:
+        """`inner` lies (strictly) inside `outer`."""
+        return any(a is outer for a in self.ancestors(inner))
 
 
 #: Re-exported names followed per checked file (each may parse a module of the package).

@@ -285,16 +285,21 @@ def short(text: str, width: int = 40) -> str:
     return text if len(text) <= width else text[: width - 3] + "..."
 
 
-def names_in(node: cst.CSTNode) -> set[str]:
-    """Every name read or written anywhere in `node`."""
-    out: set[str] = set()
+def name_nodes(node: cst.CSTNode) -> list[cst.Name]:
+    """Every `Name` node anywhere in `node`, in source order."""
+    out: list[cst.Name] = []
 
     class V(cst.CSTVisitor):
         def visit_Name(self, name: cst.Name) -> None:
-            out.add(name.value)
+            out.append(name)
 
     node.visit(V())
     return out
+
+
+def names_in(node: cst.CSTNode) -> set[str]:
+    """Every name read or written anywhere in `node`."""
+    return {name.value for name in name_nodes(node)}
 
 
 def contains(outer: cst.CSTNode, inner: cst.CSTNode) -> bool:

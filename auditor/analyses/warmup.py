@@ -208,12 +208,10 @@ def _idle_warmup(facts: FileFacts, scope: Scope, model: str | None, before: Pos)
         if callee is None or callee[0] is not facts:
             continue
         for i, arg in enumerate(c.node.args):
-            if arg.star or arg.keyword is not None or i >= len(callee[1].params):
-                continue
             info = facts.model_info(c.scope, arg.value, c.start)
             if info is None or (model is not None and info.name != model):
                 continue
-            if facts.only_inspects(callee[1], callee[1].params[i]):
+            if facts.only_inspected(c, callee, i):
                 return f"`{N.code(c.node)}` (line {c.start[0]})"
     return None
 
