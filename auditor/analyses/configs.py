@@ -62,6 +62,13 @@ FLAG_PREFIXES = ("torch.backends.", "torch.set_float32_matmul_precision", "torch
 UNKNOWN = "?"
 #: `from_pretrained` keywords that load quantized weights.
 QUANTIZATION_KEYWORDS = frozenset({"quantization_config", "load_in_8bit", "load_in_4bit"})
+#: Checkpoint names of pre-quantized weights (`TheBloke/Llama-2-7B-AWQ`,
+#: `...-GPTQ-Int4`, `...-bnb-4bit`): their config carries the quantization, no keyword needed.
+QUANTIZED_CHECKPOINT_RE = re.compile(
+    r"(?<![a-z0-9])(?:awq|gptq|gguf|exl2|bnb|nf4|fp8|int4|int8|4bit|8bit|w4a16|w8a8|marlin)"
+    r"(?![a-z0-9])",
+    re.I,
+)
 DTYPE_ALIASES = {
     "torch.float16": "float16",
     "torch.half": "float16",
@@ -173,7 +180,11 @@ def _differing(base: ArmConfig, cfg: ArmConfig) -> list[tuple[str, str, str, Set
     value, its setting). A confound always counts; a treatment (dtype, attention, offload)
     only when the arms also differ in something else, riding along with the change under
     test."""
-    other_differs = cfg.other != base.other
+    mine, theirs = cfg.other, base.other
+    if _quantized_by_name(cfg) or _quantized_by_name(base):
+        # `Llama-3-8B` against `Llama-3-8B-AWQ`: the checkpoints differ by the quantization
+        mine, theirs = _without_checkpoint(mine), _without_checkpoint(theirs)
+    other_differs = mine != theirs
     # compiling rides along with another model only (a checkpoint, a class), not with another
     # change to the same model (`cache_implementation = "static"` + compile is one
     # optimisation, measured together)
@@ -192,6 +203,16 @@ def _differing(base: ArmConfig, cfg: ArmConfig) -> list[tuple[str, str, str, Set
         ):
             out.append((key, va, vb, b))
     return out
+
+
+def _quantized_by_name(cfg: ArmConfig) -> bool:
+    """The arm's precision comes from its checkpoint's name (`...-AWQ`, `...-GPTQ-Int4`)."""
+    dtype = cfg.settings.get("dtype")
+    return dtype is not None and dtype.value.startswith("quantized (") and "=" not in dtype.value
+
+
+def _without_checkpoint(other: set[str]) -> set[str]:
+    return {o for o in other if not o.startswith("checkpoint=")}
 
 
 def _identity(cfg: ArmConfig) -> set[str]:
@@ -451,11 +472,16 @@ def _build(
             text = subst.get(N.code(arg.value), N.code(arg.value))
             if arg.keyword is None and i == 0:
                 literal, _, _ = facts.resolve(scope, arg.value, pos)
-                if N.string_value(literal) is not None and text not in subst:
+                checkpoint = N.string_value(literal)
+                if checkpoint is not None and text not in subst:
                     text = N.code(literal)  # a name bound to the checkpoint's string
+                if checkpoint is not None and QUANTIZED_CHECKPOINT_RE.search(checkpoint):
+                    # `org/Llama-3-8B-AWQ`: the checkpoint's config brings its quantization
+                    cfg.settings["dtype"] = Setting(f"quantized ({checkpoint})", expr)
                 cfg.other.add("checkpoint=" + text)
             elif arg.keyword is not None and arg.keyword.value == "torch_dtype":
-                cfg.settings.setdefault("dtype", Setting(_dtype(text), expr))
+                if not cfg.settings.get("dtype", Setting("", expr)).value.startswith("quantized"):
+                    cfg.settings.setdefault("dtype", Setting(_dtype(text), expr))
             elif arg.keyword is not None and arg.keyword.value in QUANTIZATION_KEYWORDS:
                 # the weights' precision is the quantization (the change under test when it
                 # is the only difference), whatever `torch_dtype` the computation runs in

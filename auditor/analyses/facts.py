@@ -644,6 +644,20 @@ class FileFacts:
             return None
         return self.callee(call.scope, args[0].value, call.start)
 
+    def executor_handoffs(self, name: str) -> list[CallSite]:
+        """The calls that hand the function `name` of this file to an executor
+        (`pool.submit(name, ...)`, `pool.map(name, ...)`): it runs there, not at a call of
+        its own. Their arguments do not map onto its parameters one to one."""
+        out = []
+        for s in self.scopes:
+            for c in s.calls:
+                if N.call_name(c.node) not in EXECUTOR_METHODS:
+                    continue
+                handed = self.handed_to_executor(c)
+                if handed is not None and handed[0] is self and handed[1].name == name:
+                    out.append(c)
+        return out
+
     def possible_callees(self, call: CallSite) -> list[tuple[FileFacts, Scope]]:
         """The functions a call may run: its callee, or for `fn()` where `fn` is a loop
         variable over a collection (`for name, fn in (("a", run_a), ("b", run_b))`), each

@@ -22,10 +22,10 @@ from auditor.analyses.facts import EXECUTOR_METHODS, CallSite, FileFacts, Scope
 from auditor.analyses.regions import Region, declares_setup
 from auditor.analyses.timed import setup_in_regions
 
-#: A mean of this many runs or fewer, with no spread, is a finding. Three: every few-run mean
-#: labelled in the real development corpus had two or three timed runs, while careful scripts
-#: with five recorded runs are common.
-FEW_RUNS = 3
+#: A mean of this many runs or fewer, with no spread, is a finding. Four: the few-run means
+#: labelled in the real development corpus had two to four timed runs (a total over four
+#: batches compared across variants), while careful scripts with five recorded runs are common.
+FEW_RUNS = 4
 #: Words that show the script looks at the spread of its samples.
 SPREAD_RE = re.compile(
     r"\b(?:std|stdev|pstdev|variance|var|percentile|quantile|iqr|sem|median_abs_deviation|"
@@ -45,7 +45,10 @@ def computes_spread(source: str) -> bool:
 #: Calls that show each run's time to the reader (so its spread is visible).
 REPORT_CALLS = frozenset({"print", "info", "log", "write", "add_scalar", "append_row"})
 #: A discarded first iteration: `times[1:]`, `times.pop(0)`, `del times[0]`.
-DISCARD_RE = re.compile(r"\[\s*(\d+)\s*:\s*\]|\.pop\(\s*0\s*\)|del\s+\w+\[\s*0\s*\]")
+DISCARD_RE = re.compile(
+    r"([A-Za-z_]\w*)\[\s*(\d+)\s*:\s*\]|([A-Za-z_]\w*)\.pop\(\s*0\s*\)"
+    r"|del\s+([A-Za-z_]\w*)\[\s*0\s*\]"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,10 +119,8 @@ def _handed_elsewhere(facts: FileFacts, name: str) -> bool:
 def _range_count(facts: FileFacts, scope: Scope, loop: cst.CSTNode) -> tuple[int, str] | None:
     """`for _ in range(N)` with N a literal or a command-line default (possibly `args.n - 2`,
     or a local bound to either): (N, how it was found)."""
-    if not isinstance(loop, cst.For) or not isinstance(loop.iter, cst.Call):
-        return None
-    call = loop.iter
-    if N.code(call.func) != "range" or not call.args or len(call.args) > 2:
+    call = _range_call(loop)
+    if call is None or not call.args or len(call.args) > 2:
         return None
     pos, _ = facts.pos(loop)
     start = 0
@@ -135,16 +136,32 @@ def _range_count(facts: FileFacts, scope: Scope, loop: cst.CSTNode) -> tuple[int
     return value - start, text
 
 
+def _range_call(loop: cst.CSTNode) -> cst.Call | None:
+    """The `range(...)` a `for` loop counts, also through a progress bar
+    (`tqdm(range(n), desc=...)`)."""
+    if not isinstance(loop, cst.For) or not isinstance(loop.iter, cst.Call):
+        return None
+    call = loop.iter
+    if N.call_name(call) in ("tqdm", "track") and call.args:
+        inner = call.args[0].value
+        if not isinstance(inner, cst.Call):
+            return None
+        call = inner
+    return call if N.code(call.func) == "range" else None
+
+
 def _is_range(loop: cst.CSTNode) -> bool:
-    return (
-        isinstance(loop, cst.For)
-        and isinstance(loop.iter, cst.Call)
-        and N.code(loop.iter.func) == "range"
-    )
+    return _range_call(loop) is not None
 
 
 def _discarded(facts: FileFacts) -> int:
-    found = [int(m.group(1)) if m.group(1) else 1 for m in DISCARD_RE.finditer(facts.source)]
+    """Runs set aside from a list of recorded samples (`times[2:]`, `times.pop(0)`): only a
+    list the file appends to counts (`embeddings[1:]` discards no run)."""
+    found = []
+    for m in DISCARD_RE.finditer(facts.source):
+        name = m.group(1) or m.group(3) or m.group(4)
+        if re.search(rf"\b{re.escape(name)}\s*\.\s*(?:append|extend)\(", facts.source):
+            found.append(int(m.group(2)) if m.group(2) else 1)
     return max(found, default=0)
 
 

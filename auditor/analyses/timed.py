@@ -377,7 +377,12 @@ def setup_in_regions(facts: FileFacts, regions: list[Region]) -> list[TimedCall]
     memo: dict[int, list[TimedCall]] = facts.memo.setdefault("setup-in-regions", {})
     if id(regions) not in memo:
         found = []
+        declared: dict[int, bool] = {}
         for call, region in timed_calls(facts, regions):
+            if id(region) not in declared:
+                declared[id(region)] = declares_setup(facts, region)
+            if declared[id(region)]:
+                continue  # "Compilation time: ...": the set-up is what the region measures
             what = _setup_kind(facts, call, region)
             if what is not None:
                 found.append(TimedCall(call, region, what))

@@ -17,7 +17,7 @@ import libcst as cst
 
 from auditor.analyses import names as N
 from auditor.analyses.batching import prompt_arg
-from auditor.analyses.facts import FileFacts, Pos, Scope
+from auditor.analyses.facts import CallSite, FileFacts, Pos, Scope
 from auditor.analyses.regions import Region
 
 
@@ -78,6 +78,11 @@ class UnitAnalysis:
             return self._named(scope, expr, pos, depth, subst)
         if isinstance(expr, cst.Call):
             return self._call(scope, expr, pos, depth, subst)
+        if isinstance(expr, cst.List) and len(expr.elements) == 1:
+            # `[elapsed]`: a list of one sample, extended into a caller's list
+            q = self.quantity(scope, expr.elements[0].value, pos, depth + 1, subst)
+            if q is not None and q.unit in TIME_UNITS:
+                return Quantity(Unit.SAMPLES, element=q)
         return None
 
     def _binary(
@@ -90,6 +95,12 @@ class UnitAnalysis:
                 unit = Unit.PER_CALL if self._single_call(region) else Unit.TOTAL
                 return Quantity(unit, self._workload(region, subst), region=region)
             return None
+        if isinstance(op, cst.Divide) and _is_mean(expr):
+            # `sum(times) / len(times)`: the mean of the samples, as `statistics.mean(times)`
+            assert isinstance(expr.left, cst.Call)
+            return self._call(
+                scope, expr.left.with_changes(func=cst.Name("mean")), pos, depth + 1, subst
+            )
         left = self.quantity(scope, expr.left, pos, depth + 1, subst)
         right = self.quantity(scope, expr.right, pos, depth + 1, subst)
         if isinstance(op, cst.Divide):
@@ -126,9 +137,12 @@ class UnitAnalysis:
         self, scope: Scope, expr: cst.BaseExpression, pos: Pos, depth: int, subst: dict[str, str]
     ) -> Quantity | None:
         key = N.dotted(expr)
-        if key is None:
-            return None
         sub_key = N.subscript_key(expr) if isinstance(expr, cst.Subscript) else None
+        if key is None:
+            if isinstance(expr, cst.Subscript) and sub_key is not None:
+                # `job.result()["seconds"]`
+                return self._keyed(scope, expr.value, sub_key, pos, depth + 1, subst)
+            return None
         candidates = [
             b
             for b in scope.bindings
@@ -143,6 +157,8 @@ class UnitAnalysis:
         if not candidates:
             if isinstance(expr, cst.Name):
                 return self._appended_samples(scope, key, pos)
+            if isinstance(expr, cst.Subscript) and sub_key is not None:
+                return self._keyed(scope, expr.value, sub_key, pos, depth + 1, subst)
             return None
         b = max(candidates, key=lambda b: b.end)
         if b.value is None:
@@ -167,18 +183,142 @@ class UnitAnalysis:
         return expr
 
     def _appended_samples(self, scope: Scope, name: str, pos: Pos) -> Quantity | None:
-        """`xs.append(time)` in the scope: a list of samples, each of the appended unit."""
+        """`xs.append(time)` in the scope: a list of samples, each of the appended unit;
+        `xs.extend(other)` where `other` is such a list (a worker's returned samples)."""
         for c in scope.calls:
             func = c.node.func
             if (
                 isinstance(func, cst.Attribute)
-                and func.attr.value == "append"
+                and func.attr.value in ("append", "extend")
                 and N.dotted(func.value) == name
                 and c.node.args
             ):
                 q = self.quantity(scope, c.node.args[0].value, c.start, 1)
-                if q is not None and q.unit in TIME_UNITS:
+                if q is None:
+                    continue
+                if func.attr.value == "append" and q.unit in TIME_UNITS:
                     return Quantity(Unit.SAMPLES, element=q)
+                if func.attr.value == "extend" and q.unit is Unit.SAMPLES:
+                    return q
+        return None
+
+    def _keyed(
+        self,
+        scope: Scope,
+        base: cst.BaseExpression,
+        key: str,
+        pos: Pos,
+        depth: int,
+        subst: dict[str, str],
+    ) -> Quantity | None:
+        """`result["latency"]`: the value stored under `key` in the dict `result` holds, a
+        dict literal here, returned by a function of this file, or returned by a function
+        run on an executor (`future.result()`, an item of `pool.map(fn, ...)`)."""
+        if depth > 8:
+            return None
+        if isinstance(base, cst.Dict):
+            for element in base.elements:
+                if isinstance(element, cst.DictElement) and N.string_value(element.key) == key:
+                    return self.quantity(scope, element.value, pos, depth + 1, subst)
+            return None
+        if isinstance(base, cst.Name):
+            b = self.facts.binding_before(scope, base.value, pos)
+            if b is None or b.value is None:
+                return None
+            if b.kind == "assign":
+                return self._keyed(b.scope, b.value, key, b.start, depth + 1, subst)
+            if b.kind in ("for", "comp"):
+                run = self._executor_run(b.scope, b.value, b.start, mapped=True)
+                if run is not None:
+                    return self._returned(b.scope, run, pos, depth, subst, key)
+            return None
+        if isinstance(base, cst.Call):
+            func = base.func
+            if isinstance(func, cst.Attribute) and func.attr.value == "result" and not base.args:
+                run = self._executor_run(scope, func.value, pos, mapped=False)
+                if run is not None:
+                    return self._returned(scope, run, pos, depth, subst, key)
+                return None
+            return self._returned(scope, base, pos, depth, subst, key)
+        return None
+
+    def _executor_run(
+        self, scope: Scope, expr: cst.BaseExpression, pos: Pos, mapped: bool, depth: int = 0
+    ) -> cst.Call | None:
+        """The call an executor makes: `pool.submit(fn, a, b)` runs `fn(a, b)`. With
+        `mapped`, `expr` is iterated: `pool.map(fn, xs)`, or a list of submitted futures
+        (`futures = [pool.submit(...) ...]`, `futures.append(pool.submit(...))`, through
+        `as_completed`)."""
+        if depth > 4:
+            return None
+        if isinstance(expr, cst.Call):
+            name = N.call_name(expr)
+            if name == "submit" or (mapped and name in MAPPING_METHODS):
+                if expr.args and isinstance(expr.args[0].value, cst.Name):
+                    return cst.Call(func=expr.args[0].value, args=expr.args[1:])
+                return None
+            if mapped and name in ("as_completed", "list", "tqdm", "enumerate") and expr.args:
+                return self._executor_run(scope, expr.args[0].value, pos, mapped, depth + 1)
+            return None
+        if not isinstance(expr, cst.Name):
+            return None
+        b = self.facts.binding_before(scope, expr.value, pos)
+        if b is None or b.value is None or b.kind not in ("assign", "for", "comp"):
+            return None
+        if b.kind in ("for", "comp") and not mapped:
+            return self._executor_run(b.scope, b.value, b.start, True, depth + 1)
+        if mapped and isinstance(b.value, cst.ListComp):
+            return self._executor_run(b.scope, b.value.elt, b.start, False, depth + 1)
+        if mapped and isinstance(b.value, cst.List) and not b.value.elements:
+            for c in b.scope.calls:
+                func = c.node.func
+                if (
+                    isinstance(func, cst.Attribute)
+                    and func.attr.value == "append"
+                    and N.dotted(func.value) == expr.value
+                    and c.node.args
+                ):
+                    run = self._executor_run(c.scope, c.node.args[0].value, c.start, False)
+                    if run is not None:
+                        return run
+            return None
+        return self._executor_run(b.scope, b.value, b.start, mapped, depth + 1)
+
+    def _returned(
+        self,
+        scope: Scope,
+        call: cst.Call,
+        pos: Pos,
+        depth: int,
+        subst: dict[str, str],
+        key: str | None = None,
+    ) -> Quantity | None:
+        """The quantity a function of this file returns when called as `call` (the value
+        under `key` when it returns a dict), its parameters replaced by the arguments."""
+        if not isinstance(call.func, cst.Name) or call.func.value not in self.facts.functions:
+            return None
+        callee = self.facts.functions[call.func.value]
+        mapping = dict(subst)
+        positional = [a for a in call.args if a.keyword is None and not a.star]
+        for i, p in enumerate(callee.params):
+            arg = N.keyword(call, p)
+            value = (
+                arg.value
+                if arg is not None
+                else (positional[i].value if i < len(positional) else None)
+            )
+            if value is not None:
+                mapping[p] = self._argument_text(scope, value, pos)
+        for ret in callee.returns:
+            if ret.value is None:
+                continue
+            start, _ = self.facts.pos(ret)
+            if key is None:
+                q = self.quantity(callee, ret.value, start, depth + 1, mapping)
+            else:
+                q = self._keyed(callee, ret.value, key, start, depth + 1, mapping)
+            if q is not None:
+                return q
         return None
 
     def _call(
@@ -206,27 +346,7 @@ class UnitAnalysis:
             return None
         if fname in ("float", "round", "abs") and expr.args:
             return self.quantity(scope, expr.args[0].value, pos, depth + 1, subst)
-        if isinstance(expr.func, cst.Name) and expr.func.value in self.facts.functions:
-            callee = self.facts.functions[expr.func.value]
-            mapping = dict(subst)
-            positional = [a for a in expr.args if a.keyword is None and not a.star]
-            for i, p in enumerate(callee.params):
-                arg = N.keyword(expr, p)
-                value = (
-                    arg.value
-                    if arg is not None
-                    else (positional[i].value if i < len(positional) else None)
-                )
-                if value is not None:
-                    mapping[p] = self._argument_text(scope, value, pos)
-            for ret in callee.returns:
-                if ret.value is None:
-                    continue
-                start, _ = self.facts.pos(ret)
-                q = self.quantity(callee, ret.value, start, depth + 1, mapping)
-                if q is not None:
-                    return q
-        return None
+        return self._returned(scope, expr, pos, depth, subst)
 
     def _single_call(self, region: Region) -> bool:
         """The region times one model call, not repeated inside it: its time is per call."""
@@ -281,6 +401,20 @@ def _substitute(text: str, subst: dict[str, str]) -> str:
     for name, value in subst.items():
         text = re.sub(rf"\b{re.escape(name)}\b", value, text)
     return text
+
+
+def _is_mean(div: cst.BinaryOperation) -> bool:
+    """`sum(xs) / len(xs)`, the same list on both sides."""
+    left, right = div.left, div.right
+    return (
+        isinstance(left, cst.Call)
+        and isinstance(right, cst.Call)
+        and N.call_name(left) == "sum"
+        and N.call_name(right) == "len"
+        and len(left.args) == 1
+        and len(right.args) == 1
+        and left.args[0].value.deep_equals(right.args[0].value)
+    )
 
 
 def _is_number(expr: cst.BaseExpression) -> bool:
@@ -445,3 +579,85 @@ def _full_batches(facts: FileFacts, region: Region, loop: cst.For, step: str) ->
                 ):
                     return True
     return False
+
+
+#: Counts of the outputs a benchmark makes (images, samples), as opposed to its repetitions.
+OUTPUT_COUNT_RE = re.compile(
+    r"^(?:n|num|number_of|total|total_num)_?(?:images|imgs|samples|outputs|generations|pictures)$"
+)
+#: Keywords that ask one call for several outputs.
+BATCHING_KWARGS = ("num_images_per_prompt", "num_return_sequences", "batch_size", "n_samples")
+#: Executor methods that run the handed function once per item of their iterable.
+MAPPING_METHODS = frozenset({"map", "starmap", "imap", "imap_unordered"})
+
+
+@dataclass(frozen=True, slots=True)
+class OneAtATime:
+    division: cst.BinaryOperation  # `num_images / total_time`
+    count: str  # "num_images"
+    call: cst.Call  # the model call that makes one output per call
+    loop: cst.CSTNode  # the loop (or executor map) inside the region that repeats it
+
+
+def outputs_counted_one_call_each(facts: FileFacts, units: UnitAnalysis) -> list[OneAtATime]:
+    """A throughput of outputs (`num_images / total_time`) over a region whose loop makes them
+    one call each: the model call inside the loop (directly, in a helper it calls, or in a
+    function handed to an executor per item) receives a single prompt and asks for one
+    output, so the figure is batch-size-1 throughput reported for the whole set."""
+    out: list[OneAtATime] = []
+    for scope in facts.scopes:
+        for div in facts.binary_operations(scope, cst.Divide):
+            key = N.dotted(div.left)
+            if key is None or not OUTPUT_COUNT_RE.match(key.rsplit(".", 1)[-1].lower()):
+                continue
+            pos, _ = facts.pos(div)
+            q = units.quantity(scope, div.right, pos)
+            if q is None or q.unit is not Unit.TOTAL or q.region is None:
+                continue
+            found = _one_output_call_in_loop(facts, q.region)
+            if found is not None:
+                out.append(OneAtATime(div, key, found[0], found[1]))
+    return out
+
+
+def _one_output_call_in_loop(
+    facts: FileFacts, region: Region
+) -> tuple[cst.Call, cst.CSTNode] | None:
+    from auditor.analyses.batching import Shape, per_prompt_loop, shape
+
+    around = len(region.loops(facts))
+    stack: list[tuple[CallSite, cst.CSTNode | None, int]] = []
+    for call in region.calls():
+        inner = call.loops[around:]
+        loop: cst.CSTNode | None = inner[-1] if inner else None
+        if loop is None and N.call_name(call.node) in MAPPING_METHODS:
+            loop = call.node
+        stack.append((call, loop, 0))
+    seen: set[int] = set()
+    while stack:
+        call, loop, depth = stack.pop(0)
+        if id(call) in seen:
+            continue
+        seen.add(id(call))
+        if loop is not None and facts.kind(call).model:
+            arg = prompt_arg(facts, call)
+            if (
+                arg is not None
+                and not any(N.keyword(call.node, k) is not None for k in BATCHING_KWARGS)
+                and shape(facts, call.scope, arg, call.start) is Shape.SINGLE
+                and per_prompt_loop(facts, call) is None
+            ):
+                return call.node, loop
+        if depth >= 3:
+            continue
+        for owner, fn in facts.possible_callees(call):
+            if owner is not facts:
+                continue
+            for inner_call in fn.calls:
+                here = loop
+                if here is None and inner_call.loops:
+                    here = inner_call.loops[-1]
+                if here is None and N.call_name(inner_call.node) in MAPPING_METHODS:
+                    here = inner_call.node
+                stack.append((inner_call, here, depth + 1))
+    return None

@@ -34,6 +34,7 @@ class WarmupReason(StrEnum):
     RESOLUTION = "resolution"
     NO_SYNC = "no-sync"
     RECONFIGURED = "reconfigured"
+    PREFILL_ONLY = "prefill-only"
 
 
 REASON_TEXT = {
@@ -44,6 +45,8 @@ REASON_TEXT = {
     " ({timed})",
     WarmupReason.RESOLUTION: "a warm-up at another resolution ({warm}) than its timed calls"
     " ({timed}): new shapes mean new kernels, autotuning or a recompile",
+    WarmupReason.PREFILL_ONLY: "a warm-up that generates {warm} where its timed calls generate"
+    " {timed}: one new token runs the prefill alone, so the decoding path starts cold",
     WarmupReason.NO_SYNC: "no synchronisation between the warm-up and the timer start",
     WarmupReason.RECONFIGURED: "no call of `{model}` between `{warm}` changing it and the timer "
     "start (the changed model runs cold)",
@@ -592,9 +595,13 @@ def assess(facts: FileFacts, region: Region, min_calls: int = 2) -> WarmupVerdic
             detail["warm_shape"], detail["timed_shape"] = mismatch
         else:
             sizes = _resolution_mismatch(facts, warmups, timed) if wfacts is facts else None
+            lengths = _prefill_only(facts, warmups, timed) if wfacts is facts else None
             if sizes is not None:
                 reasons.append(WarmupReason.RESOLUTION)
                 detail["warm_shape"], detail["timed_shape"] = sizes
+            elif lengths is not None:
+                reasons.append(WarmupReason.PREFILL_ONLY)
+                detail["warm_shape"], detail["timed_shape"] = lengths
         last = max(warmups, key=lambda c: c.end)
         sync_from = last.end
         if (
@@ -694,6 +701,35 @@ def _resolution_mismatch(
     return "/".join(sorted(w for w in warm if w)), "/".join(sorted(t for t in tim if t))
 
 
+def _new_tokens(facts: FileFacts, call: CallSite) -> int | None:
+    """The `max_new_tokens` of a `generate()` call, when it is a known integer."""
+    if N.call_name(call.node) != "generate":
+        return None
+    arg = N.keyword(call.node, "max_new_tokens")
+    if arg is None:
+        return None
+    found = facts.int_of(call.scope, arg.value, call.start)
+    return found[0] if found is not None else None
+
+
+def _prefill_only(
+    facts: FileFacts, warmups: list[CallSite], timed: list[CallSite]
+) -> tuple[str, str] | None:
+    """Every warm-up is a `generate()` of one new token while the timed calls generate
+    more: the warm-up ran the prefill alone (`generate(**inputs, max_new_tokens=1)` before
+    timing 256 tokens)."""
+    warm_or_none = [_new_tokens(facts, c) for c in warmups]
+    tim_or_none = [_new_tokens(facts, c) for c in timed]
+    warm = [n for n in warm_or_none if n is not None]
+    tim = [n for n in tim_or_none if n is not None]
+    if not warm or not tim or len(warm) < len(warmups) or len(tim) < len(timed):
+        return None
+    if max(warm) > 1 or min(tim) <= 1:
+        return None
+    shown = sorted({str(t) for t in tim})
+    return "1 token", "/".join(shown) + " tokens"
+
+
 @dataclass(frozen=True, slots=True)
 class CallerWarmups:
     """The warm-ups found at the first call of a timing helper: in this file or, when nothing
@@ -746,8 +782,12 @@ def _warmups_before_first_call(
     facts: FileFacts, scope: Scope, model: str
 ) -> tuple[list[CallSite], Scope, Pos] | None:
     """A timing helper that uses a model of an enclosing scope (not a parameter): the warm-up
-    may run in the caller, before the helper's first call."""
-    sites = sorted(facts.calls_to_function(scope.name), key=lambda c: c.start)
+    may run in the caller, before the helper's first call (or before it is handed to an
+    executor)."""
+    sites = sorted(
+        facts.calls_to_function(scope.name) + facts.executor_handoffs(scope.name),
+        key=lambda c: c.start,
+    )
     if not sites:
         return None
     site = sites[0]

@@ -40,7 +40,9 @@ class RatioUnitMixing(FactsRule):
         fix_title="Divide like by like: per-sample by per-sample, or totals over the same samples",
         docs=RuleDocs(
             what_it_does="Tracks the unit of time values through assignments, accumulation, "
-            "lists of samples and the returns of local functions: a total over a workload, a "
+            "lists of samples (appended, or extended with another list), the returns of local "
+            "functions (a key of a returned dict, a result of a function run on an executor: "
+            "`future.result()`, the items of `pool.map(fn, ...)`): a total over a workload, a "
             "per-call time (a mean or median of per-call samples), a per-sample time (divided "
             "by a count) or a throughput (a count divided by a time). It reports a division "
             "whose two operands are time values of different units, or totals over different "

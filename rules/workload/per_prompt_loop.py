@@ -8,6 +8,7 @@ from auditor.analyses.batching import per_prompt_loop
 from auditor.analyses.facts import CallSite
 from auditor.analyses.regions import Region
 from auditor.analyses.rewrites import batched_call
+from auditor.analyses.units import UnitAnalysis, outputs_counted_one_call_each
 from auditor.core import Applicability, Category, Edit, Fix, Severity
 from auditor.evidence import PerPromptEvidence
 from auditor.rulemeta import RuleDocs, RuleMeta
@@ -30,7 +31,12 @@ class PerPromptLoop(FactsRule):
             "A region inside the loop times each prompt on its own (a per-image latency "
             "benchmark) and is not flagged. Chunked loops "
             "(`for i in range(0, n, bs): pipe(prompts[i:i + bs])`) and loops over prebuilt "
-            "batches are not flagged.",
+            "batches are not flagged. A throughput of outputs (`num_images / total_time`) is "
+            "flagged when the region it divides makes those outputs one call each: a loop "
+            "inside the region (directly, in a helper it calls, or a function handed to a "
+            "thread or process pool per item) calls the model with a single prompt and no "
+            "`num_images_per_prompt=`/`batch_size=`, so the figure is batch-size-1 "
+            "throughput.",
             why_is_this_bad="A batch in one call shares kernel launches, weight reads and "
             "Python overhead across its samples. Looping over prompts times batch size 1 while "
             "reporting a batch. On an H100 (SD-1.5 shape, fp16, 512x512) the per-prompt loop "
@@ -92,6 +98,20 @@ class PerPromptLoop(FactsRule):
                 fix=fix,
                 related=[(loop, "the loop over prompts")],
                 evidence=PerPromptEvidence(N.code(call.node.func) + "(...)", iterable),
+            )
+        # the loop repeats one prompt (`range(num_images)`) but the count reports a set
+        for hit in outputs_counted_one_call_each(facts, UnitAnalysis(facts, self.regions)):
+            loop_line = facts.pos(hit.loop)[0][0]
+            call_text = N.code(hit.call.func) + "(...)"
+            self.report(
+                hit.division,
+                message=f"`{N.short(N.code(hit.division))}` counts `{hit.count}` outputs as "
+                f"one workload, but the loop at line {loop_line} makes them one "
+                f"`{call_text}` call each, one prompt and one output per call: the figure is "
+                "batch-size-1 throughput, with none of the batching the count suggests (pass "
+                "the prompts as a list, or `num_images_per_prompt=`, in one call)",
+                related=[(hit.call, "the call that makes one output"), (hit.loop, "the loop")],
+                evidence=PerPromptEvidence(call_text, N.short(N.code(hit.loop))),
             )
 
 

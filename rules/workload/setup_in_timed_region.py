@@ -26,7 +26,9 @@ class SetupInTimedRegion(FactsRule):
             "`torch.compile(...)`, `enable_model_cpu_offload()`/"
             "`enable_sequential_cpu_offload()`, and the first call of a `torch.compile`d model "
             "that no call outside the region has warmed up. A region that times only loading "
-            "(a load-time measurement) is not flagged.",
+            "(a load-time measurement) is not flagged, nor one whose closing read says it "
+            'measures set-up (`print(f"compilation + first call: {time.perf_counter() - t0}")`, '
+            '`with Timer("load"):`).',
             why_is_this_bad="Loading a checkpoint takes seconds, moving it to the GPU copies "
             "gigabytes, and compiling takes tens of seconds to minutes: each can exceed the "
             "inference it is mixed with, so a speedup moves by 2x or more, or flips.",
