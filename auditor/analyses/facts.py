@@ -135,6 +135,9 @@ class ModelInfo:
     compiled: bool
     dynamic: bool  # built by a module loaded at run time
     generator: bool  # a transformers model whose generate() syncs
+    session: bool = (
+        False  # an inference runtime's session (ONNX Runtime): `run()` returns host data
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -507,6 +510,8 @@ class FileFacts:
                         inner.name, inner.pipeline, True, inner.dynamic, inner.generator
                     )
                 return inner
+            if qn & N.RUNTIME_SESSIONS:
+                return ModelInfo(fname, False, False, False, False, session=True)
             if any(q.startswith(N.MODULE_CONSTRUCTORS) for q in qn) and fname[:1].isupper():
                 return ModelInfo(
                     fname, pipeline=False, compiled=False, dynamic=False, generator=False
@@ -846,6 +851,8 @@ class FileFacts:
             target = func
         elif isinstance(func, cst.Attribute) and fname in ("generate", "forward", "__call__"):
             target = func.value
+        elif isinstance(func, cst.Attribute) and fname in N.SESSION_RUNS:
+            target, method = func.value, True  # `sess.run(None, feeds)`: only a session's
         elif isinstance(func, cst.Attribute) and N.is_inference_method(fname or ""):
             target, method = func.value, True
         elif isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name | cst.Attribute):
@@ -856,9 +863,13 @@ class FileFacts:
                 target = func
         if target is not None:
             info = self.model_info(call.scope, target, call.start)
+            if info is not None and fname in N.SESSION_RUNS and not info.session:
+                info = None  # `.run()` of anything else is no model call
             if info is not None:
                 sync: SyncKind | None = None
-                if fname == "generate" or (info.generator and fname == "generate"):
+                if info.session:
+                    sync = SyncKind.HOST_COPY  # the session returns when its run has finished
+                elif fname == "generate" or (info.generator and fname == "generate"):
                     sync = SyncKind.HOST_COPY
                 elif info.pipeline and not method and self._pipeline_returns_host_data(call):
                     sync = SyncKind.HOST_COPY

@@ -159,6 +159,18 @@ INFERENCE_METHODS: frozenset[str] = frozenset(
 FEATURE_METHOD_RE = re.compile(r"^(get|encode)_[a-z_]*(features|embeds|embeddings)$")
 
 
+#: Constructors of inference runtime sessions whose `run()` is the model's work and returns
+#: when it has finished (outputs on the host, or bound buffers the run has synchronised).
+RUNTIME_SESSIONS: frozenset[str] = frozenset(
+    {
+        "onnxruntime.InferenceSession",
+        "onnxruntime.capi.onnxruntime_inference_collection.InferenceSession",
+    }
+)
+#: The methods that run such a session.
+SESSION_RUNS: frozenset[str] = frozenset({"run", "run_with_iobinding"})
+
+
 def is_inference_method(name: str) -> bool:
     return name in INFERENCE_METHODS or bool(FEATURE_METHOD_RE.match(name))
 
