@@ -135,9 +135,8 @@ class ModelInfo:
     compiled: bool
     dynamic: bool  # built by a module loaded at run time
     generator: bool  # a transformers model whose generate() syncs
-    session: bool = (
-        False  # an inference runtime's session (ONNX Runtime): `run()` returns host data
-    )
+    # an inference runtime's session (ONNX Runtime): `run()` returns host data
+    session: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -1299,6 +1298,8 @@ MAX_REEXPORTS = 6
 
 #: Methods of executors and pools that run a function handed to them (`executor.map(fn, xs)`).
 EXECUTOR_METHODS = frozenset({"map", "submit", "starmap", "imap", "imap_unordered", "apply_async"})
+#: Executor methods that run the handed function once per item of their iterable.
+MAPPING_METHODS = frozenset({"map", "starmap", "imap", "imap_unordered"})
 
 LOOP_TYPES = (cst.For, cst.While, cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)
 

@@ -104,7 +104,15 @@ SETUP_LABEL_RE = re.compile(
 def declares_setup(facts: FileFacts, region: Region) -> bool:
     """The statement that reads the region's closing timer says it measures set-up
     (compilation, loading, an engine build, a warm-up): an inference verdict does not apply.
-    For a timer entered with `with`, its arguments are the label (`with Timer("load_lora"):`)."""
+    For a timer entered with `with`, its arguments are the label (`with Timer("load_lora"):`).
+    Answered once per region: five analyses ask."""
+    memo: dict[int, tuple[Region, bool]] = facts.memo.setdefault("declares-setup", {})
+    if id(region) not in memo:  # (the region is kept with its answer: its id stays its own)
+        memo[id(region)] = (region, _declares_setup(facts, region))
+    return memo[id(region)][1]
+
+
+def _declares_setup(facts: FileFacts, region: Region) -> bool:
     entered = next(
         (n for n in (region.start_node, region.end_node) if isinstance(n, cst.With)), None
     )

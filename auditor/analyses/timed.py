@@ -153,11 +153,8 @@ def io_in_regions(facts: FileFacts, regions: list[Region]) -> list[TimedCall]:
     call of a function of this file that does it (reported at the call the region makes)."""
     found = []
     loading: set[int] | None = None
-    setup: dict[int, bool] = {}
     for call, region in timed_calls(facts, regions):
-        if id(region) not in setup:
-            setup[id(region)] = declares_setup(facts, region)
-        if setup[id(region)]:
+        if declares_setup(facts, region):
             continue  # "compilation took ...": what it includes is not an inference time
         what = io_kind(facts, call) or _streams(facts, call) or _io_in_helper(facts, call)
         if what is None:
@@ -377,11 +374,8 @@ def setup_in_regions(facts: FileFacts, regions: list[Region]) -> list[TimedCall]
     memo: dict[int, list[TimedCall]] = facts.memo.setdefault("setup-in-regions", {})
     if id(regions) not in memo:
         found = []
-        declared: dict[int, bool] = {}
         for call, region in timed_calls(facts, regions):
-            if id(region) not in declared:
-                declared[id(region)] = declares_setup(facts, region)
-            if declared[id(region)]:
+            if declares_setup(facts, region):
                 continue  # "Compilation time: ...": the set-up is what the region measures
             what = _setup_kind(facts, call, region)
             if what is not None:

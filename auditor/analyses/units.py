@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 
 import libcst as cst
 
 from auditor.analyses import names as N
-from auditor.analyses.batching import prompt_arg
-from auditor.analyses.facts import CallSite, FileFacts, Pos, Scope
+from auditor.analyses.batching import Shape, per_prompt_loop, prompt_arg, shape
+from auditor.analyses.facts import MAPPING_METHODS, CallSite, FileFacts, Pos, Scope
 from auditor.analyses.regions import Region
 
 
@@ -185,21 +186,14 @@ class UnitAnalysis:
     def _appended_samples(self, scope: Scope, name: str, pos: Pos) -> Quantity | None:
         """`xs.append(time)` in the scope: a list of samples, each of the appended unit;
         `xs.extend(other)` where `other` is such a list (a worker's returned samples)."""
-        for c in scope.calls:
-            func = c.node.func
-            if (
-                isinstance(func, cst.Attribute)
-                and func.attr.value in ("append", "extend")
-                and N.dotted(func.value) == name
-                and c.node.args
-            ):
-                q = self.quantity(scope, c.node.args[0].value, c.start, 1)
-                if q is None:
-                    continue
-                if func.attr.value == "append" and q.unit in TIME_UNITS:
-                    return Quantity(Unit.SAMPLES, element=q)
-                if func.attr.value == "extend" and q.unit is Unit.SAMPLES:
-                    return q
+        for c, method, added in _added_to(scope, name, ("append", "extend")):
+            q = self.quantity(scope, added, c.start, 1)
+            if q is None:
+                continue
+            if method == "append" and q.unit in TIME_UNITS:
+                return Quantity(Unit.SAMPLES, element=q)
+            if method == "extend" and q.unit is Unit.SAMPLES:
+                return q
         return None
 
     def _keyed(
@@ -270,17 +264,10 @@ class UnitAnalysis:
         if mapped and isinstance(b.value, cst.ListComp):
             return self._executor_run(b.scope, b.value.elt, b.start, False, depth + 1)
         if mapped and isinstance(b.value, cst.List) and not b.value.elements:
-            for c in b.scope.calls:
-                func = c.node.func
-                if (
-                    isinstance(func, cst.Attribute)
-                    and func.attr.value == "append"
-                    and N.dotted(func.value) == expr.value
-                    and c.node.args
-                ):
-                    run = self._executor_run(c.scope, c.node.args[0].value, c.start, False)
-                    if run is not None:
-                        return run
+            for c, _, added in _added_to(b.scope, expr.value, ("append",)):
+                run = self._executor_run(c.scope, added, c.start, False)
+                if run is not None:
+                    return run
             return None
         return self._executor_run(b.scope, b.value, b.start, mapped, depth + 1)
 
@@ -395,6 +382,21 @@ class UnitAnalysis:
             ):
                 return self.is_count(b.scope, b.value, b.start)
         return False
+
+
+def _added_to(
+    scope: Scope, name: str, methods: tuple[str, ...]
+) -> Iterator[tuple[CallSite, str, cst.BaseExpression]]:
+    """`name.append(x)` / `name.extend(x)` in the scope: each call, its method and `x`."""
+    for c in scope.calls:
+        func = c.node.func
+        if (
+            isinstance(func, cst.Attribute)
+            and func.attr.value in methods
+            and N.dotted(func.value) == name
+            and c.node.args
+        ):
+            yield c, func.attr.value, c.node.args[0].value
 
 
 def _substitute(text: str, subst: dict[str, str]) -> str:
@@ -587,8 +589,6 @@ OUTPUT_COUNT_RE = re.compile(
 )
 #: Keywords that ask one call for several outputs.
 BATCHING_KWARGS = ("num_images_per_prompt", "num_return_sequences", "batch_size", "n_samples")
-#: Executor methods that run the handed function once per item of their iterable.
-MAPPING_METHODS = frozenset({"map", "starmap", "imap", "imap_unordered"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -623,16 +623,8 @@ def outputs_counted_one_call_each(facts: FileFacts, units: UnitAnalysis) -> list
 def _one_output_call_in_loop(
     facts: FileFacts, region: Region
 ) -> tuple[cst.Call, cst.CSTNode] | None:
-    from auditor.analyses.batching import Shape, per_prompt_loop, shape
-
     around = len(region.loops(facts))
-    stack: list[tuple[CallSite, cst.CSTNode | None, int]] = []
-    for call in region.calls():
-        inner = call.loops[around:]
-        loop: cst.CSTNode | None = inner[-1] if inner else None
-        if loop is None and N.call_name(call.node) in MAPPING_METHODS:
-            loop = call.node
-        stack.append((call, loop, 0))
+    stack = [(call, _repeating(call, around), 0) for call in region.calls()]
     seen: set[int] = set()
     while stack:
         call, loop, depth = stack.pop(0)
@@ -653,11 +645,14 @@ def _one_output_call_in_loop(
         for owner, fn in facts.possible_callees(call):
             if owner is not facts:
                 continue
-            for inner_call in fn.calls:
-                here = loop
-                if here is None and inner_call.loops:
-                    here = inner_call.loops[-1]
-                if here is None and N.call_name(inner_call.node) in MAPPING_METHODS:
-                    here = inner_call.node
-                stack.append((inner_call, here, depth + 1))
+            stack += [(c, loop or _repeating(c, 0), depth + 1) for c in fn.calls]
     return None
+
+
+def _repeating(call: CallSite, outer: int) -> cst.CSTNode | None:
+    """What runs `call` again and again: its innermost loop past the `outer` ones, or the
+    executor's map it is (`pool.map(render, prompts)` runs `render` once per prompt)."""
+    inner = call.loops[outer:]
+    if inner:
+        return inner[-1]
+    return call.node if N.call_name(call.node) in MAPPING_METHODS else None
