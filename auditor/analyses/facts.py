@@ -126,6 +126,9 @@ class CallKind:
     model: str | None = None  # the model/pipeline object the work runs on
     pipeline_call: bool = False  # a direct call of a pipeline/model object (or its generate)
     opaque: bool = False  # work through a function whose sync behaviour is unknown
+    # a call of a function (here or in a project module) that runs a model or pipeline call,
+    # directly or through functions it calls: `runner.inference(params)` on a project class
+    runs_model: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +152,7 @@ class FuncSummary:
     returns_model: ModelInfo | None = None
     returns_dynamic_module: bool = False
     returns_cli_args: bool = False
+    runs_model: bool = False  # a model or pipeline call among its calls (transitively)
 
 
 def _effective(b: Binding) -> Pos:
@@ -826,6 +830,7 @@ class FileFacts:
                     work=s.does_work,
                     sync=SyncKind.HELPER if s.ends_synced else None,
                     model=self._model_argument(call, (owner, fscope)),
+                    runs_model=s.runs_model,
                 )
             return CallKind()
         if isinstance(func, cst.Attribute) and fname in N.HOST_COPY_METHODS and not node.args:
@@ -1205,6 +1210,7 @@ class FileFacts:
     def _summarise(self, scope: Scope) -> FuncSummary:
         kinds = [(c, self.call_kind(c)) for c in sorted(scope.calls, key=lambda c: c.end)]
         does_work = any(k.work for _, k in kinds)
+        runs_model = any(k.model is not None or k.pipeline_call or k.runs_model for _, k in kinds)
         syncs = any(k.sync is not None for _, k in kinds)
         last_work = max((c.end for c, k in kinds if k.work), default=None)
         ends_synced = last_work is not None and any(
@@ -1246,6 +1252,7 @@ class FileFacts:
             returns_model=returns_model,
             returns_dynamic_module=dynamic,
             returns_cli_args=cli,
+            runs_model=runs_model,
         )
 
     def binary_operations(self, scope: Scope, operator: type) -> list[cst.BinaryOperation]:

@@ -60,11 +60,15 @@ class Repetition:
 
 
 def _model_calls(facts: FileFacts, region: Region) -> list[CallSite]:
-    return [
+    calls = region.calls()
+    found = [
         c
-        for c in facts.reachable_calls(region.calls())
+        for c in facts.reachable_calls(calls)
         if facts.kind(c).model is not None or facts.kind(c).pipeline_call
     ]
+    # else a call of a project module's function or method that runs the model there
+    # (`runner.render(prompt)` on a class defined in another module)
+    return found or [c for c in calls if c.scope is region.scope and facts.kind(c).runs_model]
 
 
 def _shown(facts: FileFacts, region: Region, work: list[CallSite]) -> CallSite:

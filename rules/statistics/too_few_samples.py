@@ -30,7 +30,8 @@ class TooFewSamples(FactsRule):
         "spread, or give the harness a budget of many calls",
         docs=RuleDocs(
             what_it_does="Reports (1) a comparison whose every arm is one model call timed once, "
-            "at the first arm's closing timer read; (1b) any timed region around model work that "
+            "at the first arm's closing timer read; (1b) any timed region around model work (also "
+            "a method of a class from another project module that calls the model) that "
             "runs once (no loop around it or inside it, and its function not called from a "
             "loop), whether or not the file compares arms: configurations are often compared "
             "across runs of the script; a loop over configurations (schedulers, attention "
