@@ -889,9 +889,41 @@ class FileFacts:
                 return CallKind(work=True, model=model, opaque=True)
         if any(q.startswith("torch.") and not q.startswith(N.TORCH_NON_WORK_PREFIXES) for q in qn):
             return CallKind(work=True)
+        handed_model = self._handed_model_method(call)
+        if handed_model is not None:  # `diffusion.p_sample_loop(model.forward_with_cfg, ...)`
+            return CallKind(work=True, model=handed_model)
         if isinstance(func, cst.Name) and func.value in call.scope.params:
             return self._callable_param_kind(call.scope, func.value)
         return CallKind()
+
+    def _handed_model_method(self, call: CallSite) -> str | None:
+        """A function this file cannot see into, handed a model's forward or inference method
+        to run (`diffusion.p_sample_loop(model.forward_with_cfg, shape, ...)`, a sampler from
+        another package): the model's name. Wrapping it (`partial`, a hook, a compile or
+        trace) runs nothing."""
+        fname = N.call_name(call.node) or ""
+        if N.HANDS_ON_WITHOUT_RUNNING_RE.search(fname):
+            return None
+        for arg in call.node.args:
+            value, scope, pos = self.resolve(call.scope, arg.value, call.start)
+            if (
+                isinstance(value, cst.Call)
+                and value.args
+                and "partial" in (N.call_name(value) or "")
+            ):  # `guided = partial(model.forward_with_cfg, cfg_scale=4.0)` handed on
+                value = value.args[0].value
+            if not isinstance(value, cst.Attribute) or not isinstance(
+                value.value, cst.Name | cst.Attribute
+            ):
+                continue
+            method = value.attr.value
+            if not (method.startswith("forward") or method == "__call__"):
+                if not N.is_inference_method(method):
+                    continue
+            info = self.model_info(scope, value.value, pos)
+            if info is not None and not info.session:
+                return info.name
+        return None
 
     @property
     def serving_client(self) -> bool:

@@ -175,6 +175,13 @@ def is_inference_method(name: str) -> bool:
     return name in INFERENCE_METHODS or bool(FEATURE_METHOD_RE.match(name))
 
 
+#: Callees that take a model's method without running it: they wrap, hook, compile or trace.
+HANDS_ON_WITHOUT_RUNNING_RE = re.compile(
+    r"partial|wrap|hook|register|patch|compile|trace|script|export|setattr|getattr|profile"
+    r"|signature|getsource|isinstance|callable|print|log",
+    re.IGNORECASE,
+)
+
 #: Methods by which a model or runtime wrapper warms itself up.
 WARMUP_METHODS: frozenset[str] = frozenset(
     {"warmup", "warm_up", "warmup_model", "compile_and_warmup"}
