@@ -91,7 +91,7 @@ def _called_in_a_loop(facts: FileFacts, scope: Scope) -> bool | None:
         return None
     memo: dict[int, bool | None] = facts.memo.setdefault("called-in-a-loop", {})
     if id(scope) not in memo:
-        if _reaches_a_loop(facts, scope, set()):
+        if _reaches_a_loop(facts, scope, set()) or _importer_repeats(facts, scope):
             memo[id(scope)] = True
         else:
             memo[id(scope)] = None if _handed_elsewhere(facts, scope.name) else False
@@ -109,6 +109,17 @@ def _reaches_a_loop(facts: FileFacts, scope: Scope, seen: set[int]) -> bool:
     seen.add(id(scope))
     return any(
         id(site.scope) not in seen and _reaches_a_loop(facts, site.scope, seen) for site in sites
+    )
+
+
+def _importer_repeats(facts: FileFacts, scope: Scope) -> bool:
+    """A module-level function another project module imports and calls from a loop (its
+    repeats are there: `for _ in range(args.repeats): latency = greedy_decode(...)`)."""
+    if scope.parent is None or not isinstance(scope.parent.node, cst.Module):
+        return False
+    return any(
+        site.loops or _reaches_a_loop(user, site.scope, set())
+        for user, site in facts.calls_from_importers(scope.name)
     )
 
 

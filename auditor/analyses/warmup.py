@@ -744,9 +744,12 @@ class CallerWarmups:
         return timed.where(self.facts, self.pos[0])
 
 
-def _first_call(facts: FileFacts, scope: Scope) -> tuple[FileFacts, CallSite] | None:
+def _first_call(
+    facts: FileFacts, scope: Scope, measured: bool = False
+) -> tuple[FileFacts, CallSite] | None:
     """The first call of the function `scope`: in this file, or (a module-level function
-    nothing here calls) in a project module that imports it."""
+    nothing here calls) in a project module that imports it. With `measured`, the first call
+    whose result is kept: earlier calls that throw the timing away are its warm-ups."""
     sites = [(facts, c) for c in sorted(facts.calls_to_function(scope.name), key=lambda c: c.start)]
     if (
         not sites
@@ -755,7 +758,16 @@ def _first_call(facts: FileFacts, scope: Scope) -> tuple[FileFacts, CallSite] | 
         and isinstance(scope.parent.node, cst.Module)
     ):
         sites = facts.calls_from_importers(scope.name)
+    if measured:
+        kept = [(f, c) for f, c in sites if not _discarded(f, c)]
+        if kept and kept[0] is not sites[0]:
+            return kept[0]
     return sites[0] if sites else None
+
+
+def _discarded(facts: FileFacts, call: CallSite) -> bool:
+    """`bench(model)` as a statement of its own: its result (the time it measured) is dropped."""
+    return isinstance(facts.parents.get(call.node), cst.Expr)
 
 
 def _warmups_at_caller(facts: FileFacts, scope: Scope, model: str) -> CallerWarmups | None:
@@ -764,7 +776,7 @@ def _warmups_at_caller(facts: FileFacts, scope: Scope, model: str) -> CallerWarm
     if scope.parent is None or model not in scope.params:
         return None
     index = scope.params.index(model)
-    first = _first_call(facts, scope)
+    first = _first_call(facts, scope, measured=True)
     if first is None:
         return None
     cfacts, site = first
@@ -790,7 +802,8 @@ def _warmups_before_first_call(
     )
     if not sites:
         return None
-    site = sites[0]
+    kept = [c for c in sites if not _discarded(facts, c)]
+    site = kept[0] if kept else sites[0]  # calls that drop their timing are warm-ups
     warmups = _warmups_in(facts, site.scope, model, site.start)
     if not warmups:
         return None
