@@ -91,7 +91,7 @@ def _called_in_a_loop(facts: FileFacts, scope: Scope) -> bool | None:
         return None
     memo: dict[int, bool | None] = facts.memo.setdefault("called-in-a-loop", {})
     if id(scope) not in memo:
-        if _reaches_a_loop(facts, scope, set()) or _importer_repeats(facts, scope):
+        if _reaches_a_loop(facts, scope, set()):
             memo[id(scope)] = True
         else:
             memo[id(scope)] = None if _handed_elsewhere(facts, scope.name) else False
@@ -113,9 +113,13 @@ def _reaches_a_loop(facts: FileFacts, scope: Scope, seen: set[int]) -> bool:
 
 
 def _importer_repeats(facts: FileFacts, scope: Scope) -> bool:
-    """A module-level function another project module imports and calls from a loop (its
-    repeats are there: `for _ in range(args.repeats): latency = greedy_decode(...)`)."""
+    """A module-level function nothing in its file calls, which another project module
+    imports and calls from a loop (its repeats are there: `for _ in range(args.repeats):
+    latency = greedy_decode(...)`). Asked only of a region about to be reported as run once:
+    finding the importers reads the project."""
     if scope.parent is None or not isinstance(scope.parent.node, cst.Module):
+        return False
+    if facts.calls_to_function(scope.name):
         return False
     return any(
         site.loops or _reaches_a_loop(user, site.scope, set())
@@ -357,7 +361,8 @@ def repetitions(facts: FileFacts, regions: list[Region]) -> list[Repetition]:
         if repeated is None:
             continue
         if not around and not inside and not repeated:
-            out.append(Repetition(region, 1, _shown(facts, region, work), "once"))
+            if not _importer_repeats(facts, region.scope):
+                out.append(Repetition(region, 1, _shown(facts, region, work), "once"))
             continue
         if not around and not repeated and facts.serving_client:
             # a client benchmark that times one burst of requests: the burst is one sample
