@@ -879,6 +879,8 @@ class FileFacts:
                     sync = SyncKind.HOST_COPY
                 elif fname == "encode" and self._encodes_to_numpy(call, target):
                     sync = SyncKind.HOST_COPY
+                elif self._read_as_text(call):
+                    sync = SyncKind.HOST_COPY  # `answer[0]["generated_text"]`: host strings
                 return CallKind(work=True, model=info.name, pipeline_call=True, sync=sync)
         # `module.inference(pipe, prompts)`: work through a function the model module defines
         if isinstance(func, cst.Attribute) and self.is_dynamic_module(
@@ -1023,6 +1025,24 @@ class FileFacts:
         return isinstance(value, cst.Call) and any(
             q.startswith("sentence_transformers") for q in self.qnames_of(value.func)
         )
+
+    def _read_as_text(self, call: CallSite) -> bool:
+        """The call's result is read as generated text (`out = llm(prompt)` then
+        `out[0]["generated_text"]`, or the subscript on the call itself): a wrapper that returns
+        strings has copied its tokens to the host and decoded them before returning."""
+        node: cst.CSTNode = call.node
+        parent = self.parents.get(node)
+        while isinstance(parent, cst.Subscript | cst.SubscriptElement | cst.Index):
+            if isinstance(parent, cst.Subscript) and N.TEXT_OUTPUT_KEY_RE.search(N.code(parent)):
+                return True
+            node, parent = parent, self.parents.get(parent)
+        if not isinstance(parent, cst.Assign) or len(parent.targets) != 1:
+            return False
+        target = parent.targets[0].target
+        if not isinstance(target, cst.Name):
+            return False
+        name = re.escape(target.value)
+        return bool(re.search(rf"\b{name}\s*(\[[^\]]*\]\s*)*{N.TEXT_OUTPUT_KEY}", self.source))
 
     def _pipeline_returns_host_data(self, call: CallSite) -> bool:
         arg = N.keyword(call.node, "output_type")

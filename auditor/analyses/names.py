@@ -182,6 +182,10 @@ HANDS_ON_WITHOUT_RUNNING_RE = re.compile(
     re.IGNORECASE,
 )
 
+#: A subscript that reads generated text out of a model wrapper's result.
+TEXT_OUTPUT_KEY = r"""\[\s*["'](generated_text|summary_text|translation_text)["']\s*\]"""
+TEXT_OUTPUT_KEY_RE = re.compile(TEXT_OUTPUT_KEY)
+
 #: Methods by which a model or runtime wrapper warms itself up.
 WARMUP_METHODS: frozenset[str] = frozenset(
     {"warmup", "warm_up", "warmup_model", "compile_and_warmup"}

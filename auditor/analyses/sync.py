@@ -2,7 +2,8 @@
 
 A call synchronises when it is `torch.cuda.synchronize()` (any alias), `event.synchronize()` or
 `stream.synchronize()`, a host copy (`.cpu()`, `.item()`, `.numpy()`, `.tolist()`), a pipeline call
-that returns PIL images or numpy arrays, `generate()`, or a local function that ends with one of
+that returns PIL images or numpy arrays, `generate()`, a model call whose result is read as
+generated text (`out[0]["generated_text"]`), or a local function that ends with one of
 these after its last device work. Order is source order by where a call *ends*, so
 `model(x).cpu()` counts as work followed by a sync.
 """
