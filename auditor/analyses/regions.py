@@ -96,7 +96,8 @@ def find_regions(facts: FileFacts) -> list[Region]:
 #: (`compiled_s`, the time of the compiled model, is not one.)
 SETUP_LABEL_RE = re.compile(
     r"(?<![a-z])(?:compil(?:e|ation|ing)|load(?:ing|ed in)?|build(?:ing)?|quantiz(?:e|ation|ing)"
-    r"|warm[_ -]?up|set[_ -]?up|initiali[sz](?:e|ation|ing))(?![a-z])",
+    r"|warm[_ -]?up|set[_ -]?up|initiali[sz](?:e|ation|ing)|train(?:ing)?|fine[_ -]?tun(?:e|ing))"
+    r"(?![a-z])",
     re.IGNORECASE,
 )
 

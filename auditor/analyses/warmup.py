@@ -512,10 +512,15 @@ def _statements(scope: Scope) -> Sequence[cst.CSTNode]:
 
 
 def _warmups_in(facts: FileFacts, scope: Scope, model: str, before: Pos) -> list[CallSite]:
+    """Calls that ran the model before `before`; a function handed the model to patch, hook
+    or compile it (`apply_patch_ToMe(pipe, ...)`) runs nothing."""
     return [
         c
         for c in scope.calls
-        if c.end <= before and facts.kind(c).work and facts.kind(c).model == model
+        if c.end <= before
+        and facts.kind(c).work
+        and facts.kind(c).model == model
+        and not N.HANDS_ON_WITHOUT_RUNNING_RE.search(N.call_name(c.node) or "")
     ]
 
 
@@ -533,7 +538,7 @@ def _library_warmup(facts: FileFacts, scope: Scope, model: str, before: Pos) -> 
     return False
 
 
-def assess(facts: FileFacts, region: Region, min_calls: int = 2) -> WarmupVerdict | None:
+def assess(facts: FileFacts, region: Region, min_calls: int = 1) -> WarmupVerdict | None:
     """What the warm-up before `region` lacks; None when it is enough. Fewer than `min_calls`
     warm-up calls is too few (a `torch.compile`d model needs at least two whatever it is)."""
     timed = [c for c in region.calls() if facts.kind(c).model]
@@ -575,7 +580,7 @@ def assess(facts: FileFacts, region: Region, min_calls: int = 2) -> WarmupVerdic
         if isinstance(timed[0].node.func, cst.Name | cst.Attribute)
         else None
     )
-    compiled = bool(info and info.compiled)
+    compiled = bool(info and info.compiled) or _part_compiled(facts, model, region.content_start)
     if warmups and wfacts is facts and count < max(min_calls, 2 if compiled else 1):
         count += _earlier_runs(facts, scope, model)
         detail["warmup_calls"] = str(count if count < MANY else "many")
@@ -614,6 +619,20 @@ def assess(facts: FileFacts, region: Region, min_calls: int = 2) -> WarmupVerdic
         return None
     shown = tuple(warmups) if wfacts is facts else ()  # related locations are in this file
     return WarmupVerdict(region, model, count, tuple(reasons), shown, detail)
+
+
+def _part_compiled(facts: FileFacts, model: str, before: Pos) -> bool:
+    """`model.forward = torch.compile(model.forward)`, `pipe.unet = torch.compile(pipe.unet)`
+    before the region: the timed object runs compiled code."""
+    prefix = model + "."
+    return any(
+        b.target.startswith(prefix)
+        and b.start < before
+        and isinstance(b.value, cst.Call)
+        and bool(facts.qnames_of(b.value.func) & N.COMPILE_FUNCS)
+        for s in facts.scopes
+        for b in s.bindings
+    )
 
 
 def _earlier_runs(facts: FileFacts, scope: Scope, model: str) -> int:

@@ -77,8 +77,8 @@ class UnsynchronizedTimer(FactsRule):
             "optimum-habana, Lightning, torchtnt); others are not timers to the rule. A "
             "timer read in a statement that names a set-up measurement "
             '(`print(f"Compilation time: ...")`, `load_s = ...`; words: compile, load, build, '
-            "quantize, warm-up, setup, initialise) is not checked: its time is meant to "
-            "include the set-up, and BA102 and BA302 skip it too.",
+            "quantize, warm-up, setup, initialise, train, fine-tune) is not checked: its "
+            "time is meant to include the set-up, and BA102 and BA302 skip it too.",
             references=(
                 "https://pytorch.org/docs/stable/notes/cuda.html#asynchronous-execution",
                 "https://pytorch.org/docs/stable/benchmark_utils.html",

@@ -31,11 +31,15 @@ class WeakWarmup(FactsRule):
         fix_title="Warm up with several calls at the timed batch shape, then "
         "`torch.cuda.synchronize()` before starting the timer",
         # [tool.benchaudit.rules.weak-warmup] min-calls = N: fewer warm-up calls are too few
-        options=(("min_calls", 2),),
+        # (default 1: one synchronised warm-up at the timed configuration warms an eager model;
+        # a compiled model needs two whatever this says)
+        options=(("min_calls", 1),),
         docs=RuleDocs(
             what_it_does="Looks at the first timed region of each function (or of the script) "
             "and at the calls of the timed model that run before it. It reports a missing "
-            "warm-up, a single warm-up call, a warm-up at another batch shape than the timed "
+            "warm-up, fewer warm-up calls than the `min-calls` option asks (default 1: one "
+            "synchronised call at the timed configuration warms an eager model), a warm-up "
+            "at another batch shape than the timed "
             "calls (one prompt vs a batch) or at another resolution (`height`/`width` known "
             "on both sides, no size in common), a `generate()` warm-up of one new token before "
             "a timed call that generates more (the prefill ran, the decoding path did not), a "
