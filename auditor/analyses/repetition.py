@@ -57,6 +57,7 @@ class Repetition:
     runs: int  # timed runs that count (1: a single sample)
     work: CallSite  # the model call timed
     source: str  # where the count comes from: "once", "range(3)", "--runs (default 3)"
+    printed_each: bool = False  # each run's time is printed on its own (not averaged)
 
 
 def _model_calls(facts: FileFacts, region: Region) -> list[CallSite]:
@@ -185,9 +186,10 @@ def _discarded(facts: FileFacts) -> int:
 
 
 def _printed_each_run(region: Region, loop: cst.CSTNode) -> bool:
-    """A print (or log) inside `loop` after the region's closing read: every run is shown."""
+    """A print (or log) inside `loop` at or after the region's closing read (`print(f"{t() -
+    t0}")` included): every run is shown."""
     return any(
-        loop in c.loops and c.start >= region.content_end and N.call_name(c.node) in REPORT_CALLS
+        loop in c.loops and c.end >= region.content_end and N.call_name(c.node) in REPORT_CALLS
         for c in region.scope.calls
     )
 
@@ -392,9 +394,10 @@ def repetitions(facts: FileFacts, regions: list[Region]) -> list[Repetition]:
             continue
         discarded = _discarded(facts)
         runs = count[0] - discarded
-        if runs > 2 and _printed_each_run(region, loops[-1]):
+        printed = _printed_each_run(region, loops[-1])
+        if runs > 2 and printed:
             continue  # three runs, each printed: the reader sees their spread
         source = count[1] + (f", less {discarded} set aside" if discarded else "")
         if 1 <= runs <= FEW_RUNS:
-            out.append(Repetition(region, runs, work[0], source))
+            out.append(Repetition(region, runs, work[0], source, printed_each=printed))
     return out

@@ -114,6 +114,12 @@ class TooFewSamples(FactsRule):
             if rep.runs == 1:
                 how = "" if rep.source == "once" else f" ({rep.source})"
                 self.report(end, what=f"this timer reads one run of `{call}`{how}")
+            elif rep.printed_each:
+                self.report(
+                    end,
+                    what=f"each of this timer's {rep.runs} runs of `{call}` ({rep.source}) is "
+                    "printed on its own",
+                )
             else:
                 self.report(
                     end,
