@@ -919,9 +919,12 @@ class FileFacts:
             ):
                 continue
             method = value.attr.value
-            if not (method.startswith("forward") or method == "__call__"):
-                if not N.is_inference_method(method):
-                    continue
+            if not (
+                method.startswith("forward")
+                or method == "__call__"
+                or N.is_inference_method(method)
+            ):
+                continue
             info = self.model_info(scope, value.value, pos)
             if info is not None and not info.session:
                 return info.name
@@ -1137,6 +1140,18 @@ class FileFacts:
         if here is not None:
             name = os.path.relpath(there, here.parent)
         return f"{name}:{line}"
+
+    def callers_elsewhere(self, scope: Scope) -> list[tuple[FileFacts, CallSite]]:
+        """For a module-level function nothing in this file calls (a library entry point), its
+        calls in the project modules that import it; otherwise none."""
+        if (
+            scope.cls is not None
+            or scope.parent is None
+            or not isinstance(scope.parent.node, cst.Module)
+            or self.calls_to_function(scope.name)
+        ):
+            return []
+        return self.calls_from_importers(scope.name)
 
     def calls_from_importers(self, name: str) -> list[tuple[FileFacts, CallSite]]:
         """Calls of this file's module-level function `name` in the project modules that import

@@ -118,13 +118,9 @@ def _importer_repeats(facts: FileFacts, scope: Scope) -> bool:
     imports and calls from a loop (its repeats are there: `for _ in range(args.repeats):
     latency = greedy_decode(...)`). Asked only of a region about to be reported as run once:
     finding the importers reads the project."""
-    if scope.parent is None or not isinstance(scope.parent.node, cst.Module):
-        return False
-    if facts.calls_to_function(scope.name):
-        return False
     return any(
         site.loops or _reaches_a_loop(user, site.scope, set())
-        for user, site in facts.calls_from_importers(scope.name)
+        for user, site in facts.callers_elsewhere(scope)
     )
 
 

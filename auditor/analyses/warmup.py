@@ -770,23 +770,18 @@ def _first_call(
     nothing here calls) in a project module that imports it. With `measured`, the first call
     whose result is kept: earlier calls that throw the timing away are its warm-ups."""
     sites = [(facts, c) for c in sorted(facts.calls_to_function(scope.name), key=lambda c: c.start)]
-    if (
-        not sites
-        and scope.cls is None
-        and scope.parent is not None
-        and isinstance(scope.parent.node, cst.Module)
-    ):
-        sites = facts.calls_from_importers(scope.name)
+    sites = sites or facts.callers_elsewhere(scope)
     if measured:
-        kept = [(f, c) for f, c in sites if not _discarded(f, c)]
-        if kept and kept[0] is not sites[0]:
-            return kept[0]
+        return _first_kept(sites)
     return sites[0] if sites else None
 
 
-def _discarded(facts: FileFacts, call: CallSite) -> bool:
-    """`bench(model)` as a statement of its own: its result (the time it measured) is dropped."""
-    return isinstance(facts.parents.get(call.node), cst.Expr)
+def _first_kept(sites: list[tuple[FileFacts, CallSite]]) -> tuple[FileFacts, CallSite] | None:
+    """The first call that keeps its result (the time it measured); calls that are statements
+    of their own (`timed_render(pipe, ...)`, result dropped) before it are its warm-ups. With
+    none kept, the first call."""
+    kept = [(f, c) for f, c in sites if not isinstance(f.parents.get(c.node), cst.Expr)]
+    return kept[0] if kept else (sites[0] if sites else None)
 
 
 def _warmups_at_caller(facts: FileFacts, scope: Scope, model: str) -> CallerWarmups | None:
@@ -819,10 +814,10 @@ def _warmups_before_first_call(
         facts.calls_to_function(scope.name) + facts.executor_handoffs(scope.name),
         key=lambda c: c.start,
     )
-    if not sites:
+    first = _first_kept([(facts, c) for c in sites])  # calls that drop their timing warm up
+    if first is None:
         return None
-    kept = [c for c in sites if not _discarded(facts, c)]
-    site = kept[0] if kept else sites[0]  # calls that drop their timing are warm-ups
+    site = first[1]
     warmups = _warmups_in(facts, site.scope, model, site.start)
     if not warmups:
         return None
