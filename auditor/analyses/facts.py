@@ -212,6 +212,7 @@ class FileFacts:
         self.argparse_options: dict[str, str] = {}  # dest -> option string
         self.mentions_cuda = False
         self._summaries: dict[int, FuncSummary] = {}
+        self._kinds: dict[int, CallKind] = {}
         self._in_progress: set[int] = set()
         self._model_memo: dict[tuple[int, str, Pos], ModelInfo | None] = {}
         self._binops: dict[tuple[int, type], list[cst.BinaryOperation]] = {}
@@ -1057,12 +1058,14 @@ class FileFacts:
             value = N.string_value(resolved)
         return value is not None and value in N.HOST_OUTPUT_TYPES
 
-    @cached_property
-    def kinds(self) -> dict[int, CallKind]:
-        return {id(c): self.call_kind(c) for s in self.scopes for c in s.calls}
-
     def kind(self, call: CallSite) -> CallKind:
-        return self.kinds[id(call)]
+        """What `call` does, worked out when first asked (a project module is asked about the
+        few calls the checked file reaches, not every call it holds)."""
+        key = id(call)
+        found = self._kinds.get(key)
+        if found is None:
+            found = self._kinds[key] = self.call_kind(call)
+        return found
 
     # ------------------------------------------------------------- function summaries
     def summary(self, name: str) -> FuncSummary:
@@ -1275,7 +1278,7 @@ class FileFacts:
         return None
 
     def _summarise(self, scope: Scope) -> FuncSummary:
-        kinds = [(c, self.call_kind(c)) for c in sorted(scope.calls, key=lambda c: c.end)]
+        kinds = [(c, self.kind(c)) for c in sorted(scope.calls, key=lambda c: c.end)]
         does_work = any(k.work for _, k in kinds)
         runs_model = any(k.model is not None or k.pipeline_call or k.runs_model for _, k in kinds)
         syncs = any(k.sync is not None for _, k in kinds)
@@ -1661,7 +1664,7 @@ def module_facts(project: ProjectModules, module: ProjectModule) -> FileFacts | 
         assert collector.facts is not None
         collector.facts.project = ProjectModules(module.path, project.cache)
         collector.facts.derived = True
-        collector.facts.source = module.module.code
+        collector.facts.source = project.text(module.path) or module.module.code
         return collector.facts
 
     return project.derive(module, "facts", collect)
