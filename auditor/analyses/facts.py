@@ -153,6 +153,8 @@ class FuncSummary:
     returns_dynamic_module: bool = False
     returns_cli_args: bool = False
     runs_model: bool = False  # a model or pipeline call among its calls (transitively)
+    # in a serving client: the server a request among its calls goes to (transitively)
+    serves: str | None = None
 
 
 def _effective(b: Binding) -> Pos:
@@ -241,6 +243,48 @@ class FileFacts:
         `device=0` or `.to(0)`, an accelerate `Accelerator`, or a `torch.cuda` call other than
         `is_available()`."""
         return self.mentions_cuda or GPU_USE_RE.search(self.source) is not None
+
+    def on_cpu(self, call: CallSite) -> bool:
+        """The model `call` runs was last placed on the CPU before it: `model.to(device)` with
+        `device = "cpu"` at that point, `model.to("cpu")`, `model.cpu()` (a script that times a
+        CPU arm beside a GPU arm: the CPU arm's clock needs no synchronisation)."""
+        device = N.keyword(call.node, "device")
+        if device is not None:  # `torch.rand(shape, device=device)`
+            return self._device_is_cpu(call, device.value)
+        model = self.kind(call).model
+        if not model:
+            return False
+        scopes = [call.scope] + ([self.module_scope] if call.scope.parent is not None else [])
+        for scope in scopes:
+            moves = [
+                c
+                for c in scope.calls
+                if c.end <= call.start
+                and isinstance(c.node.func, cst.Attribute)
+                and c.node.func.attr.value in PLACEMENT_METHODS
+                and N.dotted(c.node.func.value) == model
+            ]
+            if moves:
+                return self._placed_on_cpu(max(moves, key=lambda c: c.end))
+        return False
+
+    def _placed_on_cpu(self, move: CallSite) -> bool:
+        name = N.call_name(move.node)
+        if name in ("cpu", "cuda"):
+            return name == "cpu"
+        for arg in move.node.args:
+            if arg.keyword is not None and arg.keyword.value != "device":
+                continue
+            return self._device_is_cpu(move, arg.value)
+        return False
+
+    def _device_is_cpu(self, call: CallSite, expr: cst.BaseExpression) -> bool:
+        """`"cpu"`, `torch.device("cpu")`, or a name holding one where `call` runs."""
+        value, _, _ = self.resolve(call.scope, expr, call.start)
+        if isinstance(value, cst.Call) and N.call_name(value) == "device" and value.args:
+            value = value.args[0].value
+        text = N.string_value(value)
+        return text is not None and text.split(":")[0] == "cpu"
 
     def calls_to_function(self, name: str) -> list[CallSite]:
         """The calls of the function `name` in this file, in scope order: `name(...)`, and
@@ -458,6 +502,12 @@ class FileFacts:
                 inner = self._model_info(b.scope, b.value, b.start, depth + 1)
                 if inner is not None:
                     return replace(inner, name=key)
+            if (
+                b is None
+                and isinstance(expr, cst.Attribute)
+                and self.is_cli_args(scope, expr.value, pos)
+            ):
+                return None  # `args.model`: a command-line value (a name or path), no model
             if b is not None and b.kind in ("for", "comp") and isinstance(expr, cst.Name):
                 for elem, escope, epos in self.loop_values(b) or []:
                     inner = self._model_info(escope, elem, epos, depth + 1)
@@ -470,7 +520,9 @@ class FileFacts:
                         last, pipeline=True, compiled=False, dynamic=True, generator=False
                     )
             if b is not None and b.kind == "param":
-                passed = self._param_model(b.scope, key, depth)
+                passed = self._param_model(b.scope, key, depth) or self._annotated_model(
+                    b.scope, key
+                )
                 if passed is not None:
                     return replace(passed, name=key)
             if (
@@ -550,6 +602,36 @@ class FileFacts:
                         return inner
                 return target[0].summary_of(target[1]).returns_model
         return None
+
+    def _annotated_model(self, scope: Scope, param: str) -> ModelInfo | None:
+        """A parameter annotated as a model class of torch, transformers or diffusers
+        (`def speculative_generate(inputs, drafter: Module, target: Module)`)."""
+        if not isinstance(scope.node, cst.FunctionDef):
+            return None
+        params = scope.node.params
+        node = next(
+            (
+                p
+                for p in [*params.posonly_params, *params.params, *params.kwonly_params]
+                if p.name.value == param
+            ),
+            None,
+        )
+        if node is None or node.annotation is None:
+            return None
+        text = N.dotted(node.annotation.annotation)
+        if text is None:
+            return None
+        head, _, rest = text.partition(".")
+        last = text.rsplit(".", 1)[-1]
+        if not N.MODEL_ANNOTATION_RE.match(last):
+            return None
+        ref = self.imports.get(head)
+        origin = ref.module if ref is not None else ("torch" if head == "nn" and rest else head)
+        if origin.split(".")[0] not in N.MODEL_ANNOTATION_LIBS:
+            return None
+        pipeline = last.endswith("Pipeline")
+        return ModelInfo(param, pipeline, False, False, generator=not pipeline and last != "Module")
 
     def _param_model(self, scope: Scope, param: str, depth: int) -> ModelInfo | None:
         """A parameter holds whatever model the function's callers in this file pass."""
@@ -671,10 +753,14 @@ class FileFacts:
         """The functions a call may run: its callee, or for `fn()` where `fn` is a loop
         variable over a collection (`for name, fn in (("a", run_a), ("b", run_b))`), each
         function in the collection."""
+        func = call.node.func
+        if isinstance(func, cst.Name) and func.value not in self.functions:
+            held = self._held_functions(call, func.value)
+            if len(held) > 1:  # one of several functions, chosen before the call
+                return held
         target = self.callee(call.scope, call.node.func, call.start)
         if target is not None:
             return [target]
-        func = call.node.func
         if isinstance(func, cst.Attribute) and func.attr.value in EXECUTOR_METHODS:
             handed = self.handed_to_executor(call)
             return [handed] if handed is not None else []
@@ -689,6 +775,18 @@ class FileFacts:
             if target is not None:
                 found.append(target)
         return found
+
+    def _held_functions(self, call: CallSite, name: str) -> list[tuple[FileFacts, Scope]]:
+        """The local functions `name` is assigned in the call's scope before the call
+        (`if api == "openai": post = post_openai` / `else: post = post_native`)."""
+        out: list[tuple[FileFacts, Scope]] = []
+        for b in call.scope.bindings_of(name):
+            if b.kind != "assign" or b.end > call.start or not isinstance(b.value, cst.Name):
+                continue
+            held = self.functions.get(b.value.value)
+            if held is not None and all(h is not held for _, h in out):
+                out.append((self, held))
+        return out
 
     def loop_values(self, b: Binding) -> list[tuple[cst.BaseExpression, Scope, Pos]] | None:
         """What a loop target takes, when the loop runs over a literal collection (directly,
@@ -830,7 +928,7 @@ class FileFacts:
                 return CallKind(
                     work=s.does_work,
                     sync=SyncKind.HELPER if s.ends_synced else None,
-                    model=self._model_argument(call, (owner, fscope)),
+                    model=self._model_argument(call, (owner, fscope)) or s.serves,
                     runs_model=s.runs_model,
                 )
             return CallKind()
@@ -973,29 +1071,37 @@ class FileFacts:
         not run the model."""
         for i, arg in enumerate(call.node.args):
             info = self.model_info(call.scope, arg.value, call.start)
-            if info is None:
+            name = info.name if info is not None else None
+            if name is None and callee is not None:
+                # handed to a parameter the function declares a model (`verifier: Module`)
+                param = self._param_for(call, callee[1], i)
+                if param is not None and callee[0]._annotated_model(callee[1], param):
+                    name = N.dotted(arg.value)
+            if name is None:
                 continue
             if callee is not None and self.only_inspected(call, callee, i):
                 continue
-            return info.name
+            return name
         return None
 
     @staticmethod
-    def only_inspected(call: CallSite, callee: tuple[FileFacts, Scope], index: int) -> bool:
-        """The function `callee` only reads what its argument `index` of `call` is (its
-        parameters, device, config): it never runs it (`FileFacts.only_inspects`)."""
+    def _param_for(call: CallSite, fscope: Scope, index: int) -> str | None:
+        """The parameter of `fscope` that argument `index` of `call` binds."""
         arg = call.node.args[index]
         if arg.star:
-            return False
-        owner, fscope = callee
+            return None
         if arg.keyword is not None:
-            param: str | None = arg.keyword.value
-        else:
-            # `obj.method(model)`: the method's first parameter is `self`
-            index += (
-                1 if fscope.cls is not None and isinstance(call.node.func, cst.Attribute) else 0
-            )
-            param = fscope.params[index] if index < len(fscope.params) else None
+            return arg.keyword.value
+        # `obj.method(model)`: the method's first parameter is `self`
+        index += 1 if fscope.cls is not None and isinstance(call.node.func, cst.Attribute) else 0
+        return fscope.params[index] if index < len(fscope.params) else None
+
+    @classmethod
+    def only_inspected(cls, call: CallSite, callee: tuple[FileFacts, Scope], index: int) -> bool:
+        """The function `callee` only reads what its argument `index` of `call` is (its
+        parameters, device, config): it never runs it (`FileFacts.only_inspects`)."""
+        owner, fscope = callee
+        param = cls._param_for(call, fscope, index)
         return param is not None and owner.only_inspects(fscope, param)
 
     def only_inspects(self, scope: Scope, param: str) -> bool:
@@ -1194,6 +1300,11 @@ class FileFacts:
             sib = self.sibling(func.value)
             if sib is not None and sib[1] in sib[0].functions:
                 return sib[0], sib[0].functions[sib[1]]
+            # `post = post_openai` (chosen by a flag), then `post(url, prompt)`
+            b = self.binding_before(scope, func.value, pos)
+            if b is not None and b.kind == "assign" and isinstance(b.value, cst.Name):
+                held = self.functions.get(b.value.value)
+                return (self, held) if held is not None else None
             return None
         if not isinstance(func, cst.Attribute):
             return None
@@ -1282,7 +1393,11 @@ class FileFacts:
         does_work = any(k.work for _, k in kinds)
         runs_model = any(k.model is not None or k.pipeline_call or k.runs_model for _, k in kinds)
         syncs = any(k.sync is not None for _, k in kinds)
-        last_work = max((c.end for c, k in kinds if k.work), default=None)
+        # (joining the results a synchronised loop produced, `torch.cat(tokens)`, or stepping a
+        # position counter takes microseconds: the function still ends synchronised)
+        last_work = max((c.end for c, k in kinds if k.work and not _light(c)), default=None)
+        if last_work is None and does_work:
+            last_work = max(c.end for c, k in kinds if k.work)
         ends_synced = last_work is not None and any(
             k.sync is not None and c.end >= last_work for c, k in kinds
         )
@@ -1323,6 +1438,9 @@ class FileFacts:
             returns_dynamic_module=dynamic,
             returns_cli_args=cli,
             runs_model=runs_model,
+            serves=next((k.model for _, k in kinds if k.model and k.work), None)
+            if self.serving_client
+            else None,
         )
 
     def binary_operations(self, scope: Scope, operator: type) -> list[cst.BinaryOperation]:
@@ -1645,6 +1763,14 @@ class FactsCollector(cst.BatchableCSTVisitor):
         return None
 
 
+def _light(call: CallSite) -> bool:
+    """A tensor call of microseconds (`N.LIGHT_TENSOR_FUNCS`, `N.LIGHT_TENSOR_METHODS`)."""
+    if call.qnames & N.LIGHT_TENSOR_FUNCS:
+        return True
+    func = call.node.func
+    return isinstance(func, cst.Attribute) and func.attr.value in N.LIGHT_TENSOR_METHODS
+
+
 @cache
 def _is_statement(kind: type) -> bool:
     """A statement, a `with` item or a parameter: what makes a binding (by class, once: an
@@ -1669,6 +1795,9 @@ def module_facts(project: ProjectModules, module: ProjectModule) -> FileFacts | 
 
     return project.derive(module, "facts", collect)
 
+
+#: Methods that place a model on a device.
+PLACEMENT_METHODS = frozenset({"to", "cuda", "cpu"})
 
 #: Names of functions that transform a model and hand it back (`compile_pipe`, `fuse_model`).
 MODEL_TRANSFORM_RE = re.compile(

@@ -117,6 +117,34 @@ MODEL_NAME_RE = re.compile(
     r"|[a-z0-9_]*_(pipe|pipeline|model|unet|transformer|llm))$"
 )
 
+#: Type annotations that declare a parameter a model (`drafter: Module`, `model:
+#: PreTrainedModel`, `pipe: DiffusionPipeline`), whatever the parameter is called; the class
+#: must come from torch, transformers or diffusers (`MODEL_ANNOTATION_LIBS`).
+MODEL_ANNOTATION_RE = re.compile(
+    r"^(Module|PreTrainedModel|\w+For(CausalLM|ConditionalGeneration|Seq2SeqLM|Generation)"
+    r"|\w+LMHeadModel|\w*DiffusionPipeline|\w+Pipeline|\w+Transformer\dDModel|UNet\dDConditionModel)$"
+)
+MODEL_ANNOTATION_LIBS = ("torch", "transformers", "diffusers")
+
+#: Tensor calls of microseconds: joining results already computed (`torch.cat(tokens)` after a
+#: generation loop) and making small index tensors (`torch.tensor([pos], device=...)`). Work
+#: of these kinds after a function's last synchronisation leaves it synchronised in effect.
+LIGHT_TENSOR_FUNCS = frozenset(
+    {
+        "torch.cat",
+        "torch.concat",
+        "torch.concatenate",
+        "torch.stack",
+        "torch.hstack",
+        "torch.vstack",
+        "torch.tensor",
+        "torch.Tensor",
+        "torch.arange",
+    }
+)
+#: In-place updates of a counter tensor (`input_pos.add_(1)`).
+LIGHT_TENSOR_METHODS = frozenset({"add_", "sub_", "fill_", "zero_", "clamp_"})
+
 #: `torch.nn.Linear(...)`, `torch.nn.Sequential(...)`: a module built in the script is a model.
 MODULE_CONSTRUCTORS: tuple[str, ...] = ("torch.nn.",)
 #: Model zoos whose functions return a ready model (`torchvision.models.resnet50(...)`).

@@ -96,7 +96,8 @@ def find_regions(facts: FileFacts) -> list[Region]:
 #: (`compiled_s`, the time of the compiled model, is not one.)
 SETUP_LABEL_RE = re.compile(
     r"(?<![a-z])(?:compil(?:e|ation|ing)|load(?:ing|ed in)?|build(?:ing)?|quantiz(?:e|ation|ing)"
-    r"|warm[_ -]?up|set[_ -]?up|initiali[sz](?:e|ation|ing)|train(?:ing)?|fine[_ -]?tun(?:e|ing))"
+    r"|warm[_ -]?up|set[_ -]?up|initiali[sz](?:e|ation|ing)|instantiat(?:e|ion|ing)"
+    r"|train(?:ing)?|fine[_ -]?tun(?:e|ing))"
     r"(?![a-z])",
     re.IGNORECASE,
 )
@@ -104,7 +105,8 @@ SETUP_LABEL_RE = re.compile(
 
 def declares_setup(facts: FileFacts, region: Region) -> bool:
     """The statement that reads the region's closing timer says it measures set-up
-    (compilation, loading, an engine build, a warm-up): an inference verdict does not apply.
+    (compilation, loading, an engine build, a warm-up), or the region runs a training step
+    (`loss.backward()`): an inference verdict does not apply.
     For a timer entered with `with`, its arguments are the label (`with Timer("load_lora"):`).
     Answered once per region: five analyses ask."""
     memo: dict[int, tuple[Region, bool]] = facts.memo.setdefault("declares-setup", {})
@@ -114,6 +116,8 @@ def declares_setup(facts: FileFacts, region: Region) -> bool:
 
 
 def _declares_setup(facts: FileFacts, region: Region) -> bool:
+    if any(N.call_name(c.node) == "backward" for c in region.calls()):
+        return True  # a training step (`loss.backward()`): a training measurement
     entered = next(
         (n for n in (region.start_node, region.end_node) if isinstance(n, cst.With)), None
     )
@@ -201,6 +205,8 @@ def _host_regions(facts: FileFacts) -> list[Region]:
             start = _timer_call(facts, scope, sub.right, start_pos)
             if end is None or start is None or not start.end <= end.start:
                 continue
+            if isinstance(facts.parents.get(sub), cst.Comparison | cst.ComparisonTarget):
+                continue  # `if now - last_print >= 2:`: a throttle or a timeout, no measurement
             key = (id(start.node), id(end.node))
             if key in seen:
                 continue

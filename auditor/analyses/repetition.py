@@ -72,6 +72,19 @@ def _model_calls(facts: FileFacts, region: Region) -> list[CallSite]:
     return found or [c for c in calls if c.scope is region.scope and facts.kind(c).runs_model]
 
 
+#: Calls that run a handed function once per item (`pool.map`, `asyncio.gather`).
+MAPPING_CALLS = frozenset({"map", "starmap", "imap", "imap_unordered", "gather", "submit"})
+
+
+def _mapped(facts: FileFacts, call: CallSite) -> bool:
+    """The call sits inside the arguments of a mapping call (`executor.map(lambda p: post(p),
+    prompts)`): it runs once per item."""
+    return any(
+        isinstance(anc, cst.Call) and N.call_name(anc) in MAPPING_CALLS
+        for anc in facts.ancestors(call.node)
+    )
+
+
 def _shown(facts: FileFacts, region: Region, work: list[CallSite]) -> CallSite:
     """The call a finding names: the region's own call that leads to the model work when that
     work is in a function it calls (`main()` rather than a call inside `main`)."""
@@ -100,13 +113,14 @@ def _called_in_a_loop(facts: FileFacts, scope: Scope) -> bool | None:
 
 
 def _reaches_a_loop(facts: FileFacts, scope: Scope, seen: set[int]) -> bool:
-    """Whether a call of `scope`'s function, or of a function that calls it, sits in a loop.
+    """Whether a call of `scope`'s function, or of a function that calls it, sits in a loop
+    (or in the arguments of a mapping call).
     Each caller is searched once (`seen`): reaching a loop does not depend on the way there."""
     if isinstance(scope.node, cst.Module) or scope.cls is not None:
         return False
     sites = facts.calls_to_function(scope.name)
-    if any(site.loops for site in sites):
-        return True
+    if any(site.loops or _mapped(facts, site) for site in sites):
+        return True  # (in a loop, or mapped over a collection: `pool.map(lambda p: f(p), ps)`)
     seen.add(id(scope))
     return any(
         id(site.scope) not in seen and _reaches_a_loop(facts, site.scope, seen) for site in sites
@@ -359,7 +373,16 @@ def repetitions(facts: FileFacts, regions: list[Region]) -> list[Repetition]:
         if repeated is None:
             continue
         if not around and not inside and not repeated:
-            if not _importer_repeats(facts, region.scope):
+            if facts.serving_client and any(
+                _mapped(facts, c) for c in region.calls() if facts.kind(c).work
+            ):
+                # requests mapped over the prompts (`pool.map(lambda p: post(url, p), ...)`)
+                out.append(
+                    Repetition(
+                        region, 1, _shown(facts, region, work), "one burst of requests, timed once"
+                    )
+                )
+            elif not _importer_repeats(facts, region.scope):
                 out.append(Repetition(region, 1, _shown(facts, region, work), "once"))
             continue
         if not around and not repeated and facts.serving_client:

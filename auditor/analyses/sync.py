@@ -52,9 +52,13 @@ def region_sync(facts: FileFacts, region: Region) -> SyncVerdict:
 def _covered(facts: FileFacts, region: Region, calls: list[CallSite], work: CallSite) -> bool:
     """Work is covered when it syncs itself, or a later sync in the region runs on every path
     that runs the work (a sync in the other branch of an `if` does not count)."""
-    if facts.kind(work).sync is not None:
+    if facts.kind(work).sync is not None or facts.on_cpu(work):
         return True
-    branches = facts.branches(work.node, region.scope)
+    # a sync under the same `if` as the closing read runs whenever the read does
+    # (`if step % 10 == 0: log(loss.item()); t1 = time.perf_counter()`)
+    branches = facts.branches(work.node, region.scope) | facts.branches(
+        region.end_node, region.scope
+    )
     return any(
         facts.kind(c).sync is not None
         and work.end < c.end <= region.content_end

@@ -10,6 +10,7 @@ imports and aliases; method calls are matched on the method's name and what it i
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -158,7 +159,7 @@ def io_in_regions(facts: FileFacts, regions: list[Region]) -> list[TimedCall]:
             continue  # "compilation took ...": what it includes is not an inference time
         what = io_kind(facts, call) or _streams(facts, call) or _io_in_helper(facts, call)
         if what is None:
-            what = input_kind(call)
+            what = input_kind(call) or _input_in_model_helper(facts, call)
             if what is None or (facts.serving_client and facts.kind(call).work):
                 continue  # (a serving client's request is the work, not an input read)
             # reading files is part of a region that measures loading (set-up regions were
@@ -262,6 +263,36 @@ def _io_in_helper(facts: FileFacts, call: CallSite) -> str | None:
     return None
 
 
+def _input_in_model_helper(facts: FileFacts, call: CallSite) -> str | None:
+    """A function called from the region that runs the model and, on the way, reads its inputs
+    (`def call_pipeline(pipe): kwargs = example_inputs(); return pipe(**kwargs)` where
+    `example_inputs` opens an image): the read is inside the timing. A helper that only reads
+    is left alone (it may be a loader the region measures)."""
+    for owner, fn in facts.possible_callees(call):
+        if not owner.summary_of(fn).runs_model:
+            continue
+        inner_calls = owner.reachable_calls(list(fn.calls))
+        if not any(_calls_model(owner, c) for c in inner_calls):
+            continue  # (`get_c4(..., model=name)`: a model's name handed on, no model run)
+        for inner in inner_calls:
+            what = input_kind(inner)
+            if what is not None:
+                where = facts.where(owner, inner.start[0])
+                if owner is facts:
+                    where = f"line {inner.start[0]}"
+                return f"{what} (in `{fn.name}`, which also runs the model; {where})"
+    return None
+
+
+def _calls_model(facts: FileFacts, call: CallSite) -> bool:
+    """The call runs a model or pipeline itself: `pipe(**kwargs)`, `model.generate(ids)`."""
+    kind = facts.kind(call)
+    if kind.pipeline_call:
+        return True
+    root = N.dotted(call.node.func) or ""
+    return kind.model is not None and (root == kind.model or root.startswith(kind.model + "."))
+
+
 def _is_open(call: CallSite) -> bool:
     node = call.node
     return "builtins.open" in call.qnames or (
@@ -316,7 +347,10 @@ def _write_mode(node: cst.Call) -> bool:
 
 
 def _prints_results(facts: FileFacts, call: CallSite) -> bool:
-    """`print` of something a model call, a decode or a pipeline produced in this scope."""
+    """`print` of something a model call, a decode or a pipeline produced in this scope; not
+    one in an error branch (`if response.status_code != 200: print(response.json())`)."""
+    if _in_error_branch(facts, call):
+        return False
     for arg in call.node.args:
         for name in N.names_in(arg.value):
             b = facts.binding_before(call.scope, name, call.start)
@@ -324,6 +358,25 @@ def _prints_results(facts: FileFacts, call: CallSite) -> bool:
                 continue
             if _produced_by_model(facts, call.scope, b.value):
                 return True
+    return False
+
+
+#: The test of a branch taken when something failed.
+ERROR_TEST_RE = re.compile(r"status|error|\bnot\s+[\w.]*\bok\b|fail", re.IGNORECASE)
+
+
+def _in_error_branch(facts: FileFacts, call: CallSite) -> bool:
+    """The call runs only when a request or step failed: inside the body of an `if` whose test
+    checks a status or an error, or in an `except` handler."""
+    child: cst.CSTNode = call.node
+    for anc in facts.ancestors(call.node):
+        if anc is call.scope.node:
+            break
+        if isinstance(anc, cst.ExceptHandler):
+            return True
+        if isinstance(anc, cst.If) and child is anc.body and ERROR_TEST_RE.search(N.code(anc.test)):
+            return True
+        child = anc
     return False
 
 
@@ -416,6 +469,8 @@ def _setup_kind(facts: FileFacts, call: CallSite, region: Region) -> str | None:
         return None
     if name in LOAD_METHODS:
         return "loads a model"
+    if _builds_timed_engine(facts, call, region):
+        return "builds the engine it then runs from a checkpoint"
     if isinstance(node.func, cst.Attribute) and name in OFFLOAD_METHODS:
         return "installs CPU offload hooks"
     if isinstance(node.func, cst.Attribute) and name in MOVE_METHODS:
@@ -423,6 +478,45 @@ def _setup_kind(facts: FileFacts, call: CallSite, region: Region) -> str | None:
         if info is not None and _moves_to_device(node):
             return "moves a model to the GPU"
     return None
+
+
+#: An argument that names weights on disk or in a hub (`model_path`, `args.ckpt`, `repo_id`).
+CHECKPOINT_ARG_RE = re.compile(r"path|model|ckpt|checkpoint|weights|dir|repo", re.IGNORECASE)
+
+
+def _builds_timed_engine(facts: FileFacts, call: CallSite, region: Region) -> bool:
+    """`engine = Engine(model_path, ...)` (a class built from a checkpoint, `LLM(model=...)`)
+    whose instance the same region then runs (`engine.decode(ids)`): the region times the
+    engine's construction, weights loaded, with its inference. A wrapper built around a model
+    already in memory (`Generator(model)`) is not a load."""
+    node = call.node
+    name = N.call_name(node) or ""
+    if not name[:1].isupper():
+        return False
+    parent = facts.parents.get(node)
+    if not (
+        isinstance(parent, cst.Assign)
+        and len(parent.targets) == 1
+        and isinstance(parent.targets[0].target, cst.Name)
+    ):
+        return False
+    if not any(_names_checkpoint(facts, call, arg.value) for arg in node.args):
+        return False
+    built = parent.targets[0].target.value
+    return any(
+        c.start > call.end and facts.kind(c).model == built and facts.kind(c).work
+        for c in region.calls()
+    )
+
+
+def _names_checkpoint(facts: FileFacts, call: CallSite, value: cst.BaseExpression) -> bool:
+    """A string, or a name or attribute read as a checkpoint's path (not a model object)."""
+    if isinstance(value, cst.SimpleString | cst.FormattedString):
+        return True
+    text = N.dotted(value)
+    if text is None or not CHECKPOINT_ARG_RE.search(text.rsplit(".", 1)[-1]):
+        return False
+    return facts.model_info(call.scope, value, call.start) is None
 
 
 def _moves_to_device(node: cst.Call) -> bool:

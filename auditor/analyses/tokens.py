@@ -271,9 +271,39 @@ def characters_as_tokens(facts: FileFacts, rates: Sequence[Rate]) -> list[Charac
             continue
         stmt = facts.enclosing_statement(rate.division)
         said = N.code(stmt) if stmt is not None else ""
-        if TOKEN_WORD_RE.search(said) or TOKEN_WORD_RE.search(N.code(rate.division.left)):
+        if (
+            TOKEN_WORD_RE.search(said)
+            or TOKEN_WORD_RE.search(N.code(rate.division.left))
+            or _shown_as_tokens(facts, stmt)
+        ):
             out.append(CharactersAsTokens(rate.division, rate.count))
     return out
+
+
+def _shown_as_tokens(facts: FileFacts, stmt: cst.CSTNode | None) -> bool:
+    """`speed = len(text) / elapsed` then a line that prints or logs `speed` as tokens
+    (`print(f"Throughput: {speed:.1f} tokens/s")`)."""
+    if not (
+        isinstance(stmt, cst.SimpleStatementLine)
+        and len(stmt.body) == 1
+        and isinstance(stmt.body[0], cst.Assign)
+        and len(stmt.body[0].targets) == 1
+        and isinstance(stmt.body[0].targets[0].target, cst.Name)
+    ):
+        return False
+    name = re.escape(stmt.body[0].targets[0].target.value)
+    words = TOKEN_WORD_RE.pattern
+    # the unit right after the value's placeholder, or a label right before the value
+    after = re.compile(rf"\{{{name}\b[^}}\n]*\}}[^{{}}\n]*?({words})", re.IGNORECASE)
+    before = re.compile(rf"({words})[^{{}}\n,]*[\"']\s*,\s*{name}\b", re.IGNORECASE)
+    return any(
+        (after.search(line) or before.search(line)) and SHOWN_RE.search(line)
+        for line in facts.source.splitlines()
+    )
+
+
+#: A line that shows a value: printed, logged or written.
+SHOWN_RE = re.compile(r"\b(print|log\w*|info|write)\b")
 
 
 @dataclass(frozen=True, slots=True)

@@ -161,6 +161,7 @@ def _assess_loop(
             facts.uses_gpu
             and _device_output(last)
             and facts.kind(last).sync is None
+            and not facts.on_cpu(last)
             and not synced_between(facts, scope.calls, last.end, region.content_start)
         ):
             return WarmupVerdict(
@@ -173,7 +174,7 @@ def _assess_loop(
             )
         return None
     at_caller: CallerWarmups | None = None
-    if any(c.end <= start and facts.kind(c).model for c in scope.calls):
+    if any(c.end <= start and _runs_a_model(facts, c) for c in scope.calls):
         return None  # some model ran first: the arms may be warmed through a collection
     if scope.parent is not None:
         at_caller = _warmups_at_caller(facts, scope, model)
@@ -511,6 +512,21 @@ def _statements(scope: Scope) -> Sequence[cst.CSTNode]:
     return scope.body
 
 
+def _runs_a_model(facts: FileFacts, call: CallSite) -> bool:
+    """A call that runs some model: not one that only moves, patches, hooks or compiles it
+    (`pipe.to("cuda")`, `compile(pipe, ...)`, `cachify.prepare(pipe, config)`)."""
+    kind = facts.kind(call)
+    return kind.model is not None and kind.work and not _hands_on(call, kind.model)
+
+
+def _hands_on(call: CallSite, model: str) -> bool:
+    """A call that hands the model to a function that patches, hooks, compiles or wraps it
+    (`apply_patch_ToMe(pipe)`), not a call of the model itself (a model named `compiled`)."""
+    return N.dotted(call.node.func) != model and bool(
+        N.HANDS_ON_WITHOUT_RUNNING_RE.search(N.call_name(call.node) or "")
+    )
+
+
 def _warmups_in(facts: FileFacts, scope: Scope, model: str, before: Pos) -> list[CallSite]:
     """Calls that ran the model before `before`; a function handed the model to patch, hook
     or compile it (`apply_patch_ToMe(pipe, ...)`) runs nothing."""
@@ -520,7 +536,7 @@ def _warmups_in(facts: FileFacts, scope: Scope, model: str, before: Pos) -> list
         if c.end <= before
         and facts.kind(c).work
         and facts.kind(c).model == model
-        and not N.HANDS_ON_WITHOUT_RUNNING_RE.search(N.call_name(c.node) or "")
+        and not _hands_on(c, model)
     ]
 
 
@@ -612,6 +628,7 @@ def assess(facts: FileFacts, region: Region, min_calls: int = 1) -> WarmupVerdic
         if (
             facts.uses_gpu
             and wfacts.kind(last).sync is None
+            and not wfacts.on_cpu(last)
             and not synced_between(wfacts, sync_scope.calls, sync_from, sync_to)
         ):
             reasons.append(WarmupReason.NO_SYNC)

@@ -72,6 +72,11 @@ class UnsynchronizedTimer(FactsRule):
             "no `.cuda()`, `device_map=`, `device=0`, `.to(0)`, `Accelerator()` or "
             "`torch.cuda` call) is treated as CPU-only and not checked, unless the "
             "`assume-gpu` option is set; a device chosen in another module is not seen. "
+            "In a script that does use the GPU, work placed on the CPU where it runs (a model "
+            'last moved with `.to(device)` while `device` holds `"cpu"`, `.cpu()`, a tensor '
+            'made with `device="cpu"`) needs no synchronisation: a CPU baseline arm is '
+            "not reported. A clock read only to throttle messages or check a timeout "
+            "(`if now - last_report >= 5:`) is no measurement and is not checked. "
             "Timing context managers from libraries are known from a catalogue "
             "(`auditor.vocabulary.LIBRARY_CONTEXT_TIMERS`: contexttimer, codetiming, "
             "optimum-habana, Lightning, torchtnt); others are not timers to the rule. A "

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from auditor.analyses import names as N
 from auditor.analyses.base import FactsRule
+from auditor.analyses.facts import FileFacts
 from auditor.analyses.timed import setup_in_regions
 from auditor.analyses.warmup import (
     MANY,
     WarmupReason,
+    WarmupVerdict,
     assess,
     first_timed_regions,
     harness_warmups,
@@ -61,7 +63,10 @@ class WeakWarmup(FactsRule):
             "iteration aside only under a condition (`start = -1 if compile else 0`); a "
             "warm-up loop whose queued work nothing waits for before a timing loop; and, in a "
             "client of an inference server (a file that names a server and loads no model), "
-            "no warm-up request before the first timed request. A helper handed the model "
+            "no warm-up request before the first timed request (also when the requests are "
+            "sent by a function of the file, one picked by a flag, or mapped over the prompts "
+            "by a thread pool; a request function that also times each request is reported "
+            "once, at the region that times the whole run). A helper handed the model "
             "that only reads its parameters or device (`warmup(model)` running an unrelated "
             "matmul) is no warm-up, and a region kept only on a loop's first iteration "
             "(`if i == 0: prefill = ...`) measures that cold iteration whatever the loop's "
@@ -144,6 +149,8 @@ class WeakWarmup(FactsRule):
                     timed_shape=None,
                 ),
             )
+        if self.facts.serving_client:
+            verdicts = _outermost(self.facts, verdicts)
         judged = {id(v.region) for v in verdicts if v is not None}
         for hit in setup_in_regions(self.facts, self.regions):
             if not hit.helper or id(hit.region) in judged:
@@ -188,3 +195,18 @@ class WeakWarmup(FactsRule):
                     timed_shape=verdict.detail.get("timed_shape"),
                 ),
             )
+
+
+def _outermost(
+    facts: FileFacts, verdicts: list[WarmupVerdict | None]
+) -> list[WarmupVerdict | None]:
+    """In a serving client, of cold regions nested through calls (a request function that
+    times each request, called from a region that times the whole run), only the outer one:
+    one missing warm-up request, reported once, where the run the script reports starts."""
+    found = [v for v in verdicts if v is not None]
+    inner: set[int] = set()
+    for outer in found:
+        for call in facts.reachable_calls(list(outer.region.calls())):
+            for _, fn in facts.possible_callees(call):
+                inner |= {id(v) for v in found if v is not outer and v.region.scope is fn}
+    return [v for v in found if id(v) not in inner]

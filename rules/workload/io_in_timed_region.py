@@ -62,7 +62,10 @@ class IoInTimedRegion(FactsRule):
             known_problems="A `print` is reported only when it prints something a model call "
             "or a decode produced in the same function; progress messages are left alone. "
             "I/O inside functions of the same file called from the region is followed (a few "
-            "calls deep) and reported at the call; functions of other modules are not. A "
+            "calls deep) and reported at the call; functions of other modules are not. Input "
+            "reads inside such a function are reported only when the function also runs the "
+            "model (`run_task(pipe)` building its example inputs from an image on disk): a "
+            "function that only reads may be the loader the region measures. A "
             "`streamer=` passed to a timed call is reported: it decodes and prints every token.",
             references=("https://pytorch.org/docs/stable/benchmark_utils.html",),
         ),

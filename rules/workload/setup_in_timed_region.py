@@ -24,7 +24,10 @@ class SetupInTimedRegion(FactsRule):
             what_it_does="Finds, inside a region that also times a model call: "
             "`from_pretrained`/`from_single_file`, `.to(device)`/`.cuda()` of a model, "
             "`torch.compile(...)`, `enable_model_cpu_offload()`/"
-            "`enable_sequential_cpu_offload()`, and the first call of a `torch.compile`d model "
+            "`enable_sequential_cpu_offload()`, an engine or model class built from a "
+            "checkpoint path and then run in the same region (`engine = Engine(model_path)` "
+            "then `engine.decode(ids)`, vLLM's `LLM(model=...)`; not a wrapper built around a "
+            "model already in memory), and the first call of a `torch.compile`d model "
             "that no call outside the region has warmed up. A region that times only loading "
             "(a load-time measurement) is not flagged, nor one whose closing read says it "
             'measures set-up (`print(f"compilation + first call: {time.perf_counter() - t0}")`, '
