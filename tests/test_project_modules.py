@@ -435,3 +435,54 @@ bench(greedy, model, ids, 32)
         assert "first timed region of `greedy`" in report.findings[0].message
     write(tmp_path / "benchmarks", run=script.format(path='"/nowhere"'))
     assert check_paths([str(tmp_path / "benchmarks" / "run.py")], select=["BA102"]).findings == []
+
+
+REQUEST_FN = """import time
+
+import httpx
+
+
+async def complete(client: httpx.AsyncClient, base_url: str, prompt: str):
+    url = base_url.rstrip("/") + "/v1/completions"
+    start = time.perf_counter()
+    response = await client.post(url, json={"prompt": prompt, "max_tokens": 64})
+    return response.json(), time.perf_counter() - start
+"""
+
+SWEEP = """import asyncio
+
+import httpx
+
+from {module} import complete
+
+
+async def run_cell(complete_fn, url, prompts, warmup):
+    async with httpx.AsyncClient() as client:
+        await asyncio.gather(*(complete_fn(client, url, p) for p in prompts[:warmup]))
+        return await asyncio.gather(*(complete_fn(client, url, p) for p in prompts))
+
+
+results = asyncio.run(run_cell(complete, "http://localhost:8000", ["hi"] * 64, 4))
+"""
+
+
+def test_request_function_handed_on_by_its_importer_is_not_judged_alone(tmp_path: Path) -> None:
+    """A request function nothing in its file calls, which a script in another folder hands
+    to a sweep as a value (`run_cell(complete, ...)`): its warm-up and repeats are the
+    sweep's, so its file reports neither a missing warm-up nor a single run. Called directly
+    by an importer instead, the importer's call decides (here: once, cold)."""
+    root = tmp_path / "proj"
+    (root / "bench").mkdir(parents=True)
+    (root / "scripts").mkdir()
+    (root / "pyproject.toml").write_text("")
+    write(root / "bench", client=REQUEST_FN)
+    write(root / "scripts", sweep=SWEEP.format(module="bench.client"))
+    assert findings(root / "bench" / "client.py") == set()
+    write(
+        root / "scripts",
+        sweep="import asyncio\nimport httpx\nfrom bench.client import complete\n\n\n"
+        "async def main():\n    async with httpx.AsyncClient() as c:\n"
+        "        print(await complete(c, 'http://localhost:8000', 'hi'))\n\n\n"
+        "asyncio.run(main())\n",
+    )
+    assert {code for _, _, code in findings(root / "bench" / "client.py")} == {"BA102", "BA302"}

@@ -175,6 +175,8 @@ CUDA_GUARD_RE = re.compile(
     r"""^(?:torch\.)?cuda\.is_available\(\)$"""
     r"""|^[\w.]+\s*==\s*["']cuda(?::\d+)?["']$|^["']cuda(?::\d+)?["']\s*==\s*[\w.]+$"""
     r"""|^["']cuda["']\s+in\s+(?:str\()?[\w.]+\)?$|^[\w.]+\.is_cuda$"""
+    # an accelerator given at all (`if device is not None: synchronize_device(device)`)
+    r"""|^[\w.]*device\s+is\s+not\s+None$"""
 )
 
 
@@ -1054,6 +1056,15 @@ class FileFacts:
         passed = [
             self.argument(site.node, param, index) for site in self.calls_to_function(scope.name)
         ]
+        default = next((b.value for b in scope.bindings_of(param) if b.kind == "param"), None)
+        if N.LOGGER_PARAM_RE.match(param) or (
+            default is not None and N.LOGGING_CALLABLE_RE.match(N.dotted(default) or "")
+        ):
+            return CallKind()  # `def log_rank_n(msg, logger=logging.info)`: a logger
+        if passed and all(
+            a is not None and N.LOGGING_CALLABLE_RE.match(N.dotted(a) or "") for a in passed
+        ):
+            return CallKind()  # `run(msg, logger.info)`: a logger, no device work
         synced = bool(passed) and all(
             isinstance(a, cst.Name)
             and a.value in self.functions
@@ -1262,6 +1273,12 @@ class FileFacts:
             return []
         return self.calls_from_importers(scope.name)
 
+    def handed_by_importers(self, scope: Scope) -> bool:
+        """A module-level function nothing in this file calls, which a module importing it
+        hands on as a value (`run_cell(complete, ...)`): it runs where we cannot follow."""
+        self.callers_elsewhere(scope)  # (reads the importers once, noting what they hand on)
+        return scope.name in self.memo.get("handed-by-importers", set())
+
     def calls_from_importers(self, name: str) -> list[tuple[FileFacts, CallSite]]:
         """Calls of this file's module-level function `name` in the project modules that import
         it (`from libs.bench import run` then `run(...)`, under any local alias), in file order.
@@ -1286,6 +1303,8 @@ class FileFacts:
                 if sib[0].project.file_path != self.project.file_path:
                     continue
                 out += [(user, site) for site in user.calls_to_function(local)]
+                if re.search(rf"[(,=]\s*{re.escape(local)}\s*[,)]", user.source):
+                    self.memo.setdefault("handed-by-importers", set()).add(name)
         memo[name] = out
         return out
 

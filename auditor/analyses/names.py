@@ -76,6 +76,17 @@ TORCH_NON_WORK_PREFIXES: tuple[str, ...] = (
     "torch.is_tensor",
     "torch.load",
     "torch.save",
+    # process-group queries (collectives such as all_reduce stay work)
+    "torch.distributed.is_initialized",
+    "torch.distributed.is_available",
+    "torch.distributed.get_rank",
+    "torch.distributed.get_world_size",
+    "torch.distributed.get_backend",
+    "torch.cuda.max_memory_reserved",
+    "torch.cuda.memory_reserved",
+    "torch.cuda.current_device",
+    "torch.cuda.get_device_properties",
+    "torch.cuda.get_device_capability",
 )
 
 #: Functions that load a model module at run time from a path or a name.
@@ -125,6 +136,16 @@ MODEL_ANNOTATION_RE = re.compile(
     r"|\w+LMHeadModel|\w*DiffusionPipeline|\w+Pipeline|\w+Transformer\dDModel|UNet\dDConditionModel)$"
 )
 MODEL_ANNOTATION_LIBS = ("torch", "transformers", "diffusers")
+
+#: Callables that log or print (`logger.info`, `logging.warning`, `print`): handed to a helper
+#: that calls them, they run no device work.
+LOGGING_CALLABLE_RE = re.compile(
+    r"^(?:print|(?:[\w.]*\.)?(?:log|logger|logging|_logger|LOGGER|LOG)"
+    r"\.(?:debug|info|warning|warn|error|critical|exception|log))$"
+)
+
+#: A callable parameter named as a logger (`logger`, `log_fn`, `print_fn`).
+LOGGER_PARAM_RE = re.compile(r"^(?:log|logger|log_fn|log_func|logging_fn|print_fn|printer)$")
 
 #: Tensor calls of microseconds: joining results already computed (`torch.cat(tokens)` after a
 #: generation loop) and making small index tensors (`torch.tensor([pos], device=...)`). Work

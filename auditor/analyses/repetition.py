@@ -382,7 +382,9 @@ def repetitions(facts: FileFacts, regions: list[Region]) -> list[Repetition]:
                         region, 1, _shown(facts, region, work), "one burst of requests, timed once"
                     )
                 )
-            elif not _importer_repeats(facts, region.scope):
+            elif not _importer_repeats(facts, region.scope) and not facts.handed_by_importers(
+                region.scope
+            ):
                 out.append(Repetition(region, 1, _shown(facts, region, work), "once"))
             continue
         if not around and not repeated and facts.serving_client:

@@ -377,6 +377,8 @@ def _assess_callable(facts: FileFacts, region: Region) -> WarmupVerdict | None:
         kind = cfacts.kind(c)
         if N.dotted(c.node.func) == function or (kind.work and kind.model in models):
             return None  # the function, or a model handed with it, ran before
+        if function and _runs_handed(cfacts, c, function):
+            return None  # `run_warmup(generate, device=...)`: handed to a helper that runs it
     line = site.start[0]
     where = f"line {line}" if cfacts is facts else facts.where(cfacts, line)
     return WarmupVerdict(
@@ -387,6 +389,22 @@ def _assess_callable(facts: FileFacts, region: Region) -> WarmupVerdict | None:
         (),
         {"warmup_calls": "0", "caller": where},
     )
+
+
+def _runs_handed(facts: FileFacts, call: CallSite, function: str) -> bool:
+    """`call` hands `function` to a function of the project that calls the parameter it
+    receives it as (a warm-up helper: `def run_warmup(func, ...): for _ in ...: func()`)."""
+    target = facts.callee(call.scope, call.node.func, call.start)
+    if target is None:
+        return False
+    _, fscope = target
+    for i, arg in enumerate(call.node.args):
+        if N.dotted(arg.value) != function:
+            continue
+        param = facts._param_for(call, fscope, i)
+        if param is not None and any(N.dotted(c.node.func) == param for c in fscope.calls):
+            return True
+    return False
 
 
 def _kernel_file(facts: FileFacts) -> bool:
@@ -512,6 +530,30 @@ def _statements(scope: Scope) -> Sequence[cst.CSTNode]:
     return scope.body
 
 
+def _method_run_from_elsewhere(facts: FileFacts, scope: Scope) -> bool:
+    """A method this file never calls (`Pipeline.__call__`, `Runner.generate` driven by a
+    benchmark script beside it): whether its first run is warm depends on callers elsewhere."""
+    if scope.cls is None:
+        return False
+    if scope.name.startswith("__"):
+        return True
+    return not any(
+        _calls_method(facts, c, scope) for s in facts.scopes if s is not scope for c in s.calls
+    )
+
+
+def _calls_method(facts: FileFacts, call: CallSite, method: Scope) -> bool:
+    """`self.generate(...)` in the class, or `runner.generate(...)` on an instance of it (not
+    `self._llm.generate(...)`, a method of another object with the same name)."""
+    func = call.node.func
+    if not isinstance(func, cst.Attribute) or func.attr.value != method.name:
+        return False
+    if N.dotted(func.value) == "self":
+        return call.scope.cls == method.cls
+    owner = facts.class_of(call.scope, func.value, call.start)
+    return owner is not None and owner[1].name == method.cls
+
+
 def _runs_a_model(facts: FileFacts, call: CallSite) -> bool:
     """A call that runs some model: not one that only moves, patches, hooks or compiles it
     (`pipe.to("cuda")`, `compile(pipe, ...)`, `cachify.prepare(pipe, config)`)."""
@@ -557,6 +599,8 @@ def _library_warmup(facts: FileFacts, scope: Scope, model: str, before: Pos) -> 
 def assess(facts: FileFacts, region: Region, min_calls: int = 1) -> WarmupVerdict | None:
     """What the warm-up before `region` lacks; None when it is enough. Fewer than `min_calls`
     warm-up calls is too few (a `torch.compile`d model needs at least two whatever it is)."""
+    if _method_run_from_elsewhere(facts, region.scope) or facts.handed_by_importers(region.scope):
+        return None  # its callers, and their warm-up, are in another module: unknown
     timed = [c for c in region.calls() if facts.kind(c).model]
     if not timed:
         return _assess_callable(facts, region) or _assess_kernels(facts, region)

@@ -76,7 +76,10 @@ class UnsynchronizedTimer(FactsRule):
             'last moved with `.to(device)` while `device` holds `"cpu"`, `.cpu()`, a tensor '
             'made with `device="cpu"`) needs no synchronisation: a CPU baseline arm is '
             "not reported. A clock read only to throttle messages or check a timeout "
-            "(`if now - last_report >= 5:`) is no measurement and is not checked. "
+            "(`if now - last_report >= 5:`) is no measurement and is not checked; a logger "
+            "handed to a helper (`log_rank0(msg, logger.info)`) and process-group queries "
+            "(`dist.get_rank()`) queue no device work; a synchronisation under `if device is "
+            "not None:` covers the work on the accelerator path. "
             "Timing context managers from libraries are known from a catalogue "
             "(`auditor.vocabulary.LIBRARY_CONTEXT_TIMERS`: contexttimer, codetiming, "
             "optimum-habana, Lightning, torchtnt); others are not timers to the rule. A "

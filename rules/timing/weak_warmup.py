@@ -74,7 +74,11 @@ class WeakWarmup(FactsRule):
             "function is followed to its callers also through the names that hold it "
             "(`decode = manual if args.manual else hf`, a parameter it is "
             "passed as); when its caller runs it several times before the measured call "
-            "(a warm-up loop of the whole function), those runs count as warm-up.",
+            "(a warm-up loop of the whole function), those runs count as warm-up, and so does "
+            "handing the function to a helper that runs it (`run_warmup(generate)`). A method "
+            "nothing in its file calls (a backend's `generate`, `__call__`) and a function "
+            "that a module importing it only hands on as a value (`run_cell(complete, ...)`) "
+            "are judged where they are run, not here.",
             why_is_this_bad="The first calls pay for CUDA context creation, cuDNN/cuBLAS "
             "autotuning, allocator growth and compilation. On an H100 a cold first call of a "
             "bf16 transformer took 26x a warm one. Autotuning and compiled graphs are "
