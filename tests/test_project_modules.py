@@ -486,3 +486,61 @@ def test_request_function_handed_on_by_its_importer_is_not_judged_alone(tmp_path
         "asyncio.run(main())\n",
     )
     assert {code for _, _, code in findings(root / "bench" / "client.py")} == {"BA102", "BA302"}
+
+
+SETTINGS = """import time
+from dataclasses import dataclass
+
+
+@dataclass
+class BenchmarkSettings:
+    warmup_iterations: int = 3
+    benchmark_iterations: int = 10
+
+    def apply(self, test_fn):
+        for _ in range(self.warmup_iterations):
+            test_fn()
+        timings = []
+        for _ in range(self.benchmark_iterations):
+            t0 = time.perf_counter()
+            test_fn()
+            timings.append(time.perf_counter() - t0)
+        return timings
+"""
+
+BACKEND = """from PIL import Image
+import numpy as np
+import torch
+
+from benchmarks.settings import BenchmarkSettings
+
+
+def run_backend(settings: BenchmarkSettings, sampler, decoder, latent):
+    @torch.inference_mode()
+    def inference_func():
+        images = decoder(sampler(latent))
+        for image in images:
+            img = Image.fromarray(np.clip(255.0 * image.cpu().numpy(), 0, 255).astype(np.uint8))
+        return img
+
+    return settings.apply(inference_func)
+"""
+
+
+def test_function_handed_to_a_harness_of_another_module(tmp_path: Path) -> None:
+    """A backend hands its inference function to a settings object's `apply` (its type named
+    by the parameter's annotation, its class in another module) that times each call of the
+    function: the PIL conversion inside the function is inside that timing."""
+    root = tmp_path / "proj"
+    (root / "benchmarks").mkdir(parents=True)
+    (root / "setup.py").write_text("")
+    (root / "benchmarks" / "__init__.py").write_text("")
+    write(root / "benchmarks", settings=SETTINGS, backend=BACKEND)
+    got = findings(root / "benchmarks" / "backend.py")
+    assert ("backend.py", 13, "BA203") in got
+    # the same function converting after the harness returns: nothing timed converts
+    write(
+        root / "benchmarks",
+        backend=BACKEND.replace("            img = Image.fromarray", "            img = np.asarray")
+    )
+    assert not any(code == "BA203" for _, _, code in findings(root / "benchmarks" / "backend.py"))

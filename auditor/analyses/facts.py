@@ -1365,6 +1365,20 @@ class FileFacts:
             memo[key] = next(iter(found.values())) if len(found) == 1 else None
         return memo[key]
 
+    def annotated_class(self, scope: Scope, param: str) -> tuple[FileFacts, ClassInfo] | None:
+        """`def run(settings: BenchmarkSettings)`: a project class named by the annotation."""
+        if not isinstance(scope.node, cst.FunctionDef):
+            return None
+        params = scope.node.params
+        for p in [*params.posonly_params, *params.params, *params.kwonly_params]:
+            if p.name.value == param and p.annotation is not None:
+                annotation = p.annotation.annotation
+                if isinstance(annotation, cst.SimpleString):  # `"BenchmarkSettings"`
+                    text = N.string_value(annotation) or ""
+                    annotation = cst.Name(text) if text.isidentifier() else annotation
+                return self.class_named(annotation)
+        return None
+
     def _class_built_by(
         self, scope: Scope, call: cst.Call, pos: Pos
     ) -> tuple[FileFacts, ClassInfo] | None:

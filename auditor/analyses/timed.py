@@ -19,7 +19,7 @@ import libcst as cst
 from auditor.analyses import names as N
 from auditor.analyses.facts import CallSite, FileFacts, Pos, Scope
 from auditor.analyses.harness import harnesses, timed_functions
-from auditor.analyses.regions import Region, RegionKind, declares_setup
+from auditor.analyses.regions import Region, RegionKind, declares_setup, find_regions
 
 IO_FUNCTIONS: dict[str, str] = {
     "json.dump": "writes JSON to a file",
@@ -106,10 +106,15 @@ class TimedCall:
     def action(self) -> str:
         """What kind of handling `what` describes: decode, stream, print, write, save, read
         or other (the verifier prices decode and stream on language models)."""
-        for prefix, action in ACTIONS:
-            if self.what.startswith(prefix):
-                return action
-        return "other"
+        return action_of(self.what)
+
+
+def action_of(what: str) -> str:
+    """The kind of handling an I/O description names (see `ACTIONS`)."""
+    for prefix, action in ACTIONS:
+        if what.startswith(prefix):
+            return action
+    return "other"
 
 
 #: The opening words of an I/O description (`io_kind`, `input_kind`, `_streams`) and the
@@ -261,6 +266,84 @@ def _io_in_helper(facts: FileFacts, call: CallSite) -> str | None:
                 return f"{what} (in the function it runs, line {inner.start[0]})"
             return f"{what} (in `{fn.name}`, {facts.where(owner, inner.start[0])})"
     return None
+
+
+@dataclass(frozen=True, slots=True)
+class HandedIo:
+    """Output handling inside a function of this file that a timing harness of the project
+    times (`settings.apply(inference_func)` where `apply` times `test_fn()`)."""
+
+    call: CallSite  # the I/O call, in the handed function
+    what: str
+    handing: CallSite  # the call that hands the function over
+    function: str  # the handed function's name
+    harness: str  # the harness function's name
+    where: str  # where the harness reads its clock, as the reader finds it
+
+    @property
+    def action(self) -> str:
+        return action_of(self.what)
+
+
+def io_in_handed_functions(facts: FileFacts) -> list[HandedIo]:
+    """Functions of this file handed to a project function that times a call of the parameter
+    it receives them as: their output handling (saves, conversions, decodes, printed results;
+    reads are left alone, as in helpers) is inside that timing."""
+    out: list[HandedIo] = []
+    seen: set[int] = set()
+    for scope in facts.scopes:
+        for call in scope.calls:
+            handed = [
+                (i, arg.value.value)
+                for i, arg in enumerate(call.node.args)
+                if isinstance(arg.value, cst.Name) and arg.value.value in facts.functions
+            ]
+            if not handed:
+                continue
+            target = facts.callee(call.scope, call.node.func, call.start) or _annotated_method(
+                facts, call
+            )
+            if target is None:
+                continue
+            owner, harness = target
+            for i, name in handed:
+                param = facts._param_for(call, harness, i)
+                region = next(
+                    (
+                        r
+                        for r in find_regions(owner)
+                        if r.scope is harness
+                        and not declares_setup(owner, r)
+                        and any(N.dotted(c.node.func) == param for c in r.calls())
+                    ),
+                    None,
+                )
+                fn = facts.functions[name]
+                if param is None or region is None or id(fn) in seen:
+                    continue
+                seen.add(id(fn))
+                line = owner.pos(region.end_node)[0][0]
+                where = f"line {line}" if owner is facts else facts.where(owner, line)
+                for inner in facts.reachable_calls(list(fn.calls)):
+                    what = io_kind(facts, inner)
+                    if what is not None:
+                        out.append(HandedIo(inner, what, call, name, harness.name, where))
+    return out
+
+
+def _annotated_method(facts: FileFacts, call: CallSite) -> tuple[FileFacts, Scope] | None:
+    """`settings.apply(fn)` where `settings` is a parameter annotated with a project class
+    (`settings: BenchmarkSettings`): that class's method."""
+    func = call.node.func
+    if not isinstance(func, cst.Attribute) or not isinstance(func.value, cst.Name):
+        return None
+    if func.value.value not in call.scope.params:
+        return None
+    owner = facts.annotated_class(call.scope, func.value.value)
+    if owner is None:
+        return None
+    method = owner[1].methods.get(func.attr.value)
+    return (owner[0], method) if method is not None else None
 
 
 def _input_in_model_helper(facts: FileFacts, call: CallSite) -> str | None:
@@ -450,6 +533,21 @@ def _loads_weights(call: CallSite) -> bool:
     return bool(call.qnames & WEIGHT_LOADS) or N.call_name(call.node) in LOAD_METHODS
 
 
+#: The test of a lazy initialisation: `if self.vae is None:`, `if not self._loaded:`.
+LAZY_TEST_RE = re.compile(r"^(?:[\w.]+\s+is\s+None|not\s+[\w.]+)$")
+
+
+def _lazy(facts: FileFacts, call: CallSite) -> bool:
+    """A load under `if self.model is None:` (or `if not self._ready:`): it runs on the first
+    call only, a cold start of the whole service rather than a load in every timed run."""
+    for anc in facts.ancestors(call.node):
+        if anc is call.scope.node:
+            break
+        if isinstance(anc, cst.If) and LAZY_TEST_RE.match(N.code(anc.test).strip()):
+            return True
+    return False
+
+
 def _measures_loading(region: Region) -> bool:
     """A region that loads weights (or a state dict): reading files is what it measures."""
     return any(
@@ -538,7 +636,13 @@ def _setup_in_helper(facts: FileFacts, call: CallSite, region: Region) -> str | 
     for owner, fn in facts.possible_callees(call):
         inner = owner.reachable_calls(list(fn.calls))
         load = next(
-            (c for c in inner if _loads_weights(c) or N.call_name(c.node) in ENGINE_LOADS), None
+            (
+                c
+                for c in inner
+                if (_loads_weights(c) or N.call_name(c.node) in ENGINE_LOADS)
+                and not _lazy(owner, c)
+            ),
+            None,
         )
         if load is None:
             continue

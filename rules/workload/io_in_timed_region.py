@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from auditor.analyses import names as N
 from auditor.analyses.base import FactsRule
-from auditor.analyses.timed import io_in_regions, loaders_in_regions
+from auditor.analyses.timed import io_in_handed_functions, io_in_regions, loaders_in_regions
 from auditor.core import Category, Severity
 from auditor.evidence import OutputHandlingEvidence
 from auditor.rulemeta import RuleDocs, RuleMeta
@@ -65,7 +65,11 @@ class IoInTimedRegion(FactsRule):
             "calls deep) and reported at the call; functions of other modules are not. Input "
             "reads inside such a function are reported only when the function also runs the "
             "model (`run_task(pipe)` building its example inputs from an image on disk): a "
-            "function that only reads may be the loader the region measures. A "
+            "function that only reads may be the loader the region measures. A function of "
+            "the file handed to a timing function of the project (`settings.apply(inference_"
+            "func)`, `time_fn(generate)`, in this module or another, its class found through "
+            "a parameter's annotation too) that times each call of what it is handed has its "
+            "output handling reported where it is written. A "
             "`streamer=` passed to a timed call is reported: it decodes and prints every token.",
             references=("https://pytorch.org/docs/stable/benchmark_utils.html",),
         ),
@@ -79,6 +83,15 @@ class IoInTimedRegion(FactsRule):
                 what=hit.what,
                 related=[(hit.region.start_node, "the timed region starts here")],
                 evidence=OutputHandlingEvidence(N.code(hit.call.node.func), hit.action),
+            )
+        for handed in io_in_handed_functions(self.facts):
+            self.report(
+                handed.call.node,
+                message=f"`{N.short(N.code(handed.call.node.func))}(...)` {handed.what} in "
+                f"`{handed.function}`, which `{handed.harness}` times ({handed.where}), so the "
+                "time includes host I/O the model does not do",
+                related=[(handed.handing.node, "handed to the timing function here")],
+                evidence=OutputHandlingEvidence(N.code(handed.call.node.func), handed.action),
             )
         for loop in loaders_in_regions(self.facts, self.regions):
             self.report(
