@@ -541,6 +541,8 @@ def test_function_handed_to_a_harness_of_another_module(tmp_path: Path) -> None:
     # the same function converting after the harness returns: nothing timed converts
     write(
         root / "benchmarks",
-        backend=BACKEND.replace("            img = Image.fromarray", "            img = np.asarray")
+        backend=BACKEND.replace(
+            "            img = Image.fromarray", "            img = np.asarray"
+        ),
     )
     assert not any(code == "BA203" for _, _, code in findings(root / "benchmarks" / "backend.py"))
