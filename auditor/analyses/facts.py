@@ -608,20 +608,8 @@ class FileFacts:
     def _annotated_model(self, scope: Scope, param: str) -> ModelInfo | None:
         """A parameter annotated as a model class of torch, transformers or diffusers
         (`def speculative_generate(inputs, drafter: Module, target: Module)`)."""
-        if not isinstance(scope.node, cst.FunctionDef):
-            return None
-        params = scope.node.params
-        node = next(
-            (
-                p
-                for p in [*params.posonly_params, *params.params, *params.kwonly_params]
-                if p.name.value == param
-            ),
-            None,
-        )
-        if node is None or node.annotation is None:
-            return None
-        text = N.dotted(node.annotation.annotation)
+        annotation = _annotation(scope, param)
+        text = N.dotted(annotation) if annotation is not None else None
         if text is None:
             return None
         head, _, rest = text.partition(".")
@@ -1367,17 +1355,13 @@ class FileFacts:
 
     def annotated_class(self, scope: Scope, param: str) -> tuple[FileFacts, ClassInfo] | None:
         """`def run(settings: BenchmarkSettings)`: a project class named by the annotation."""
-        if not isinstance(scope.node, cst.FunctionDef):
+        annotation = _annotation(scope, param)
+        if annotation is None:
             return None
-        params = scope.node.params
-        for p in [*params.posonly_params, *params.params, *params.kwonly_params]:
-            if p.name.value == param and p.annotation is not None:
-                annotation = p.annotation.annotation
-                if isinstance(annotation, cst.SimpleString):  # `"BenchmarkSettings"`
-                    text = N.string_value(annotation) or ""
-                    annotation = cst.Name(text) if text.isidentifier() else annotation
-                return self.class_named(annotation)
-        return None
+        if isinstance(annotation, cst.SimpleString):  # `"BenchmarkSettings"`
+            text = N.string_value(annotation) or ""
+            annotation = cst.Name(text) if text.isidentifier() else annotation
+        return self.class_named(annotation)
 
     def _class_built_by(
         self, scope: Scope, call: cst.Call, pos: Pos
@@ -1794,6 +1778,17 @@ class FactsCollector(cst.BatchableCSTVisitor):
         # Keep qualified names of every name load, for imports of timers and syncs used as
         # values (e.g. `clock = time.perf_counter`).
         return None
+
+
+def _annotation(scope: Scope, param: str) -> cst.BaseExpression | None:
+    """The annotation of the function's parameter `param` (`drafter: Module`), if any."""
+    if not isinstance(scope.node, cst.FunctionDef):
+        return None
+    params = scope.node.params
+    for p in [*params.posonly_params, *params.params, *params.kwonly_params]:
+        if p.name.value == param:
+            return p.annotation.annotation if p.annotation is not None else None
+    return None
 
 
 def _light(call: CallSite) -> bool:
