@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import libcst as cst
 
 from auditor.analyses import names as N
-from auditor.analyses.facts import EXECUTOR_METHODS, CallSite, FileFacts, Scope
+from auditor.analyses.facts import EXECUTOR_METHODS, MAPPING_METHODS, CallSite, FileFacts, Scope
 from auditor.analyses.regions import Region, declares_setup
 from auditor.analyses.timed import setup_in_regions
 
@@ -73,7 +73,7 @@ def _model_calls(facts: FileFacts, region: Region) -> list[CallSite]:
 
 
 #: Calls that run a handed function once per item (`pool.map`, `asyncio.gather`).
-MAPPING_CALLS = frozenset({"map", "starmap", "imap", "imap_unordered", "gather", "submit"})
+MAPPING_CALLS = MAPPING_METHODS | {"gather", "submit"}
 
 
 def _mapped(facts: FileFacts, call: CallSite) -> bool:
