@@ -15,6 +15,9 @@ HOST_TIMERS: frozenset[str] = frozenset(
         "time.perf_counter_ns",
         "time.monotonic_ns",
         "timeit.default_timer",
+        # `datetime.now()` readings subtract to a timedelta (`(end - start).total_seconds()`)
+        "datetime.datetime.now",
+        "datetime.datetime.utcnow",
     }
 )
 

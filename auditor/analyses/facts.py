@@ -155,6 +155,14 @@ class FuncSummary:
     runs_model: bool = False  # a model or pipeline call among its calls (transitively)
     # in a serving client: the server a request among its calls goes to (transitively)
     serves: str | None = None
+    # where its clock read is (a function that returns one, or closes a handed-in start)
+    timer_at: Pos | None = None
+    # `def end_measure(start): return time.time() - start["time"]`: the parameter (by index)
+    # whose start time it subtracts from its own clock read, that clock, and whether it
+    # synchronises before the read
+    closes_param: int | None = None
+    closes_clock: str = ""
+    closes_synced: bool = False
 
 
 def _effective(b: Binding) -> Pos:
@@ -570,7 +578,11 @@ class FileFacts:
                 return inner
             if qn & N.RUNTIME_SESSIONS:
                 return ModelInfo(fname, False, False, False, False, session=True)
-            if any(q.startswith(N.MODULE_CONSTRUCTORS) for q in qn) and fname[:1].isupper():
+            if (
+                any(q.startswith(N.MODULE_CONSTRUCTORS) for q in qn)
+                and fname[:1].isupper()
+                and not N.NOT_A_MODEL_MODULE_RE.search(fname)
+            ):
                 return ModelInfo(
                     fname, pipeline=False, compiled=False, dynamic=False, generator=False
                 )
@@ -591,6 +603,11 @@ class FileFacts:
                 generator = "ForCausalLM" in text or "Seq2Seq" in text or "transformers" in text
                 return ModelInfo(
                     owner or fname, pipeline or dynamic, False, dynamic, generator and not pipeline
+                )
+            built = self.class_named(func) if fname[:1].isupper() else None
+            if built is not None and built[0].is_model_class(built[1]):
+                return ModelInfo(
+                    fname, pipeline=False, compiled=False, dynamic=False, generator=False
                 )
             target = self.callee(scope, func, pos)
             if target is not None:
@@ -1395,6 +1412,20 @@ class FileFacts:
                 return self.class_named(value.func)
         return None
 
+    def is_model_class(self, cls: ClassInfo, depth: int = 0) -> bool:
+        """A class of this file that derives from `torch.nn.Module` (or a model base of
+        transformers or diffusers), directly or through project classes."""
+        if any(q.startswith(N.MODEL_BASE_PREFIXES) for q in cls.bases):
+            return True
+        if depth > 3:
+            return False
+        for base in cls.node.bases:
+            found = self.class_named(base.value)
+            if found is not None and found[1] is not cls:
+                if found[0].is_model_class(found[1], depth + 1):
+                    return True
+        return False
+
     def class_named(self, expr: cst.BaseExpression) -> tuple[FileFacts, ClassInfo] | None:
         if not isinstance(expr, cst.Name):
             return None
@@ -1420,6 +1451,7 @@ class FileFacts:
         )
         returns_timer: str | None = None
         timer_synced = False
+        timer_at: Pos | None = None
         returns_model: ModelInfo | None = None
         dynamic = False
         cli = False
@@ -1428,16 +1460,29 @@ class FileFacts:
                 continue
             start, _ = self.pos(ret)
             value, vscope, vpos = self.resolve(scope, ret.value, start)
-            if isinstance(value, cst.Call):
-                qn = self.qnames_of(value.func)
+            read = value
+            if isinstance(value, cst.Dict):  # `measures = {"time": time.time()}; return measures`
+                read = next(
+                    (
+                        el.value
+                        for el in value.elements
+                        if isinstance(el, cst.DictElement)
+                        and isinstance(el.value, cst.Call)
+                        and self.qnames_of(el.value.func) & N.HOST_TIMERS
+                    ),
+                    value,
+                )
+            if isinstance(read, cst.Call):
+                qn = self.qnames_of(read.func)
                 if qn & N.HOST_TIMERS:
                     returns_timer = sorted(qn & N.HOST_TIMERS)[0]
-                    timer_start, _ = self.pos(value)
-                    timer_synced = any(
-                        k.sync is not None and c.end <= timer_start for c, k in kinds
-                    )
-                if N.call_name(value) in ("parse_args", "parse_known_args"):
-                    cli = True
+                    timer_at, _ = self.pos(read)
+                    timer_synced = any(k.sync is not None and c.end <= timer_at for c, k in kinds)
+            if isinstance(value, cst.Call) and N.call_name(value) in (
+                "parse_args",
+                "parse_known_args",
+            ):
+                cli = True
             info = self.model_info(vscope, value, vpos)
             if info is not None and returns_model is None:
                 returns_model = info
@@ -1445,12 +1490,19 @@ class FileFacts:
                 isinstance(value, cst.Name) and self.is_dynamic_module(scope, value, start)
             ):
                 dynamic = True
+        closes = self._closes_param(scope, kinds) if scope.params else None
+        if closes is not None:
+            timer_at = closes[1]
         return FuncSummary(
             does_work=does_work,
             ends_synced=ends_synced or (syncs and not does_work),
             syncs=syncs,
             returns_timer=returns_timer,
             timer_synced=timer_synced,
+            timer_at=timer_at,
+            closes_param=closes[0] if closes else None,
+            closes_clock=closes[2] if closes else "",
+            closes_synced=closes[3] if closes else False,
             returns_model=returns_model,
             returns_dynamic_module=dynamic,
             returns_cli_args=cli,
@@ -1459,6 +1511,30 @@ class FileFacts:
             if self.serving_client
             else None,
         )
+
+    def _closes_param(
+        self, scope: Scope, kinds: list[tuple[CallSite, CallKind]]
+    ) -> tuple[int, Pos, str, bool] | None:
+        """`time.time() - start`, `time.time() - start_measures["time"]` or `- run.t0` with
+        `start` a parameter: the function closes an interval its caller opened. The
+        parameter's index, where the clock is read, the clock, and whether a synchronisation
+        comes before the read."""
+        for sub in self.binary_operations(scope, cst.Subtract):
+            base = sub.right
+            while isinstance(base, cst.Subscript | cst.Attribute):
+                base = base.value
+            if not isinstance(base, cst.Name) or base.value not in scope.params:
+                continue
+            left, _, _ = self.resolve(scope, sub.left, self.pos(sub)[0])
+            if not isinstance(left, cst.Call):
+                continue
+            clock = self.qnames_of(left.func) & N.HOST_TIMERS
+            if not clock:
+                continue
+            at, _ = self.pos(left)
+            synced = any(k.sync is not None and c.end <= at for c, k in kinds)
+            return scope.params.index(base.value), at, sorted(clock)[0], synced
+        return None
 
     def binary_operations(self, scope: Scope, operator: type) -> list[cst.BinaryOperation]:
         """`a <op> b` expressions in the scope's own code (not in nested functions)."""

@@ -168,6 +168,18 @@ LIGHT_TENSOR_METHODS = frozenset({"add_", "sub_", "fill_", "zero_", "clamp_"})
 
 #: `torch.nn.Linear(...)`, `torch.nn.Sequential(...)`: a module built in the script is a model.
 MODULE_CONSTRUCTORS: tuple[str, ...] = ("torch.nn.",)
+#: Of those, modules that score outputs rather than compute them (`nn.CrossEntropyLoss()`).
+NOT_A_MODEL_MODULE_RE = re.compile(r"Loss$")
+#: Base classes that make a project class a model: its instances run device work when called
+#: (`class FTT5(nn.Module)`, then `ft_t5 = FTT5(...)`; `ft_t5(tokens)` is the timed model).
+MODEL_BASE_PREFIXES: tuple[str, ...] = (
+    "torch.nn.Module",
+    "torch.nn.modules.module.Module",
+    "transformers.PreTrainedModel",
+    "transformers.modeling_utils.PreTrainedModel",
+    "diffusers.DiffusionPipeline",
+    "diffusers.ModelMixin",
+)
 #: Model zoos whose functions return a ready model (`torchvision.models.resnet50(...)`).
 MODEL_ZOOS: tuple[str, ...] = ("torchvision.models.", "timm.create_model", "open_clip.create_model")
 
@@ -206,6 +218,11 @@ INFERENCE_METHODS: frozenset[str] = frozenset(
     }
 )
 FEATURE_METHOD_RE = re.compile(r"^(get|encode)_[a-z_]*(features|embeds|embeddings)$")
+#: Inference verbs with what they act on (`predictor.propagate_in_video(state)`,
+#: `model.predict_batch(x)`, `detector.detect_objects(img)`): a method of a model object.
+INFERENCE_VERB_RE = re.compile(
+    r"^(predict|infer|propagate|segment|detect|track|transcribe|denoise|classify)_[a-z_]+$"
+)
 
 
 #: Constructors of inference runtime sessions whose `run()` is the model's work and returns
@@ -221,7 +238,11 @@ SESSION_RUNS: frozenset[str] = frozenset({"run", "run_with_iobinding"})
 
 
 def is_inference_method(name: str) -> bool:
-    return name in INFERENCE_METHODS or bool(FEATURE_METHOD_RE.match(name))
+    return (
+        name in INFERENCE_METHODS
+        or bool(FEATURE_METHOD_RE.match(name))
+        or bool(INFERENCE_VERB_RE.match(name))
+    )
 
 
 #: Callees that take a model's method without running it: they wrap, hook, compile or trace.

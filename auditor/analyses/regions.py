@@ -84,6 +84,7 @@ def find_regions(facts: FileFacts) -> list[Region]:
     splits = _split_regions(facts)
     regions += splits
     regions += _pair_regions(facts, splits)
+    regions += _handed_regions(facts)
     regions += _context_regions(facts)
     regions += _event_regions(facts)
     regions.sort(key=lambda r: (r.content_start, r.content_end))
@@ -115,9 +116,32 @@ def declares_setup(facts: FileFacts, region: Region) -> bool:
     return memo[id(region)][1]
 
 
+#: Loading a model's weights from a checkpoint (`analyses.timed` reports them in inference).
+WHOLE_RUN_LOADS = frozenset({"from_pretrained", "from_single_file"})
+
+
+def _whole_run(facts: FileFacts, region: Region) -> bool:
+    """A region around a whole experiment: it loads the model from its checkpoint and hands it
+    to a function that times the model work itself (`duration = end - start` around loading,
+    preparing and `measure_inference_time(model, ...)`): the inner regions are the benchmark,
+    the envelope is bookkeeping of the run."""
+    calls = region.calls()
+    if not any(N.call_name(c.node) in WHOLE_RUN_LOADS for c in calls):
+        return False
+    for c in calls:
+        if not facts.kind(c).work:
+            continue
+        for owner, fn in facts.possible_callees(c):
+            if any(r.scope is fn for r in find_regions(owner)):
+                return True
+    return False
+
+
 def _declares_setup(facts: FileFacts, region: Region) -> bool:
     if any(N.call_name(c.node) == "backward" for c in region.calls()):
         return True  # a training step (`loss.backward()`): a training measurement
+    if _whole_run(facts, region):
+        return True
     entered = next(
         (n for n in (region.start_node, region.end_node) if isinstance(n, cst.With)), None
     )
@@ -303,6 +327,50 @@ def _pair_regions(facts: FileFacts, splits: list[Region]) -> list[Region]:
                         clock=split.clock,
                     )
                 )
+    return out
+
+
+def _handed_regions(facts: FileFacts) -> list[Region]:
+    """A start time handed to a function that closes the interval: `t0 = time.time()` ...
+    `report(t0)`, or `start = start_measure()` (a helper returning a clock read, alone or in a
+    dict) ... `end_measure(start)`, where the closing function subtracts the parameter from its
+    own clock read, in this file or an imported module: the code between the two calls."""
+    out: list[Region] = []
+    for scope in facts.scopes:
+        for call in scope.calls:
+            args = [a for a in call.node.args if isinstance(a.value, cst.Name)]
+            if not args or facts.kind(call).timer:
+                continue
+            for arg in args:
+                start = _timer_call(facts, scope, arg.value, call.start)
+                if start is None or not start.end <= call.start:
+                    continue
+                target = facts.callee(scope, call.node.func, call.start)
+                if target is None:
+                    break
+                owner, fn = target
+                summary = owner.summary_of(fn)
+                if summary.closes_param is None:
+                    break
+                param = fn.params[summary.closes_param]
+                offset = 1 if fn.cls is not None and fn.params[:1] == ["self"] else 0
+                handed = facts.argument(call.node, param, summary.closes_param - offset)
+                if handed is not arg.value:
+                    continue
+                out.append(
+                    Region(
+                        RegionKind.PAIR,
+                        scope,
+                        start.end,
+                        call.start,
+                        start.node,
+                        call.node,
+                        N.dotted(call.node.func) or fn.name,
+                        end_synced=summary.closes_synced,
+                        clock=summary.closes_clock,
+                    )
+                )
+                break
     return out
 
 

@@ -305,6 +305,8 @@ def _sweep(facts: FileFacts, region: Region, own: list[CallSite], loop: cst.CSTN
             return None  # the loop hands out the inputs: a repeat over prompts, not a sweep
         if arg.keyword is not None and arg.keyword.value in SWEPT_KEYWORDS:
             configures |= fed
+        elif arg.star == "**":
+            configures |= _kwargs_swept(facts, scope, arg.value, targets, call)
     for b in scope.bindings:
         if not loop_start <= b.start < region.content_start:
             continue
@@ -331,6 +333,59 @@ def _sweep(facts: FileFacts, region: Region, own: list[CallSite], loop: cst.CSTN
         return None
     what = N.short(N.code(loop.iter))
     return f"each `{N.short(N.code(loop.target))}` in `{what}` is timed once"
+
+
+def _kwargs_swept(
+    facts: FileFacts, scope: Scope, value: cst.BaseExpression, targets: set[str], call: CallSite
+) -> bool:
+    """`pipe(**kwarg_inputs)` where the keywords were built in the loop with a swept setting
+    from its variable: a dict (`{"height": height}`, `dict(width=width)`) or what a function
+    defined in the loop returns (`kwarg_inputs = get_kwarg_inputs()`, whose body reads the
+    loop's `height` and `width` for those keywords)."""
+    built, vscope, vpos = facts.resolve(scope, value, call.start)
+    nodes: list[cst.CSTNode] = [built]
+    if isinstance(built, cst.Call) and not (
+        isinstance(built.func, cst.Name) and built.func.value == "dict"
+    ):
+        target = facts.callee(vscope, built.func, vpos)
+        if target is None or target[1].parent is not scope:
+            return False  # only a closure of the timing function sees the loop's variable
+        nodes = [target[1].node]
+    return any(_sets_swept(node, targets) for node in nodes)
+
+
+def _sets_swept(node: cst.CSTNode, targets: set[str]) -> bool:
+    """A swept keyword (`height`) given a value read from `targets` anywhere in `node`: a dict
+    entry, a keyword argument, or `kwargs["height"] = ...`."""
+    found = False
+
+    class V(cst.CSTVisitor):
+        def visit_DictElement(self, el: cst.DictElement) -> None:
+            nonlocal found
+            if N.string_value(el.key) in SWEPT_KEYWORDS and N.names_in(el.value) & targets:
+                found = True
+
+        def visit_Arg(self, arg: cst.Arg) -> None:
+            nonlocal found
+            word = arg.keyword.value if arg.keyword is not None else None
+            if word in SWEPT_KEYWORDS and N.names_in(arg.value) & targets:
+                found = True
+
+        def visit_Assign(self, assign: cst.Assign) -> None:
+            nonlocal found
+            for t in assign.targets:
+                sub = t.target
+                if (
+                    isinstance(sub, cst.Subscript)
+                    and len(sub.slice) == 1
+                    and isinstance(sub.slice[0].slice, cst.Index)
+                    and N.string_value(sub.slice[0].slice.value) in SWEPT_KEYWORDS
+                    and N.names_in(assign.value) & targets
+                ):
+                    found = True
+
+    node.visit(V())
+    return found
 
 
 def repetitions(facts: FileFacts, regions: list[Region]) -> list[Repetition]:

@@ -77,6 +77,12 @@ def _values(
         if right is None:
             return []
         return [v / right for v in _values(facts, scope, expr.left, file, root, depth + 1)]
+    if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Add):
+        right = N.string_value(expr.right)  # `dir_path + "/../../.."`: text appended
+        if right is None or not right.startswith(("/", "\\")):
+            return []
+        lefts = _values(facts, scope, expr.left, file, root, depth + 1)
+        return [Path(str(v) + right) for v in lefts]
     if not isinstance(expr, cst.Call):
         return []
     if isinstance(expr.func, cst.Attribute) and expr.func.attr.value in ("resolve", "absolute"):

@@ -479,6 +479,44 @@ def cache_clearing_in_regions(facts: FileFacts, regions: list[Region]) -> list[T
         hit = next((CACHE_CLEARING[q] for q in sorted(call.qnames) if q in CACHE_CLEARING), None)
         if hit is not None:
             found.append(TimedCall(call, region, hit))
+    for region in work_regions(facts, regions):
+        if region.kind is RegionKind.PAIR:
+            found += _clearing_in_timer_helpers(facts, region)
+    return [hit for hit in found if not declares_setup(facts, hit.region)]
+
+
+def _clearing_in_timer_helpers(facts: FileFacts, region: Region) -> list[TimedCall]:
+    """Clearing inside the helpers that open and close a region (`start_measure()` reads the
+    clock, then runs `gc.collect()` and `empty_cache()`): after the opening helper's clock
+    read, or before the closing helper's, it is timed."""
+    found = []
+    for node, opening in ((region.start_node, True), (region.end_node, False)):
+        if not isinstance(node, cst.Call):
+            continue
+        site = next((c for c in region.scope.calls if c.node is node), None)
+        target = facts.callee(site.scope, node.func, site.start) if site is not None else None
+        if site is None or target is None:
+            continue
+        owner, fn = target
+        at = owner.summary_of(fn).timer_at
+        if at is None:
+            continue
+        for call in sorted(fn.calls, key=lambda c: c.start):
+            if (call.start > at) if opening else (call.end < at):
+                qn = next((q for q in sorted(call.qnames) if q in CACHE_CLEARING), None)
+                if qn is not None:
+                    where = (
+                        facts.where(owner, call.start[0])
+                        if owner is not facts
+                        else (f"line {call.start[0]}")
+                    )
+                    when = "after" if opening else "before"
+                    what = (
+                        f"runs `{N.code(call.node.func)}()` ({where}) {when} its clock read, "
+                        f"which {CACHE_CLEARING[qn]}"
+                    )
+                    found.append(TimedCall(site, region, what, helper=True))
+                    break
     return found
 
 

@@ -110,8 +110,9 @@ def first_timed_regions(facts: FileFacts, regions: Sequence[Region]) -> list[Reg
 #: A timing loop that sets its first iterations aside: `if i == 0: continue`, `if i <
 #: args.warmup`, `times[1:]`, `times.pop(0)`, `del times[0]`, `[warmup:]`.
 DISCARD_IN_LOOP_RE = re.compile(
-    r"\bif\b[^\n:]*(?:==|<=?|>=?)\s*(?:\d+|[\w.]*warm[\w.]*)|\bcontinue\b|warm",
-    re.IGNORECASE,
+    # an `if` statement (not a conditional expression, `x / n if n > 0 else 0`)
+    r"^\s*(?:el)?if\b[^\n:]*(?:==|<=?|>=?)\s*(?:\d+|[\w.]*warm[\w.]*)|\bcontinue\b|warm",
+    re.IGNORECASE | re.MULTILINE,
 )
 DISCARD_AFTER_RE = re.compile(r"\[\s*[\w.]+\s*:\s*\]|\.pop\(\s*0\s*\)|del\s+\w+\[\s*0\s*\]")
 
@@ -612,7 +613,11 @@ def assess(facts: FileFacts, region: Region, min_calls: int = 1) -> WarmupVerdic
     loops = region.loops(facts)
     if loops:  # the innermost loop times; warm-ups may sit in the loops around it
         return _assess_loop(facts, region, model, loops[-1])
-    warmups = _warmups_in(facts, scope, model, region.content_start)
+    warmups = [  # a call in another branch of an `if` chain never runs before this one
+        c
+        for c in _warmups_in(facts, scope, model, region.content_start)
+        if not facts.exclusive(c.node, region.start_node)
+    ]
     sync_scope, sync_from, sync_to = scope, region.content_start, region.content_start
     wfacts = facts  # the file the warm-ups (and the sync after them) are in
     caller = ""

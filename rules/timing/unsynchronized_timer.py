@@ -36,13 +36,14 @@ class UnsynchronizedTimer(FactsRule):
         docs=RuleDocs(
             what_it_does="Finds timed regions whose closing read of a host clock (`time.time`, "
             "`time.perf_counter`, `time.monotonic`, `timeit.default_timer`, their `_ns` forms, "
-            "under any alias, or a helper, context manager or `Timer` class around them, also "
-            "imported from a sibling module) follows device work with no synchronisation in "
-            "between; CUDA events whose `elapsed_time` is read without synchronising after the "
-            "closing `record()`; `timeit` statements (callables or strings) that queue device "
-            "work; and clock reads in a diffusers step callback. A timing helper that never "
-            "synchronises is reported in its own file when a sibling script uses it around "
-            "device work.",
+            "`datetime.now()`, under any alias, or a helper, context manager or `Timer` class "
+            "around them, also imported from a sibling module, including a start time handed to a"
+            " function that closes the interval, `report(t0)` or `end_measure(start)`) follows "
+            "device work with no synchronisation in between; CUDA events whose `elapsed_time` is "
+            "read without synchronising after the closing `record()`; `timeit` statements "
+            "(callables or strings) that queue device work; and clock reads in a diffusers step "
+            "callback. A timing helper that never synchronises is reported in its own file when a"
+            " sibling script uses it around device work.",
             why_is_this_bad="CUDA kernels run asynchronously: a call returns once its work is "
             "queued. A clock read right after measures the launch, not the computation. On an "
             "H100 a matmul loop read 40x too fast without a sync.",
@@ -124,8 +125,16 @@ class UnsynchronizedTimer(FactsRule):
             end = region.end_node
             timer = N.short(N.code(end.func)) if isinstance(end, cst.Call) else region.timer
             work_text = N.short(N.code(verdict.work.node.func)) + "(...)"
+            message = None
+            if region.kind is RegionKind.PAIR and region.clock and region.clock != timer:
+                # the closing helper reads the clock itself (`log_latency(label, t0)`)
+                message = (
+                    f"`{timer}()` reads `{region.clock}()` while CUDA work from `{work_text}` "
+                    "may still be queued, so the time covers launching the work, not running it"
+                )
             self.report(
                 end,
+                message=message,
                 timer=timer,
                 work=work_text,
                 evidence=UnsyncedEvidence(timer, work_text),

@@ -58,7 +58,9 @@ class CacheClearingInTimedRegion(FactsRule):
                 "elapsed = time.perf_counter() - t0\n"
             ),
             known_problems="Calls inside helper functions that the region calls are not "
-            "followed, except where the helper itself holds the timed region.",
+            "followed, except where the helper itself holds the timed region or opens or "
+            "closes it (`start = start_measure()` reading the clock and then clearing; "
+            "`end_measure(start)` clearing before its read).",
             references=("https://pytorch.org/docs/stable/notes/cuda.html#memory-management",),
         ),
     )

@@ -71,17 +71,22 @@ class PerPromptLoop(FactsRule):
 
     def check(self) -> None:
         facts = self.facts
-        timed_calls: dict[int, tuple[CallSite, Region]] = {}
+        timed_calls: dict[int, tuple[CallSite, list[Region]]] = {}
         for region in self.regions:
             for call in facts.reachable_calls(region.calls()):
                 if facts.kind(call).model:
-                    timed_calls.setdefault(id(call), (call, region))
-        for call, region in timed_calls.values():
+                    timed_calls.setdefault(id(call), (call, []))[1].append(region)
+        for call, regions in timed_calls.values():
             loop = per_prompt_loop(facts, call)
             if loop is None:
                 continue
-            if call.scope is region.scope and facts.pos(loop)[0] < region.content_start:
-                continue  # the region is inside the loop: each prompt is timed on its own
+            if any(
+                call.scope is region.scope and facts.pos(loop)[0] < region.content_start
+                for region in regions
+            ):
+                # a region inside the loop times each prompt on its own (a total around the
+                # loop, as well, is their sum)
+                continue
             iterable = _iterable_text(loop)
             rewrite = batched_call(facts, call, loop)
             fix = None
