@@ -185,7 +185,8 @@ MODEL_ZOOS: tuple[str, ...] = ("torchvision.models.", "timm.create_model", "open
 
 #: Classes loaded with `from_pretrained` that are not models.
 NOT_A_MODEL_RE = re.compile(
-    r"(Tokenizer|Processor|FeatureExtractor|Scheduler|Config|Tokenizer[A-Za-z]*)$|^(tok|tokenizer)$"
+    r"(Tokenizer|Processor|FeatureExtractor|Scheduler|Config|Tokenizer[A-Za-z]*|Streamer"
+    r"|StoppingCriteria|StoppingCriteriaList|LogitsProcessorList)$|^(tok|tokenizer)$"
 )
 
 #: Collections of prompts by name (plural nouns for one text each).

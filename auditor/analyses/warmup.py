@@ -35,6 +35,7 @@ class WarmupReason(StrEnum):
     NO_SYNC = "no-sync"
     RECONFIGURED = "reconfigured"
     PREFILL_ONLY = "prefill-only"
+    HANDED_COLD = "handed-cold"
 
 
 REASON_TEXT = {
@@ -48,6 +49,8 @@ REASON_TEXT = {
     WarmupReason.PREFILL_ONLY: "a warm-up that generates {warm} where its timed calls generate"
     " {timed}: one new token runs the prefill alone, so the decoding path starts cold",
     WarmupReason.NO_SYNC: "no synchronisation between the warm-up and the timer start",
+    WarmupReason.HANDED_COLD: "a warm-up of `{model}` without `{warm}`, which its timed calls "
+    "hand it ({timed}), a model that never ran before",
     WarmupReason.RECONFIGURED: "no call of `{model}` between `{warm}` changing it and the timer "
     "start (the changed model runs cold)",
 }
@@ -154,6 +157,16 @@ def _assess_loop(
                     "warm_shape": sizes[0],
                     "timed_shape": sizes[1],
                 },
+            )
+        cold = _cold_handed_model(facts, scope, timed, start)
+        if cold is not None:  # `generate(..., assistant_model=draft)`: the draft never ran
+            return WarmupVerdict(
+                region,
+                model,
+                len(warmups),
+                (WarmupReason.HANDED_COLD,),
+                tuple(warmups[-1:]),
+                {"warmup_calls": str(len(warmups)), "warm_shape": cold[0], "timed_shape": cold[1]},
             )
         # warmed before the loop: the first timed iteration still pays for the warm-up's
         # queued device work unless something waits for it
@@ -672,6 +685,11 @@ def assess(facts: FileFacts, region: Region, min_calls: int = 1) -> WarmupVerdic
             elif lengths is not None:
                 reasons.append(WarmupReason.PREFILL_ONLY)
                 detail["warm_shape"], detail["timed_shape"] = lengths
+            else:
+                cold = _cold_handed_model(facts, scope, timed, region.content_start)
+                if cold is not None and wfacts is facts:
+                    reasons.append(WarmupReason.HANDED_COLD)
+                    detail["warm_shape"], detail["timed_shape"] = cold
         last = max(warmups, key=lambda c: c.end)
         sync_from = last.end
         if (
@@ -772,6 +790,46 @@ def _resolution(facts: FileFacts, call: CallSite) -> str | None:
             return None
         sizes.append(found[0])
     return f"{sizes[0]}x{sizes[1]}"
+
+
+#: Keywords that hand a call another model (`assistant_model=`, `draft_model=`, `controlnet=`).
+HANDED_MODEL_KEYWORD_RE = re.compile(
+    r"model|draft|assistant|controlnet|adapter|unet|vae|transformer", re.IGNORECASE
+)
+
+
+def _cold_handed_model(
+    facts: FileFacts, scope: Scope, timed: list[CallSite], before: Pos
+) -> tuple[str, str] | None:
+    """A timed call hands the warmed model another model by keyword (`teacher.generate(...,
+    assistant_model=student)`, a draft model for speculative decoding) that no call before
+    `before` ran or was handed: the warm-up never ran that model. (The keyword, the call.)"""
+    for call in timed:
+        own = facts.kind(call).model
+        if not facts.kind(call).pipeline_call:
+            continue  # a helper handed several models (`evaluate(pipe, dino_model=...)`)
+        for arg in call.node.args:
+            if arg.keyword is None or not isinstance(arg.value, cst.Name | cst.Attribute):
+                continue
+            if not HANDED_MODEL_KEYWORD_RE.search(arg.keyword.value):
+                continue  # `streamer=`, `generation_config=`: no model of its own
+            info = facts.model_info(call.scope, arg.value, call.start)
+            name = N.dotted(arg.value)
+            if info is None or name is None or name == own or info.session:
+                continue
+            ran = any(
+                c.end <= before
+                and (
+                    facts.kind(c).model == name
+                    or any(N.dotted(a.value) == name for a in c.node.args)
+                )
+                for s in {id(scope): scope, id(facts.module_scope): facts.module_scope}.values()
+                for c in s.calls
+            )
+            if not ran:
+                keyword = f"{arg.keyword.value}={name}"
+                return keyword, f"`{N.short(N.code(call.node.func))}(..., {keyword})`"
+    return None
 
 
 def _resolution_mismatch(
@@ -955,6 +1013,23 @@ def _method_owner(facts: FileFacts, call: CallSite) -> str | None:
         if info is not None:
             return info.name
     return None
+
+
+def handed_cold(facts: FileFacts, region: Region) -> WarmupVerdict | None:
+    """A later region (not its scope's first) whose timed call hands the model another model
+    that nothing ran before it (a speculative-decoding arm timed after the plain arm, its
+    draft model never warmed up)."""
+    if declares_setup(facts, region):
+        return None
+    timed = [c for c in region.calls() if facts.kind(c).model]
+    if not timed:
+        return None
+    model = facts.kind(timed[0]).model or ""
+    cold = _cold_handed_model(facts, region.scope, timed, region.content_start)
+    if cold is None:
+        return None
+    detail = {"warmup_calls": "0", "warm_shape": cold[0], "timed_shape": cold[1]}
+    return WarmupVerdict(region, model, 0, (WarmupReason.HANDED_COLD,), (), detail)
 
 
 def reconfigured_cold(facts: FileFacts, region: Region) -> WarmupVerdict | None:

@@ -12,6 +12,7 @@ from auditor.analyses.warmup import (
     WarmupVerdict,
     assess,
     first_timed_regions,
+    handed_cold,
     harness_warmups,
     reconfigured_cold,
 )
@@ -127,7 +128,9 @@ class WeakWarmup(FactsRule):
         first_ids = {id(r) for r in firsts}
         for region in self.regions:  # any later region whose model was changed just before it
             if id(region) not in first_ids:
-                verdicts.append(reconfigured_cold(self.facts, region))
+                verdicts.append(
+                    reconfigured_cold(self.facts, region) or handed_cold(self.facts, region)
+                )
         for hw in harness_warmups(self.facts):
             harness = N.short(N.code(hw.harness.node.func))
             if hw.reason is WarmupReason.NONE:
@@ -181,13 +184,25 @@ class WeakWarmup(FactsRule):
                 continue
             region = verdict.region
             changed_by = verdict.detail.get("changed_by")
+            message = None
+            if changed_by is not None:
+                message = (
+                    f"This timed region runs `{verdict.model}` cold: `{changed_by}` changed it "
+                    "after its last run and nothing ran it again before the timer started, so "
+                    "its time includes compiling or tuning the changed model"
+                )
+            elif verdict.reasons == (WarmupReason.HANDED_COLD,):
+                handed = verdict.detail["warm_shape"]
+                message = (
+                    f"This timed region hands `{verdict.model}` another model "
+                    f"({verdict.detail['timed_shape']}) that no call ran before it: whatever "
+                    f"warm-up `{verdict.model}` had, the first timed use of "
+                    f"`{handed.split('=', 1)[-1]}` is cold, so its time includes one-time "
+                    "start-up costs"
+                )
             self.report(
                 region.start_node,
-                message=None
-                if changed_by is None
-                else f"This timed region runs `{verdict.model}` cold: `{changed_by}` changed it "
-                "after its last run and nothing ran it again before the timer started, so its "
-                "time includes compiling or tuning the changed model",
+                message=message,
                 model=verdict.model,
                 reasons=verdict.describe(),
                 related=[(c.node, "warm-up call") for c in verdict.warmups[:3]],

@@ -6,7 +6,7 @@ from auditor.analyses import names as N
 from auditor.analyses.base import FactsRule
 from auditor.analyses.batching import per_prompt_loop
 from auditor.analyses.facts import CallSite
-from auditor.analyses.regions import Region
+from auditor.analyses.regions import Region, declares_setup
 from auditor.analyses.rewrites import batched_call
 from auditor.analyses.units import UnitAnalysis, outputs_counted_one_call_each
 from auditor.core import Applicability, Category, Edit, Fix, Severity
@@ -73,6 +73,8 @@ class PerPromptLoop(FactsRule):
         facts = self.facts
         timed_calls: dict[int, tuple[CallSite, list[Region]]] = {}
         for region in self.regions:
+            if declares_setup(facts, region):
+                continue  # a training run or a set-up measurement: not an inference time
             for call in facts.reachable_calls(region.calls()):
                 if facts.kind(call).model:
                     timed_calls.setdefault(id(call), (call, []))[1].append(region)
