@@ -788,12 +788,29 @@ class FileFacts:
         (`if api == "openai": post = post_openai` / `else: post = post_native`)."""
         out: list[tuple[FileFacts, Scope]] = []
         for b in call.scope.bindings_of(name):
-            if b.kind != "assign" or b.end > call.start or not isinstance(b.value, cst.Name):
+            if b.kind != "assign" or b.end > call.start or b.value is None:
                 continue
-            held = self.functions.get(b.value.value)
-            if held is not None and all(h is not held for _, h in out):
-                out.append((self, held))
+            for value in self._function_table(b.scope, b.value, b.start):
+                held = self.functions.get(value)
+                if held is not None and all(h is not held for _, h in out):
+                    out.append((self, held))
         return out
+
+    def _function_table(self, scope: Scope, value: cst.BaseExpression, pos: Pos) -> list[str]:
+        """The function names a value may be: a name, or an entry of a dict literal of
+        functions (`generate_fn = generate_fn_mapping[name]`, `{"base": base_generate, ...}`)."""
+        if isinstance(value, cst.Name):
+            return [value.value]
+        if not isinstance(value, cst.Subscript):
+            return []
+        table, _, _ = self.resolve(scope, value.value, pos)
+        if not isinstance(table, cst.Dict):
+            return []
+        return [
+            el.value.value
+            for el in table.elements
+            if isinstance(el, cst.DictElement) and isinstance(el.value, cst.Name)
+        ]
 
     def loop_values(self, b: Binding) -> list[tuple[cst.BaseExpression, Scope, Pos]] | None:
         """What a loop target takes, when the loop runs over a literal collection (directly,
@@ -939,6 +956,18 @@ class FileFacts:
                     runs_model=s.runs_model,
                 )
             return CallKind()
+        if isinstance(func, cst.Name) and func.value not in self.functions:
+            held = self._held_functions(call, func.value)
+            if len(held) > 1:  # one of several functions, chosen from a table or by a flag
+                sums = [owner.summary_of(fscope) for owner, fscope in held]
+                if any(s.does_work for s in sums):
+                    synced = all(s.ends_synced for s in sums if s.does_work)
+                    return CallKind(
+                        work=True,
+                        sync=SyncKind.HELPER if synced else None,
+                        model=self._model_argument(call, held[0]),
+                        runs_model=any(s.runs_model for s in sums),
+                    )
         if isinstance(func, cst.Attribute) and fname in N.HOST_COPY_METHODS and not node.args:
             return CallKind(sync=SyncKind.HOST_COPY)
         if N.is_processor_postprocess(node) and self._pipeline_returns_host_data(call):

@@ -254,3 +254,75 @@ def prompt_in_token_counts(facts: FileFacts, is_time: Callable[..., bool]) -> li
             if is_time(scope, div.right, pos):
                 out.append(PromptInCount(div, N.code(div.left), value))
     return out
+
+
+# ----------------------------------------- a total length counted as generated tokens
+@dataclass(frozen=True, slots=True)
+class TotalLengthCount:
+    """`num_tokens = batch * output_length` divided by a time, where the file generates
+    `max_new_tokens = output_length - prompt_length`: the count is prompt plus new tokens."""
+
+    division: cst.BinaryOperation
+    total: str  # the total length counted (`args.output_length`)
+    new: cst.BaseExpression  # the new-token count the file derives from it
+    line: int  # where it derives it
+
+
+#: A divisor that is a time by its words (`latencies / 1e3`, `elapsed_s`).
+TIME_NAME_RE = re.compile(r"latenc|time|elapsed|duration|second|secs?$", re.IGNORECASE)
+NEW_TOKENS_RE = re.compile(r"new_tokens$|^gen(?:erated)?_len(?:gth)?$", re.IGNORECASE)
+
+
+def total_length_token_counts(
+    facts: FileFacts, is_time: Callable[..., bool]
+) -> list[TotalLengthCount]:
+    """Token rates that count a configured total length as generated tokens, where the file
+    itself sets the new tokens to that total less the prompt (`args.max_new_tokens =
+    args.output_length - args.prompt_length`; a help text "prompt included")."""
+    totals: dict[str, tuple[cst.BaseExpression, int]] = {}
+    for scope in facts.scopes:
+        for b in scope.bindings:
+            value = b.value
+            if (
+                b.kind == "assign"
+                and NEW_TOKENS_RE.search(b.target.rsplit(".", 1)[-1])
+                and isinstance(value, cst.BinaryOperation)
+                and isinstance(value.operator, cst.Subtract)
+            ):
+                total = N.dotted(value.left)
+                if total is not None:
+                    totals[total] = (value, b.start[0])
+    if not totals:
+        return []
+    out: list[TotalLengthCount] = []
+    for scope in facts.scopes:
+        for div in facts.binary_operations(scope, cst.Divide):
+            pos, _ = facts.pos(div)
+            stmt = facts.enclosing_statement(div)
+            if stmt is None or not re.search(r"tok", N.code(stmt), re.IGNORECASE):
+                continue
+            if not (is_time(scope, div.right, pos) or _named_time(div.right)):
+                continue
+            count, _, _ = facts.resolve(scope, div.left, pos)
+            nodes = [count, *N.nodes_in(count)]
+            derived = {  # `cu_len - input_len`: the count is the new tokens themselves
+                N.dotted(n.left)
+                for n in nodes
+                if isinstance(n, cst.BinaryOperation) and isinstance(n.operator, cst.Subtract)
+            }
+            for node in nodes:
+                text = N.dotted(node) if isinstance(node, cst.Name | cst.Attribute) else None
+                if text in derived:
+                    break
+                if text in totals:
+                    new, line = totals[text]
+                    out.append(TotalLengthCount(div, text, new, line))
+                    break
+    return out
+
+
+def _named_time(expr: cst.BaseExpression) -> bool:
+    return any(
+        isinstance(node, cst.Name) and TIME_NAME_RE.search(node.value)
+        for node in (expr, *N.nodes_in(expr))
+    )

@@ -249,7 +249,7 @@ def is_inference_method(name: str) -> bool:
 #: Callees that take a model's method without running it: they wrap, hook, compile or trace.
 HANDS_ON_WITHOUT_RUNNING_RE = re.compile(
     r"partial|wrap|hook|register|patch|compile|trace|script|export|setattr|getattr|profile"
-    r"|signature|getsource|isinstance|callable|print|log",
+    r"|signature|getsource|isinstance|callable|print|log|^enable_|^disable_",
     re.IGNORECASE,
 )
 

@@ -138,9 +138,36 @@ def _importer_repeats(facts: FileFacts, scope: Scope) -> bool:
     )
 
 
+def _uncalled_api(facts: FileFacts, scope: Scope) -> bool:
+    """A module-level function that returns what it measured and that nothing in the project
+    calls (`infer_input_ids(...)` returning `{"time": decode_time, ...}`): library API whose
+    callers, and how often they call it, are not here."""
+    if scope.parent is None or not isinstance(scope.parent.node, cst.Module):
+        return False
+    if not any(r.value is not None for r in scope.returns):
+        return False
+    if facts.calls_to_function(scope.name) or facts.callers_elsewhere(scope):
+        return False
+    project = facts.project
+    if project is None:
+        return True
+    called = re.compile(rf"\b{re.escape(scope.name)}\s*\(")  # `evaluator.simple_evaluate(`
+    return not any(called.search(project.text(path) or "") for path in project.importer_paths())
+
+
+#: Command-line entry points that run the function they are handed once.
+CLI_ENTRIES = ("Fire", "typer.run", "CLI", "defopt.run")
+
+
+def _without_cli_entry(source: str, name: str) -> str:
+    for entry in CLI_ENTRIES:
+        source = source.replace(f"{entry}({name})", "")
+    return source
+
+
 def _handed_elsewhere(facts: FileFacts, name: str) -> bool:
     """`name` passed as a value (to a harness, an executor, a list of arms), not only called."""
-    source = facts.source
+    source = _without_cli_entry(facts.source, name)  # `fire.Fire(main)` runs it once
     if f"({name})" in source or f"({name}," in source:
         return True
     return f"{name}," in source.replace(f"def {name}", "")
@@ -437,8 +464,10 @@ def repetitions(facts: FileFacts, regions: list[Region]) -> list[Repetition]:
                         region, 1, _shown(facts, region, work), "one burst of requests, timed once"
                     )
                 )
-            elif not _importer_repeats(facts, region.scope) and not facts.handed_by_importers(
-                region.scope
+            elif (
+                not _importer_repeats(facts, region.scope)
+                and not facts.handed_by_importers(region.scope)
+                and not _uncalled_api(facts, region.scope)
             ):
                 out.append(Repetition(region, 1, _shown(facts, region, work), "once"))
             continue

@@ -7,7 +7,7 @@ import libcst as cst
 from auditor.analyses import names as N
 from auditor.analyses.base import FactsRule
 from auditor.analyses.facts import Pos, Scope
-from auditor.analyses.generation import prompt_in_token_counts
+from auditor.analyses.generation import prompt_in_token_counts, total_length_token_counts
 from auditor.analyses.tokens import (
     characters_as_tokens,
     foreign_tokenizer_counts,
@@ -51,7 +51,10 @@ class RatioUnitMixing(FactsRule):
             "`len(out[0])`), prompt tokens included, by a time: with 256 prompt and 128 new "
             "tokens such a figure read 3.0x the new-token rate on an H100; and one that "
             "re-encodes the `generated_text` of a transformers text-generation `pipeline` "
-            "(which starts with the prompt unless `return_full_text=False`). Token counts are "
+            "(which starts with the prompt unless `return_full_text=False`), or counts a "
+            "configured total length the script itself splits into prompt and new tokens "
+            "(`max_new_tokens = output_length - prompt_length`, then `batch * output_length` "
+            "tokens over the latency). Token counts are "
             "traced to their source (a count the generator recorded, such as "
             '`record["new_tokens"]`, or a re-tokenisation of decoded text, '
             "`len(tokenizer(text).input_ids)`), and a ratio of two token rates (a speedup of "
@@ -123,6 +126,14 @@ class RatioUnitMixing(FactsRule):
                 f"`{N.code(hit.call.func)}(...)`, prompt tokens included, so the tokens/s "
                 "divides more tokens than were generated",
                 evidence=TokenCountEvidence(str(hit.count), "prompt-included"),
+            )
+        for total in total_length_token_counts(facts, is_time):
+            self.report(
+                total.division,
+                message=f"this tokens/s counts `{total.total}`, but the tokens generated are "
+                f"`{N.code(total.new)}` (line {total.line}): the count includes the prompt, so "
+                "the rate divides more tokens than were generated",
+                evidence=TokenCountEvidence(total.total, "prompt-included"),
             )
         rates = token_rates(facts, is_time)
         for retok in prompt_in_retokenised_text(facts, rates):
