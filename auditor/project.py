@@ -95,7 +95,7 @@ class ProjectModules:
         else:
             bases = self.search_folders()
             if parts and parts[0] not in LIBRARY_PACKAGES:
-                bases = bases + self.extra_folders
+                bases = bases + self.extra_folders + self.src_folders()
         out: list[Path] = []
         for base in bases:
             for candidate in (
@@ -113,6 +113,18 @@ class ProjectModules:
             return []
         folder = self.file_path.parent
         return self.cached((folder, "search-folders"), lambda: _folders_up(folder))
+
+    def src_folders(self) -> list[Path]:
+        """`<folder>/src` beside the folders searched: a `src` layout's installed package
+        (also where no root marker was found: a checkout copied without its packaging
+        files). Never for a library's own name (`diffusers` in the diffusers repository)."""
+        folders = self.search_folders()
+        if not folders:
+            return []
+        return self.cached(
+            (folders[0], "src-folders"),
+            lambda: [f / "src" for f in folders if (f / "src").is_dir()],
+        )
 
     def importers(self) -> list[ProjectModule]:
         """The modules that import this file: in its folder (`import x`, `from x import ...`,

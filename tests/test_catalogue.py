@@ -116,3 +116,34 @@ def test_selection_imports_no_rule() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
     ).stdout
     assert out.strip() == "('BA101', 'BA102', 'BA104', 'BA201') []"
+
+
+def test_report_schema_names_every_warm_up_reason() -> None:
+    """A finding's evidence is validated against the report schema: a warm-up reason the
+    analyses can give but the schema does not list would make every report that carries it
+    an internal error."""
+    import json
+
+    from fixture_expectations import ROOT
+
+    from auditor.analyses.warmup import WarmupReason
+
+    schema = json.loads((ROOT / "schemas" / "report.schema.json").read_text())
+
+    def enums(node: object) -> list[set[str]]:
+        found = []
+        if isinstance(node, dict):
+            if "reasons" in node and isinstance(node["reasons"], dict):
+                items = node["reasons"].get("items", {})
+                if "enum" in items:
+                    found.append(set(items["enum"]))
+            for value in node.values():
+                found += enums(value)
+        elif isinstance(node, list):
+            for value in node:
+                found += enums(value)
+        return found
+
+    listed = enums(schema)
+    assert listed, "the schema lists warm-up reasons"
+    assert {str(r) for r in WarmupReason} in listed

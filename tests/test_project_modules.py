@@ -434,6 +434,10 @@ bench(greedy, model, ids, 32)
         assert [f.code for f in report.findings] == ["BA102"], path
         assert "first timed region of `greedy`" in report.findings[0].message
     write(tmp_path / "benchmarks", run=script.format(path='"/nowhere"'))
+    # `src/` is searched as a src layout's installed package even without the sys.path line
+    report = check_paths([str(tmp_path / "benchmarks" / "run.py")], select=["BA102"])
+    assert [f.code for f in report.findings] == ["BA102"]
+    (tmp_path / "src").rename(tmp_path / "lib")  # elsewhere, only the added folder finds it
     assert check_paths([str(tmp_path / "benchmarks" / "run.py")], select=["BA102"]).findings == []
 
 
@@ -546,3 +550,53 @@ def test_function_handed_to_a_harness_of_another_module(tmp_path: Path) -> None:
         ),
     )
     assert not any(code == "BA203" for _, _, code in findings(root / "benchmarks" / "backend.py"))
+
+
+SRC_MODEL = """from torch import nn
+
+
+class VideoEncoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv3d(3, 64, 3, padding=1)
+
+    def forward(self, video):
+        return self.conv(video)
+"""
+
+SRC_DEMO = """import time
+
+import torch
+from mypkg.models import VideoEncoder
+
+encoder = VideoEncoder().cuda().eval()
+video = torch.randn(1, 3, 16, 256, 256, device="cuda")
+torch.cuda.synchronize()
+with torch.inference_mode():
+    samples = []
+    for _ in range(10):
+        t0 = time.perf_counter()
+        latents = encoder(video)
+        samples.append(time.perf_counter() - t0)
+print(min(samples), max(samples))
+"""
+
+
+def test_src_layout_package_is_found_from_a_demo_folder(tmp_path: Path) -> None:
+    """`from mypkg.models import VideoEncoder` in `demos/` of a project whose package lives in
+    `src/mypkg` (a `src` layout, installed with `pip install -e .`): the class is read from
+    `src/`, so its instances are models, and the unsynchronised, cold loop is reported."""
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'mypkg'\n")
+    pkg = tmp_path / "src" / "mypkg"
+    pkg.mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    write(pkg, models=SRC_MODEL)
+    demos = tmp_path / "demos"
+    demos.mkdir()
+    write(demos, encode=SRC_DEMO)
+    assert findings(demos / "encode.py") == {
+        ("encode.py", 12, "BA102"),
+        ("encode.py", 14, "BA101"),
+    }
+    (pkg / "models.py").write_text(SRC_MODEL.replace("nn.Module", "object"))
+    assert findings(demos / "encode.py") == set()  # not a module: nothing is known to run

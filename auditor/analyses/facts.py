@@ -502,6 +502,10 @@ class FileFacts:
     ) -> ModelInfo | None:
         if depth > 6:
             return None
+        if isinstance(expr, cst.IfExp):  # `fn = ema.infer if args.use_ema else model.infer`
+            return self._model_info(scope, expr.body, pos, depth + 1) or self._model_info(
+                scope, expr.orelse, pos, depth + 1
+            )
         if isinstance(expr, cst.Name | cst.Attribute | cst.Subscript):
             key = N.dotted(expr)
             if key is None:
@@ -552,6 +556,9 @@ class FileFacts:
                     dynamic=False,
                     generator="llm" in last,
                 )
+            if b is None and isinstance(expr, cst.Attribute) and MODEL_METHOD_RE.search(last):
+                # `infer_fn = model.autoregressive_infer_cfg`: the model's method, held
+                return self._model_info(scope, expr.value, pos, depth + 1)
             return None
         if isinstance(expr, cst.Call):
             func = expr.func
@@ -1449,6 +1456,10 @@ class FileFacts:
         if depth > 3:
             return False
         for base in cls.node.bases:
+            if depth > 0 and not (
+                isinstance(base.value, cst.Name) and base.value.value in self.classes
+            ):
+                continue  # past the first module hop, only bases defined beside the class
             found = self.class_named(base.value)
             if found is not None and found[1] is not cls:
                 if found[0].is_model_class(found[1], depth + 1):
@@ -1928,6 +1939,10 @@ def module_facts(project: ProjectModules, module: ProjectModule) -> FileFacts | 
 
     return project.derive(module, "facts", collect)
 
+
+#: A model's method that runs it, held in a variable and called later (`infer_fn = model.
+#: autoregressive_infer_cfg`, `step = unet.forward`).
+MODEL_METHOD_RE = re.compile(r"infer|generate|sample|forward|predict|denoise|__call__", re.I)
 
 #: Methods that place a model on a device.
 PLACEMENT_METHODS = frozenset({"to", "cuda", "cpu"})

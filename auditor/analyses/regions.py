@@ -332,46 +332,105 @@ def _pair_regions(facts: FileFacts, splits: list[Region]) -> list[Region]:
 
 def _handed_regions(facts: FileFacts) -> list[Region]:
     """A start time handed to a function that closes the interval: `t0 = time.time()` ...
-    `report(t0)`, or `start = start_measure()` (a helper returning a clock read, alone or in a
-    dict) ... `end_measure(start)`, where the closing function subtracts the parameter from its
-    own clock read, in this file or an imported module: the code between the two calls."""
+    `report(t0)`, or `start = start_measure()` (a helper called without arguments that
+    returns a clock read, alone or in a dict) ... `end_measure(start)`, where the closing
+    function subtracts the parameter from its own clock read, in this file or an imported
+    module: the code between the two calls. Syntactic tests come first (a name bound to a
+    clock read or an argument-less call, handed on as a bare argument), so that no call's
+    kind is worked out, and no module parsed, for the calls of ordinary code."""
     out: list[Region] = []
     for scope in facts.scopes:
+        starts = {
+            b.target: b
+            for b in scope.bindings
+            if b.kind == "assign"
+            and isinstance(b.value, cst.Call)
+            and (
+                bool(facts.qnames_of(b.value.func) & N.HOST_TIMERS)
+                or (not b.value.args and not _library_call(facts, b.value))
+            )
+        }
+        if not starts:
+            continue
         for call in scope.calls:
-            args = [a for a in call.node.args if isinstance(a.value, cst.Name)]
-            if not args or facts.kind(call).timer:
+            args = [
+                a
+                for a in call.node.args
+                if isinstance(a.value, cst.Name) and a.value.value in starts
+            ]
+            if not args or call.qnames & N.HOST_TIMERS or _library_call(facts, call.node):
                 continue
-            for arg in args:
-                start = _timer_call(facts, scope, arg.value, call.start)
-                if start is None or not start.end <= call.start:
-                    continue
-                target = facts.callee(scope, call.node.func, call.start)
-                if target is None:
-                    break
-                owner, fn = target
-                summary = owner.summary_of(fn)
-                if summary.closes_param is None:
-                    break
-                param = fn.params[summary.closes_param]
-                offset = 1 if fn.cls is not None and fn.params[:1] == ["self"] else 0
-                handed = facts.argument(call.node, param, summary.closes_param - offset)
-                if handed is not arg.value:
-                    continue
-                out.append(
-                    Region(
-                        RegionKind.PAIR,
-                        scope,
-                        start.end,
-                        call.start,
-                        start.node,
-                        call.node,
-                        N.dotted(call.node.func) or fn.name,
-                        end_synced=summary.closes_synced,
-                        clock=summary.closes_clock,
-                    )
+            target = facts.callee(scope, call.node.func, call.start)
+            if target is None or not _subtracts_a_param(target[0], target[1]):
+                continue
+            owner, fn = target
+            summary = owner.summary_of(fn)
+            if summary.closes_param is None:
+                continue
+            param = fn.params[summary.closes_param]
+            offset = 1 if fn.cls is not None and fn.params[:1] == ["self"] else 0
+            handed = facts.argument(call.node, param, summary.closes_param - offset)
+            arg = next((a for a in args if a.value is handed), None)
+            if arg is None:
+                continue
+            start = _timer_call(facts, scope, arg.value, call.start)
+            if start is None or not start.end <= call.start:
+                continue
+            out.append(
+                Region(
+                    RegionKind.PAIR,
+                    scope,
+                    start.end,
+                    call.start,
+                    start.node,
+                    call.node,
+                    N.dotted(call.node.func) or fn.name,
+                    end_synced=summary.closes_synced,
+                    clock=summary.closes_clock,
                 )
-                break
+            )
     return out
+
+
+def _library_call(facts: FileFacts, node: cst.Call) -> bool:
+    """A call of an installed library's function (`torch.randn`, `np.mean`): no project
+    helper to follow."""
+    return any("." in q and q.split(".")[0] in LIBRARY_ROOTS for q in facts.qnames_of(node.func))
+
+
+#: Top-level packages whose functions are never a project's timing helpers.
+LIBRARY_ROOTS = frozenset(
+    {
+        "torch",
+        "numpy",
+        "transformers",
+        "diffusers",
+        "time",
+        "os",
+        "sys",
+        "json",
+        "math",
+        "random",
+        "logging",
+        "statistics",
+        "builtins",
+        "collections",
+        "itertools",
+        "functools",
+    }
+)
+
+
+def _subtracts_a_param(owner: FileFacts, fn: Scope) -> bool:
+    """Whether `fn` subtracts something read from one of its parameters (`x - start`,
+    `x - record["time"]`): the syntactic precondition of closing a handed-in interval."""
+    for sub in owner.binary_operations(fn, cst.Subtract):
+        base = sub.right
+        while isinstance(base, cst.Subscript | cst.Attribute):
+            base = base.value
+        if isinstance(base, cst.Name) and base.value in fn.params:
+            return True
+    return False
 
 
 def _runs(facts: FileFacts, call: CallSite, fn: Scope) -> bool:
