@@ -53,7 +53,6 @@ ATTENTION_METHODS = frozenset(
         "set_default_attn_processor",
     }
 )
-OFFLOAD_METHODS = frozenset({"enable_model_cpu_offload", "enable_sequential_cpu_offload"})
 NEUTRAL_METHODS = frozenset(
     {"to", "cuda", "eval", "set_progress_bar_config", "requires_grad_", "train", "cpu"}
 )
@@ -549,7 +548,7 @@ def _afterwards(
         func = c.node.func
         method = N.call_name(c.node) or ""
         if isinstance(func, cst.Attribute) and N.dotted(func.value) == name:
-            if method in OFFLOAD_METHODS:
+            if method in N.OFFLOAD_METHODS:
                 cfg.settings["offload"] = Setting(method, c.node)
             elif method in ATTENTION_METHODS:
                 cfg.settings["attention"] = Setting(method, c.node)
@@ -595,7 +594,7 @@ def _switches(facts: FileFacts, scope: Scope, after: Pos, before: Pos, cfg: ArmC
 #: about that setting (then switching it is the comparison, not a confound).
 BRANCH_SETTINGS: dict[str, tuple[frozenset[str], str, str]] = {
     # key: (methods, label, words of an option that is about it)
-    "offload": (OFFLOAD_METHODS, "CPU offload", "offload"),
+    "offload": (N.OFFLOAD_METHODS, "CPU offload", "offload"),
     "attention": (ATTENTION_METHODS, "the attention processor", "attn|attention|xformers|sdpa"),
 }
 
@@ -675,7 +674,7 @@ def _branch_settings(
             if chosen is None or not 0 < len(chosen) < len(values):
                 continue
             line = c.start[0]
-            where = f"line {line}" if owner is facts else facts.where(owner, line)
+            where = facts.line_ref(owner, line)
             out.append(
                 SelectedDeviation(
                     option, values, chosen, setting, label, method, fn.name, where, build

@@ -1302,6 +1302,11 @@ class FileFacts:
             name = os.path.relpath(there, here.parent)
         return f"{name}:{line}"
 
+    def line_ref(self, owner: FileFacts, line: int) -> str:
+        """A line of `owner` as the reader of this file finds it: `line 18` here, the other
+        module's path and line elsewhere (`where`)."""
+        return f"line {line}" if owner is self else self.where(owner, line)
+
     def callers_elsewhere(self, scope: Scope) -> list[tuple[FileFacts, CallSite]]:
         """For a module-level function nothing in this file calls (a library entry point), its
         calls in the project modules that import it; otherwise none."""
@@ -1560,10 +1565,8 @@ class FileFacts:
         parameter's index, where the clock is read, the clock, and whether a synchronisation
         comes before the read."""
         for sub in self.binary_operations(scope, cst.Subtract):
-            base = sub.right
-            while isinstance(base, cst.Subscript | cst.Attribute):
-                base = base.value
-            if not isinstance(base, cst.Name) or base.value not in scope.params:
+            param = subtracted_param(scope, sub)
+            if param is None:
                 continue
             left, _, _ = self.resolve(scope, sub.left, self.pos(sub)[0])
             if not isinstance(left, cst.Call):
@@ -1573,7 +1576,7 @@ class FileFacts:
                 continue
             at, _ = self.pos(left)
             synced = any(k.sync is not None and c.end <= at for c, k in kinds)
-            return scope.params.index(base.value), at, sorted(clock)[0], synced
+            return scope.params.index(param), at, sorted(clock)[0], synced
         return None
 
     def binary_operations(self, scope: Scope, operator: type) -> list[cst.BinaryOperation]:
@@ -1894,6 +1897,17 @@ class FactsCollector(cst.BatchableCSTVisitor):
         # Keep qualified names of every name load, for imports of timers and syncs used as
         # values (e.g. `clock = time.perf_counter`).
         return None
+
+
+def subtracted_param(scope: Scope, sub: cst.BinaryOperation) -> str | None:
+    """The parameter of `scope` whose value a subtraction takes away (`x - start`,
+    `x - start_measures["time"]`, `x - run.t0`), if any."""
+    base = sub.right
+    while isinstance(base, cst.Subscript | cst.Attribute):
+        base = base.value
+    if isinstance(base, cst.Name) and base.value in scope.params:
+        return base.value
+    return None
 
 
 def _annotation(scope: Scope, param: str) -> cst.BaseExpression | None:

@@ -180,6 +180,10 @@ MODEL_BASE_PREFIXES: tuple[str, ...] = (
     "diffusers.DiffusionPipeline",
     "diffusers.ModelMixin",
 )
+#: Methods that load a model's weights from a checkpoint (`from_pretrained`, `from_single_file`).
+LOAD_METHODS = frozenset({"from_pretrained", "from_single_file"})
+#: Methods that install CPU-offload hooks on a pipeline.
+OFFLOAD_METHODS = frozenset({"enable_model_cpu_offload", "enable_sequential_cpu_offload"})
 #: Model zoos whose functions return a ready model (`torchvision.models.resnet50(...)`).
 MODEL_ZOOS: tuple[str, ...] = ("torchvision.models.", "timm.create_model", "open_clip.create_model")
 

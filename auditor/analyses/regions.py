@@ -19,7 +19,14 @@ from enum import StrEnum
 import libcst as cst
 
 from auditor.analyses import names as N
-from auditor.analyses.facts import CallSite, FileFacts, Pos, Scope, module_facts
+from auditor.analyses.facts import (
+    CallSite,
+    FileFacts,
+    Pos,
+    Scope,
+    module_facts,
+    subtracted_param,
+)
 from auditor.analyses.timers import EVENT_CLOCK, ContextTimer, timer_of_with_item
 from auditor.vocabulary import LIBRARY_CONTEXT_TIMERS
 
@@ -116,17 +123,13 @@ def declares_setup(facts: FileFacts, region: Region) -> bool:
     return memo[id(region)][1]
 
 
-#: Loading a model's weights from a checkpoint (`analyses.timed` reports them in inference).
-WHOLE_RUN_LOADS = frozenset({"from_pretrained", "from_single_file"})
-
-
 def _whole_run(facts: FileFacts, region: Region) -> bool:
     """A region around a whole experiment: it loads the model from its checkpoint and hands it
     to a function that times the model work itself (`duration = end - start` around loading,
     preparing and `measure_inference_time(model, ...)`): the inner regions are the benchmark,
     the envelope is bookkeeping of the run."""
     calls = region.calls()
-    if not any(N.call_name(c.node) in WHOLE_RUN_LOADS for c in calls):
+    if not any(N.call_name(c.node) in N.LOAD_METHODS for c in calls):
         return False
     for c in calls:
         if not facts.kind(c).work:
@@ -424,13 +427,9 @@ LIBRARY_ROOTS = frozenset(
 def _subtracts_a_param(owner: FileFacts, fn: Scope) -> bool:
     """Whether `fn` subtracts something read from one of its parameters (`x - start`,
     `x - record["time"]`): the syntactic precondition of closing a handed-in interval."""
-    for sub in owner.binary_operations(fn, cst.Subtract):
-        base = sub.right
-        while isinstance(base, cst.Subscript | cst.Attribute):
-            base = base.value
-        if isinstance(base, cst.Name) and base.value in fn.params:
-            return True
-    return False
+    return any(
+        subtracted_param(fn, sub) is not None for sub in owner.binary_operations(fn, cst.Subtract)
+    )
 
 
 def _runs(facts: FileFacts, call: CallSite, fn: Scope) -> bool:

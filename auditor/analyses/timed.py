@@ -81,7 +81,6 @@ CACHE_CLEARING: dict[str, str] = {
     "torch.cuda.ipc_collect": "collects CUDA IPC memory",
 }
 
-LOAD_METHODS = frozenset({"from_pretrained", "from_single_file"})
 #: Loading or building an inference engine: TensorRT deserialisation or build, an ONNX Runtime
 #: session.
 ENGINE_LOADS = frozenset(
@@ -92,7 +91,6 @@ ENGINE_RUNS = frozenset(
     {"execute_v2", "execute_async_v2", "execute_async_v3", "run_with_iobinding"}
 )
 MOVE_METHODS = frozenset({"to", "cuda"})
-OFFLOAD_METHODS = frozenset({"enable_model_cpu_offload", "enable_sequential_cpu_offload"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -323,7 +321,7 @@ def io_in_handed_functions(facts: FileFacts) -> list[HandedIo]:
                     continue
                 seen.add(id(fn))
                 line = owner.pos(region.end_node)[0][0]
-                where = f"line {line}" if owner is facts else facts.where(owner, line)
+                where = facts.line_ref(owner, line)
                 for inner in facts.reachable_calls(list(fn.calls)):
                     what = io_kind(facts, inner)
                     if what is not None:
@@ -505,11 +503,7 @@ def _clearing_in_timer_helpers(facts: FileFacts, region: Region) -> list[TimedCa
             if (call.start > at) if opening else (call.end < at):
                 qn = next((q for q in sorted(call.qnames) if q in CACHE_CLEARING), None)
                 if qn is not None:
-                    where = (
-                        facts.where(owner, call.start[0])
-                        if owner is not facts
-                        else (f"line {call.start[0]}")
-                    )
+                    where = facts.line_ref(owner, call.start[0])
                     when = "after" if opening else "before"
                     what = (
                         f"runs `{N.code(call.node.func)}()` ({where}) {when} its clock read, "
@@ -568,7 +562,7 @@ WEIGHT_LOADS = frozenset({"torch.load", "safetensors.torch.load_file", "safetens
 
 def _loads_weights(call: CallSite) -> bool:
     """`torch.load`, safetensors, `from_pretrained`/`from_single_file`."""
-    return bool(call.qnames & WEIGHT_LOADS) or N.call_name(call.node) in LOAD_METHODS
+    return bool(call.qnames & WEIGHT_LOADS) or N.call_name(call.node) in N.LOAD_METHODS
 
 
 #: The test of a lazy initialisation: `if self.vae is None:`, `if not self._loaded:`.
@@ -603,11 +597,11 @@ def _setup_kind(facts: FileFacts, call: CallSite, region: Region) -> str | None:
         return compiled
     if not _times_inference(facts, region, call):
         return None
-    if name in LOAD_METHODS:
+    if name in N.LOAD_METHODS:
         return "loads a model"
     if _builds_timed_engine(facts, call, region):
         return "builds the engine it then runs from a checkpoint"
-    if isinstance(node.func, cst.Attribute) and name in OFFLOAD_METHODS:
+    if isinstance(node.func, cst.Attribute) and name in N.OFFLOAD_METHODS:
         return "installs CPU offload hooks"
     if isinstance(node.func, cst.Attribute) and name in MOVE_METHODS:
         info = facts.model_info(call.scope, node.func.value, call.start)
@@ -691,7 +685,7 @@ def _setup_in_helper(facts: FileFacts, call: CallSite, region: Region) -> str | 
         if not runs:
             continue
         what = N.short(N.code(load.node.func))
-        where = f"line {load.start[0]}" if owner is facts else facts.where(owner, load.start[0])
+        where = facts.line_ref(owner, load.start[0])
         return f"loads a model (`{what}`, in the function it runs, {where}) before running it"
     return None
 

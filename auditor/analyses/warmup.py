@@ -394,7 +394,7 @@ def _assess_callable(facts: FileFacts, region: Region) -> WarmupVerdict | None:
         if function and _runs_handed(cfacts, c, function):
             return None  # `run_warmup(generate, device=...)`: handed to a helper that runs it
     line = site.start[0]
-    where = f"line {line}" if cfacts is facts else facts.where(cfacts, line)
+    where = facts.line_ref(cfacts, line)
     return WarmupVerdict(
         region,
         function or handed,
