@@ -16,6 +16,8 @@ from auditor.fastcli import _Decline, parse, run_check_fast
 
 SEED = str(FIXTURES / "seed" / "test.py")
 CLEAN = str(FIXTURES / "seed" / "model_evaluator.py")
+# what `check -` reads: given explicitly, never the runner's own stdin (CI's may hold anything)
+STDIN_SOURCE = Path(SEED).read_text(encoding="utf-8")
 
 
 def run(args: list[str], fast: bool, tmp_path: Path) -> tuple[int, str, str]:
@@ -24,6 +26,7 @@ def run(args: list[str], fast: bool, tmp_path: Path) -> tuple[int, str, str]:
         env["BENCHAUDIT_NO_FAST_CLI"] = "1"
     res = subprocess.run(
         [sys.executable, "-m", "auditor.cli", *args],
+        input=STDIN_SOURCE,
         capture_output=True,
         text=True,
         cwd=ROOT,
