@@ -583,7 +583,7 @@ class FileFacts:
                         inner.name, inner.pipeline, True, inner.dynamic, inner.generator
                     )
                 return inner
-            if qn & N.RUNTIME_SESSIONS:
+            if qn & N.RUNTIME_SESSIONS or qn & N.ENGINE_MODELS:
                 return ModelInfo(fname, False, False, False, False, session=True)
             if (
                 any(q.startswith(N.MODULE_CONSTRUCTORS) for q in qn)
@@ -1001,6 +1001,8 @@ class FileFacts:
             target, method = func.value, True  # `sess.run(None, feeds)`: only a session's
         elif isinstance(func, cst.Attribute) and N.is_inference_method(fname or ""):
             target, method = func.value, True
+        elif isinstance(func, cst.Attribute) and fname in N.ENGINE_RUNS:
+            target, method = func.value, True  # `generator.generate_tokens(...)`: an engine's
         elif isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name | cst.Attribute):
             # `self.pipe(...)` / `runner.model(...)`: the attribute itself is the object
             if N.MODEL_NAME_RE.match(func.attr.value) and not self.is_dynamic_module(
@@ -1009,8 +1011,14 @@ class FileFacts:
                 target = func
         if target is not None:
             info = self.model_info(call.scope, target, call.start)
-            if info is not None and fname in N.SESSION_RUNS and not info.session:
-                info = None  # `.run()` of anything else is no model call
+            if (
+                info is not None
+                and fname in N.SESSION_RUNS | N.ENGINE_RUNS
+                and not N.is_inference_method(fname or "")
+                and fname not in ("generate", "forward", "__call__")
+                and not info.session
+            ):
+                info = None  # `.run()`, `.translate_batch()` of anything else is no model call
             if info is not None:
                 sync: SyncKind | None = None
                 if info.session:

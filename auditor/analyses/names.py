@@ -240,6 +240,36 @@ RUNTIME_SESSIONS: frozenset[str] = frozenset(
 )
 #: The methods that run such a session.
 SESSION_RUNS: frozenset[str] = frozenset({"run", "run_with_iobinding"})
+#: Inference engines' model objects (`ctranslate2.Generator(path, device="cuda")`,
+#: `llama_cpp.Llama(model_path=...)`), whatever the variable holding one is called: like a
+#: runtime session, each of their run methods (`ENGINE_RUNS`) returns host results when done.
+ENGINE_MODELS: frozenset[str] = frozenset(
+    {
+        "ctranslate2.Generator",
+        "ctranslate2.Translator",
+        "ctranslate2.Encoder",
+        "ctranslate2.models.Whisper",
+        "llama_cpp.Llama",
+        "tensorrt_llm.LLM",
+        "sglang.Engine",
+    }
+)
+ENGINE_RUNS: frozenset[str] = frozenset(
+    {
+        "generate",
+        "generate_batch",
+        "generate_tokens",
+        "generate_iterable",
+        "translate_batch",
+        "translate_iterable",
+        "translate_file",
+        "score_batch",
+        "forward_batch",
+        "create_completion",
+        "create_chat_completion",
+        "__call__",
+    }
+)
 
 
 def is_inference_method(name: str) -> bool:

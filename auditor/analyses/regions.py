@@ -99,6 +99,34 @@ def find_regions(facts: FileFacts) -> list[Region]:
     return regions
 
 
+#: An identifier of the source, for counting where a name is used.
+_WORD_RE = re.compile(r"[A-Za-z_][A-Za-z_0-9]*")
+
+
+def never_read(facts: FileFacts, region: Region) -> bool:
+    """The closing read stores the time in a name the file never mentions again
+    (`t_generate_span = time.time() - t_generate_start`, then nothing): a time nobody prints,
+    returns or compares is reported nowhere, so no reported number rests on it."""
+    if region.kind is not RegionKind.HOST or not isinstance(region.end_node, cst.Call):
+        return False
+    stmt = facts.enclosing_statement(region.end_node)
+    if not isinstance(stmt, cst.SimpleStatementLine) or len(stmt.body) != 1:
+        return False
+    assign = stmt.body[0]
+    if not isinstance(assign, cst.Assign) or len(assign.targets) != 1:
+        return False
+    target = assign.targets[0].target
+    if not isinstance(target, cst.Name):
+        return False
+    counts: dict[str, int] | None = facts.memo.get("word-counts")
+    if counts is None:
+        counts = {}
+        for word in _WORD_RE.findall(facts.source):
+            counts[word] = counts.get(word, 0) + 1
+        facts.memo["word-counts"] = counts
+    return counts.get(target.value, 0) == 1
+
+
 #: Words in the statement that reads a region's time which declare it a set-up measurement:
 #: `print(f"Compilation time: {time.perf_counter() - t0:.2f} s")`, `load_s = time.time() - t0`.
 #: (`compiled_s`, the time of the compiled model, is not one.)

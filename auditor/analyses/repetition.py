@@ -19,7 +19,7 @@ import libcst as cst
 
 from auditor.analyses import names as N
 from auditor.analyses.facts import EXECUTOR_METHODS, MAPPING_METHODS, CallSite, FileFacts, Scope
-from auditor.analyses.regions import Region, declares_setup
+from auditor.analyses.regions import Region, declares_setup, never_read
 from auditor.analyses.timed import setup_in_regions
 
 #: A mean of this many runs or fewer, with no spread, is a finding. Four: the few-run means
@@ -425,6 +425,8 @@ def repetitions(facts: FileFacts, regions: list[Region]) -> list[Repetition]:
     for region in regions:
         work = _model_calls(facts, region)
         if not work or id(region) in with_setup or declares_setup(facts, region):
+            continue
+        if never_read(facts, region):
             continue
         own = [c for c in work if c.scope is region.scope]
         # work handed to an executor in a loop (`pool.submit(generate, i)` per image) is a

@@ -18,7 +18,7 @@ import libcst as cst
 
 from auditor.analyses import names as N
 from auditor.analyses.batching import Shape, prompt_arg, shape
-from auditor.analyses.facts import CallSite, FileFacts, Pos, Scope
+from auditor.analyses.facts import CallSite, ClassInfo, FileFacts, Pos, Scope
 from auditor.analyses.harness import harnesses, stdlib_timeit, timed_functions
 from auditor.analyses.regions import Region, declares_setup
 from auditor.analyses.sync import synced_between
@@ -610,10 +610,43 @@ def _library_warmup(facts: FileFacts, scope: Scope, model: str, before: Pos) -> 
     return False
 
 
+#: Base classes of load-test users whose tasks the framework runs again and again (locust).
+LOAD_TEST_USER_BASES = frozenset(
+    {
+        "locust.User",
+        "locust.HttpUser",
+        "locust.FastHttpUser",
+        "locust.contrib.fasthttp.FastHttpUser",
+    }
+)
+#: A reset of the framework's statistics once the load is steady: the first requests, the
+#: warm-up, are set aside (`runner.stats.reset_all()`, locust's `--reset-stats`).
+STATS_RESET_RE = re.compile(r"\.reset_all\(|\breset_stats\b|--reset-stats")
+
+
+def _load_test_user(facts: FileFacts, scope: Scope) -> ClassInfo | None:
+    """The load-test user class (locust) whose method `scope` is: the framework, not this
+    file, calls it, once per request, from the first request on."""
+    info = facts.classes.get(scope.cls) if scope.cls else None
+    return info if info is not None and info.bases & LOAD_TEST_USER_BASES else None
+
+
+def _warms_on_start(facts: FileFacts, user: ClassInfo) -> bool:
+    """The user's `on_start`, run once per user before its tasks, sends work (a request)."""
+    start = user.methods.get("on_start")
+    return start is not None and any(facts.kind(c).work for c in start.calls)
+
+
 def assess(facts: FileFacts, region: Region, min_calls: int = 1) -> WarmupVerdict | None:
     """What the warm-up before `region` lacks; None when it is enough. Fewer than `min_calls`
     warm-up calls is too few (a `torch.compile`d model needs at least two whatever it is)."""
-    if _method_run_from_elsewhere(facts, region.scope) or facts.handed_by_importers(region.scope):
+    user = _load_test_user(facts, region.scope)
+    if user is not None:
+        # the framework runs the task from its first request on: warm only when the test
+        # sets its first requests aside, or each user sends some before its tasks start
+        if STATS_RESET_RE.search(facts.source) is not None or _warms_on_start(facts, user):
+            return None
+    elif _method_run_from_elsewhere(facts, region.scope) or facts.handed_by_importers(region.scope):
         return None  # its callers, and their warm-up, are in another module: unknown
     timed = [c for c in region.calls() if facts.kind(c).model]
     if not timed:
@@ -943,6 +976,16 @@ def _warmups_before_first_call(
         return None
     site = first[1]
     warmups = _warmups_in(facts, site.scope, model, site.start)
+    # the helper's own earlier calls that drop their time (`_decode(False)` before
+    # `o32, t32 = _decode(autocast=False)`) ran the model through it: warm-ups
+    warmups += [
+        c
+        for c in sites
+        if c.scope is site.scope
+        and c.end <= site.start
+        and isinstance(facts.parents.get(c.node), cst.Expr)
+    ]
+    warmups.sort(key=lambda c: c.end)
     if not warmups:
         return None
     return warmups, site.scope, site.start
