@@ -64,8 +64,33 @@ def comparisons(facts: FileFacts, regions: list[Region]) -> list[Comparison]:
     memo: list[Comparison] | None = facts.memo.get("comparisons")
     if memo is None:
         memo = _sequential(facts, regions) + _collections(facts, regions) + _calls(facts)
+        for comp in memo:
+            _distinguish(facts, comp)
         facts.memo["comparisons"] = memo
     return memo
+
+
+def _distinguish(facts: FileFacts, comp: Comparison) -> None:
+    """Arms that run one object reconfigured between them (`pipe` with and without a cache)
+    share its name: each is named by where its time is stored (`baseline_time`,
+    `taylorseer_time`), else by the line where it is timed."""
+    labels = [a.label for a in comp.arms]
+    if len(set(labels)) == len(labels):
+        return
+    stored = []
+    for arm in comp.arms:
+        sinks = (
+            _sinks(facts, arm.region.scope, arm.region.end_node)
+            if arm.region is not None
+            else set()
+        )
+        stored.append(next(iter(sinks)) if len(sinks) == 1 else None)
+    if None not in stored and len(set(stored)) == len(stored):
+        for arm, name in zip(comp.arms, stored, strict=True):
+            arm.label = str(name)
+        return
+    for arm in comp.arms:
+        arm.label = f"{arm.label} (line {arm.pos[0]})"
 
 
 def timed_model_calls(facts: FileFacts, calls: list[CallSite]) -> list[CallSite]:

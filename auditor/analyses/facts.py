@@ -178,6 +178,8 @@ GPU_USE_RE = re.compile(
     r"""["']cuda[:"'{]|\.cuda\(|\bdevice_map\s*=|\bdevice\s*=\s*\d\b|\.to\(\s*\d\s*\)"""
     r"""|\bAccelerator\(|\btorch\.cuda\.(?!is_available\b|device_count\b)\w+"""
 )
+#: `torch.cuda` functions that ask about the machine without putting anything on a GPU.
+CUDA_QUERIES = frozenset({"is_available", "device_count"})
 #: A condition true exactly when the script runs on CUDA.
 CUDA_GUARD_RE = re.compile(
     r"""^(?:torch\.)?cuda\.is_available\(\)$"""
@@ -597,8 +599,15 @@ class FileFacts:
                 return ModelInfo(
                     fname, pipeline=False, compiled=False, dynamic=False, generator=False
                 )
-            lib = any(q.startswith(("diffusers", "transformers", "optimum", "vllm")) for q in qn)
-            if fname in N.MODEL_FACTORY_NAMES or (lib and fname[:1].isupper()):
+            lib = any(
+                q.startswith(("diffusers", "transformers", "optimum", "vllm", "tensorrt_llm"))
+                for q in qn
+            )
+            if (
+                fname in N.MODEL_FACTORY_NAMES
+                or (lib and fname[:1].isupper())
+                or (lib and fname in N.ENGINE_LOADERS)
+            ):
                 owner = N.dotted(func.value) if isinstance(func, cst.Attribute) else fname
                 text = " ".join(sorted(qn)) + " " + (owner or "")
                 if N.NOT_A_MODEL_RE.search(owner or ""):
@@ -743,6 +752,11 @@ class FileFacts:
         """`executor.map(save_image, ...)`, `pool.submit(work, ...)`: the project function
         handed over, which runs while the caller waits for its results."""
         func, args = call.node.func, call.node.args
+        if call.qnames & THREAD_STARTERS:  # `threading.Thread(target=send_request, ...)`
+            target = N.keyword(call.node, "target")
+            if target is None or not isinstance(target.value, cst.Name):
+                return None
+            return self.callee(call.scope, target.value, call.start)
         if not isinstance(func, cst.Attribute) or func.attr.value not in EXECUTOR_METHODS:
             return None
         if not args or not isinstance(args[0].value, cst.Name):
@@ -984,12 +998,18 @@ class FileFacts:
             request = self._request(call)
             if request is not None:  # a client benchmark: the request is the timed work
                 return CallKind(work=True, model=request, sync=SyncKind.HOST_COPY)
-        if isinstance(func, cst.Attribute) and fname in EXECUTOR_METHODS:
+        if (isinstance(func, cst.Attribute) and fname in EXECUTOR_METHODS) or (
+            qn & THREAD_STARTERS
+        ):
             handed = self.handed_to_executor(call)
             if handed is not None:  # `pool.submit(generate, ...)`: the work of `generate`
                 s = handed[0].summary_of(handed[1])
                 if s.does_work:
-                    return CallKind(work=True, sync=SyncKind.HELPER if s.ends_synced else None)
+                    return CallKind(
+                        work=True,
+                        sync=SyncKind.HELPER if s.ends_synced else None,
+                        model=s.serves,  # a request a client sends from the thread
+                    )
         # A call of a model or pipeline object, or of its generate().
         target: cst.BaseExpression | None = None
         method = False  # an inference method other than the call itself (`vae.decode(...)`)
@@ -1636,7 +1656,16 @@ class FileFacts:
 MAX_REEXPORTS = 6
 
 #: Methods of executors and pools that run a function handed to them (`executor.map(fn, xs)`).
-EXECUTOR_METHODS = frozenset({"map", "submit", "starmap", "imap", "imap_unordered", "apply_async"})
+EXECUTOR_METHODS = N.EXECUTOR_METHODS
+#: Constructors of a thread or process that runs the function given as `target=`.
+THREAD_STARTERS = frozenset(
+    {
+        "threading.Thread",
+        "multiprocessing.Process",
+        "multiprocessing.context.Process",
+        "torch.multiprocessing.Process",
+    }
+)
 #: Executor methods that run the handed function once per item of their iterable.
 MAPPING_METHODS = frozenset({"map", "starmap", "imap", "imap_unordered"})
 
@@ -1654,6 +1683,7 @@ class FactsCollector(cst.BatchableCSTVisitor):
         self._scopes: list[Scope] = []
         self._loops: list[list[cst.CSTNode]] = []
         self._classes: list[tuple[ClassInfo, Scope]] = []  # with the scope that encloses each
+        self._cuda_queries: set[int] = set()  # `torch.cuda` nodes of `torch.cuda.device_count`
 
     # metadata access that tolerates nodes without metadata
     def _qn(self, node: cst.CSTNode) -> frozenset[str]:
@@ -1858,7 +1888,12 @@ class FactsCollector(cst.BatchableCSTVisitor):
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
         assert self.facts is not None
-        if node.attr.value == "cuda" and not self.facts.mentions_cuda:
+        if self.facts.mentions_cuda:
+            return
+        if node.attr.value in CUDA_QUERIES and isinstance(node.value, cst.Attribute):
+            # `torch.cuda.device_count()`, `torch.cuda.is_available()`: questions, no GPU use
+            self._cuda_queries.add(id(node.value))
+        elif node.attr.value == "cuda" and id(node) not in self._cuda_queries:
             self.facts.mentions_cuda = True
 
     def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:

@@ -65,17 +65,26 @@ def _result_names(call: CallSite) -> list[str]:
 
 def counts_produced_tokens(facts: FileFacts, call: CallSite) -> bool:
     """The script measures the output it got (`out.shape[-1] - prompt_len`, `out.numel()`,
-    `len(out[0])`, `y.size(-1)`, `for o in out`): a tokens/s figure from the produced count is
-    right whatever the length."""
+    `len(out[0])`, `y.size(-1)`, `for o in out`, `out["sequence_lengths"]`): a tokens/s figure
+    from the produced count is right whatever the length."""
     for name in _result_names(call):
         n = re.escape(name)
         pattern = (
             rf"\b{n}\s*(?:\[[^\]]*\]\s*)*\.(?:shape|numel|size)\b"
             rf"|\blen\(\s*{n}\b|\bfor\s+\w+\s+in\s+{n}\b"
+            # lengths the engine reports (`outputs["sequence_lengths"]`, TensorRT-LLM)
+            rf"""|\b{n}\s*(?:\[\s*["']\w*length\w*["']\s*\]|\.\w*length\w*\b)"""
         )
         if re.search(pattern, facts.source):
             return True
     return False
+
+
+#: Keywords of an image or video pipeline's `generate()` (OpenVINO GenAI's
+#: `Text2ImagePipeline.generate(prompt, num_inference_steps=28, width=512, ...)`).
+IMAGE_GENERATION_KWARGS = frozenset(
+    {"num_inference_steps", "guidance_scale", "num_images_per_prompt", "num_frames"}
+)
 
 
 def output_length(facts: FileFacts, call: CallSite) -> Length:
@@ -86,6 +95,8 @@ def output_length(facts: FileFacts, call: CallSite) -> Length:
     if params is None:
         return Length.UNKNOWN
     kwargs.update(params)
+    if kwargs.keys() & IMAGE_GENERATION_KWARGS:
+        return Length.UNKNOWN  # an image or video pipeline's `generate()`: no tokens, no EOS
     config = kwargs.get("generation_config")
     if config is not None:
         return Length.UNKNOWN

@@ -124,8 +124,8 @@ MODEL_FACTORY_NAMES: frozenset[str] = frozenset(
 
 #: Parameter and loop-variable names that hold a model or pipeline by convention.
 MODEL_NAME_RE = re.compile(
-    r"^(pipe|pipeline|model|unet|transformer|vae|text_encoder|denoiser|llm|engine|net"
-    r"|[a-z0-9_]*_(pipe|pipeline|model|unet|transformer|llm))$"
+    r"^(pipe|pipeline|model|unet|transformer|vae|text_encoder|denoiser|llm|engine|net|runner"
+    r"|[a-z0-9_]*_(pipe|pipeline|model|unet|transformer|llm|runner))$"
 )
 
 #: Type annotations that declare a parameter a model (`drafter: Module`, `model:
@@ -254,6 +254,8 @@ ENGINE_MODELS: frozenset[str] = frozenset(
         "sglang.Engine",
     }
 )
+#: Class methods of an inference library that load a built engine (`ModelRunner.from_dir`).
+ENGINE_LOADERS: frozenset[str] = frozenset({"from_dir", "from_engine"})
 ENGINE_RUNS: frozenset[str] = frozenset(
     {
         "generate",
@@ -406,6 +408,24 @@ def nodes_in(node: cst.CSTNode, into_lambdas: bool = False) -> list[cst.CSTNode]
 
 def code(node: cst.CSTNode) -> str:
     return cst.Module(body=[]).code_for_node(node)
+
+
+#: Executor methods that run a function handed to them (`pool.submit(generate, i)`).
+EXECUTOR_METHODS = frozenset({"map", "submit", "starmap", "imap", "imap_unordered", "apply_async"})
+
+
+def work_shown(call: cst.Call) -> cst.BaseExpression:
+    """What a call runs, for a message: its function, or for a thread or process started on a
+    function (`threading.Thread(target=send_request, ...)`), or an executor handed one
+    (`executor.submit(generate_text)`), that function."""
+    name = call_name(call)
+    if name in ("Thread", "Process"):
+        target = keyword(call, "target")
+        if target is not None:
+            return target.value
+    if name in EXECUTOR_METHODS and call.args and isinstance(call.args[0].value, cst.Name):
+        return call.args[0].value  # `executor.submit(generate_text)`
+    return call.func
 
 
 def short(text: str, width: int = 40) -> str:

@@ -18,7 +18,14 @@ from dataclasses import dataclass
 import libcst as cst
 
 from auditor.analyses import names as N
-from auditor.analyses.facts import EXECUTOR_METHODS, MAPPING_METHODS, CallSite, FileFacts, Scope
+from auditor.analyses.facts import (
+    EXECUTOR_METHODS,
+    MAPPING_METHODS,
+    THREAD_STARTERS,
+    CallSite,
+    FileFacts,
+    Scope,
+)
 from auditor.analyses.regions import Region, declares_setup, never_read
 from auditor.analyses.timed import setup_in_regions
 
@@ -125,6 +132,45 @@ def _reaches_a_loop(facts: FileFacts, scope: Scope, seen: set[int]) -> bool:
     return any(
         id(site.scope) not in seen and _reaches_a_loop(facts, site.scope, seen) for site in sites
     )
+
+
+#: Sleeps by which a client paces its requests on a schedule.
+PACING_SLEEPS = frozenset({"asyncio.sleep", "time.sleep"})
+
+
+#: Calls that wait for many requests at once.
+GATHERS = frozenset({"asyncio.gather", "asyncio.wait", "concurrent.futures.wait"})
+
+
+def _bursts(facts: FileFacts, region: Region) -> bool:
+    """The region sends many requests at once: through an executor, threads, or a gather."""
+    return any(
+        N.call_name(c.node) in EXECUTOR_METHODS or c.qnames & (THREAD_STARTERS | GATHERS)
+        for c in region.calls()
+    )
+
+
+def _paced(facts: FileFacts, region: Region) -> bool:
+    """The timed work sleeps between sends (`await asyncio.sleep(start + req.time - now)`): an
+    open-loop replay of arrivals over a stretch of time, not a burst."""
+    return any(c.qnames & PACING_SLEEPS for c in facts.reachable_calls(region.calls()))
+
+
+def _load_sweep(facts: FileFacts, scope: Scope) -> bool:
+    """Every call of the function `scope` sits in a loop over a collection (not a `range`) and
+    hands it the loop's variable (`for level in CONCURRENT_LEVELS: run(level)`): a client
+    benchmark swept over loads or settings, each timed once, not a repeat of one."""
+    sites = facts.calls_to_function(scope.name)
+    if not sites:
+        return False
+    for site in sites:
+        loop = site.loops[-1] if site.loops else None
+        if not isinstance(loop, cst.For) or _is_range(loop):
+            return False
+        targets = N.names_in(loop.target)
+        if not any(N.names_in(arg.value) & targets for arg in site.node.args):
+            return False
+    return True
 
 
 def _importer_repeats(facts: FileFacts, scope: Scope) -> bool:
@@ -473,6 +519,17 @@ def repetitions(facts: FileFacts, regions: list[Region]) -> list[Repetition]:
             ):
                 out.append(Repetition(region, 1, _shown(facts, region, work), "once"))
             continue
+        if (
+            repeated
+            and facts.serving_client
+            and not around
+            and _bursts(facts, region)
+            and _load_sweep(facts, region.scope)
+            and not _paced(facts, region)
+        ):
+            # each load level (`for level in CONCURRENT_LEVELS`) is one burst; a client that
+            # paces its requests on a schedule (a rate, sleeps) measures a stretch of load
+            repeated = False
         if not around and not repeated and facts.serving_client:
             # a client benchmark that times one burst of requests: the burst is one sample
             out.append(

@@ -62,6 +62,9 @@ COMPLETION_SUFFIXES = (
 SERVER_RE = re.compile(
     r"localhost|127\.0\.0\.1|0\.0\.0\.0|/v1/|/v1\b|/generate\b|/api/generate|api_base|base_url"
     r"|:\d{4,5}\b"
+    # an OpenAI-style request body (`{"messages": [...], "max_tokens": 256}`), its URL read from
+    # a configuration file
+    r"""|["'](?:max_tokens|messages)["']\s*:"""
 )
 #: The file loads or builds a model itself.
 OWN_MODEL_RE = re.compile(

@@ -248,7 +248,31 @@ def _streams(facts: FileFacts, call: CallSite) -> str | None:
         return None
     if facts.kind(call).model is None and N.call_name(call.node) != "generate":
         return None
+    if not _decoding_streamer(facts, call, arg.value):
+        return None
     return "streams its output (the streamer decodes and prints every token)"
+
+
+def _decoding_streamer(facts: FileFacts, call: CallSite, expr: cst.BaseExpression) -> bool:
+    """The streamer handed to `generate()` is built here as one that decodes tokens to text:
+    a library text streamer (`TextStreamer(tok)`, `TextIteratorStreamer`), or a class of this
+    file whose methods decode or print. One that only records token times (a class whose
+    `put`/`write` appends `perf_counter()`), or one handed in from elsewhere, is not known to."""
+    value, _, _ = facts.resolve(call.scope, expr, call.start)
+    if not isinstance(value, cst.Call):
+        return False
+    name = N.call_name(value) or ""
+    found = facts.class_named(value.func)
+    if found is not None:
+        cls = found[1]
+        if any(b.startswith("transformers.") and b.endswith("Streamer") for b in cls.bases):
+            return True  # the library's text streamer decodes every token, whatever it then does
+        return any(
+            N.call_name(c.node) in ("decode", "batch_decode", "print")
+            for method in cls.methods.values()
+            for c in method.calls
+        )
+    return name.endswith("Streamer")
 
 
 def _io_in_helper(facts: FileFacts, call: CallSite) -> str | None:

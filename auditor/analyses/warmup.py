@@ -572,7 +572,12 @@ def _runs_a_model(facts: FileFacts, call: CallSite) -> bool:
     """A call that runs some model: not one that only moves, patches, hooks or compiles it
     (`pipe.to("cuda")`, `compile(pipe, ...)`, `cachify.prepare(pipe, config)`)."""
     kind = facts.kind(call)
-    return kind.model is not None and kind.work and not _hands_on(call, kind.model)
+    return (
+        kind.model is not None
+        and kind.work
+        and not _hands_on(call, kind.model)
+        and not _control_request(call)
+    )
 
 
 def _hands_on(call: CallSite, model: str) -> bool:
@@ -593,7 +598,23 @@ def _warmups_in(facts: FileFacts, scope: Scope, model: str, before: Pos) -> list
         and facts.kind(c).work
         and facts.kind(c).model == model
         and not _hands_on(c, model)
+        and not _control_request(c)
     ]
+
+
+#: Endpoints a serving client asks about the server on, which run no model: a request to one
+#: (`requests.post(controller + "/list_models")`, a health check) warms nothing up.
+CONTROL_ENDPOINT_RE = re.compile(
+    r"/(?:health\w*|ping|status|metrics|info|model_info|v1/models|models|list_models"
+    r"|refresh_all_workers|get_worker_address|register_worker|get_\w*address)\b"
+)
+
+
+def _control_request(call: CallSite) -> bool:
+    """A request whose URL names a control endpoint of the server (listing models, health)."""
+    url = N.keyword(call.node, "url")
+    expr = url.value if url is not None else (call.node.args[0].value if call.node.args else None)
+    return expr is not None and CONTROL_ENDPOINT_RE.search(N.code(expr)) is not None
 
 
 def _library_warmup(facts: FileFacts, scope: Scope, model: str, before: Pos) -> bool:
@@ -637,6 +658,29 @@ def _warms_on_start(facts: FileFacts, user: ClassInfo) -> bool:
     return start is not None and any(facts.kind(c).work for c in start.calls)
 
 
+def _first_call_declared_warmup(facts: FileFacts, scope: Scope) -> bool:
+    """The timing function is told which iteration it runs and says that the first one is the
+    warm-up (`warm_up=(num == 0)`, `"warm-up" if num == 0 else num`): its callers' first call
+    is a warm-up the function reports apart."""
+    if scope.parent is None or not scope.params:
+        return False
+    # the iteration's index: a parameter, or a name bound from one (`num = param["iter_idx"]`);
+    # not a warm-up count (`if num_warmup == 0:` says there is none)
+    names = {p for p in [*scope.params, *(b.target for b in scope.bindings)] if "warm" not in p}
+    start, end = facts.pos(scope.node)
+    for line in facts.source.splitlines()[start[0] - 1 : end[0]]:
+        if "warm" not in line.lower():
+            continue
+        for m in ITERATION_ZERO_RE.finditer(line):
+            if m.group(1) in names:
+                return True
+    return False
+
+
+#: A name compared with zero (`num == 0`).
+ITERATION_ZERO_RE = re.compile(r"\b([A-Za-z_]\w*)\s*==\s*0\b")
+
+
 def assess(facts: FileFacts, region: Region, min_calls: int = 1) -> WarmupVerdict | None:
     """What the warm-up before `region` lacks; None when it is enough. Fewer than `min_calls`
     warm-up calls is too few (a `torch.compile`d model needs at least two whatever it is)."""
@@ -648,6 +692,8 @@ def assess(facts: FileFacts, region: Region, min_calls: int = 1) -> WarmupVerdic
             return None
     elif _method_run_from_elsewhere(facts, region.scope) or facts.handed_by_importers(region.scope):
         return None  # its callers, and their warm-up, are in another module: unknown
+    if _first_call_declared_warmup(facts, region.scope):
+        return None
     timed = [c for c in region.calls() if facts.kind(c).model]
     if not timed:
         return _assess_callable(facts, region) or _assess_kernels(facts, region)

@@ -105,12 +105,14 @@ class TooFewSamples(FactsRule):
                     first.end_node,
                     what=f"each of the {len(comp.arms)} compared arms is timed with one call, once",
                 )
+        started: set[int] = set()  # (two reads after one start time the same run)
         for rep in repetitions(facts, self.regions):
             end = rep.region.end_node
-            if id(end) in reported:
+            if id(end) in reported or id(rep.region.start_node) in started:
                 continue
             reported.add(id(end))
-            call = N.short(N.code(rep.work.node.func)) + "(...)"
+            started.add(id(rep.region.start_node))
+            call = N.short(N.code(N.work_shown(rep.work.node))) + "(...)"
             if rep.runs == 1:
                 how = "" if rep.source == "once" else f" ({rep.source})"
                 self.report(end, what=f"this timer reads one run of `{call}`{how}")
