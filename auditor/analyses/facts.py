@@ -1353,6 +1353,38 @@ class FileFacts:
         self.callers_elsewhere(scope)  # (reads the importers once, noting what they hand on)
         return scope.name in self.memo.get("handed-by-importers", set())
 
+    def method_calls_from_importers(self, scope: Scope) -> list[tuple[FileFacts, CallSite]]:
+        """For a method of a module-level class, the calls of a method of that name in the
+        project modules that import the class (`from hydit.inference import End2End`, then
+        `gen.predict(...)`), in file order. The receiver's type is not followed (it may come
+        from a factory or a tuple): the import of the class and the method's name decide."""
+        if self.project is None or self.project.file_path is None or scope.cls is None:
+            return []
+        info = self.classes.get(scope.cls)
+        if info is None or self.parents.get(info.node) is not self.module_scope.node:
+            return []
+        out: list[tuple[FileFacts, CallSite]] = []
+        for module in self.project.importers():
+            user = module_facts(self.project, module)
+            if user is None:
+                continue
+            imported = False
+            for local, ref in user.imports.items():
+                if ref.name != scope.cls:
+                    continue
+                sib = user.sibling(local)
+                if sib is not None and sib[0].project is not None:
+                    imported |= sib[0].project.file_path == self.project.file_path
+            if not imported:
+                continue
+            out += [
+                (user, c)
+                for s in user.scopes
+                for c in s.calls
+                if isinstance(c.node.func, cst.Attribute) and c.node.func.attr.value == scope.name
+            ]
+        return out
+
     def calls_from_importers(self, name: str) -> list[tuple[FileFacts, CallSite]]:
         """Calls of this file's module-level function `name` in the project modules that import
         it (`from libs.bench import run` then `run(...)`, under any local alias), in file order.

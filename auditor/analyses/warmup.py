@@ -75,6 +75,9 @@ class WarmupVerdict:
             )
             for r in self.reasons
         ]
+        driven = self.detail.get("driven_from")
+        if driven:
+            parts[0] += f" ({driven}, with no run before it)"
         caller = self.detail.get("caller")
         if caller:
             parts[0] += f" (nor before the call at {caller} that passes the model in)"
@@ -658,6 +661,40 @@ def _warms_on_start(facts: FileFacts, user: ClassInfo) -> bool:
     return start is not None and any(facts.kind(c).work for c in start.calls)
 
 
+def _cold_from_importers(facts: FileFacts, region: Region) -> WarmupVerdict | None:
+    """A method nothing in its file calls, whose class project scripts import and call once
+    (`gen = End2End(args)`, then `results = gen.predict(...)`, not in a loop, no earlier call
+    of the method in that script): the time it measures on that call is its first run's.
+    Anything else (several calls, a loop, no caller found) is not known: None."""
+    sites = facts.method_calls_from_importers(region.scope)
+    if not sites:
+        return None
+    for user, site in sites:
+        if site.loops or any(
+            other is not site and other.scope is site.scope for u, other in sites if u is user
+        ):
+            return None
+    timed = [c for c in region.calls() if facts.kind(c).model]
+    if not timed:
+        return None
+    # shown: a script's own run (module level or `main`) before a handler a framework calls
+    user, site = min(
+        sites, key=lambda us: 0 if us[1].scope.parent is None or us[1].scope.name == "main" else 1
+    )
+    where = facts.where(user, site.start[0])
+    return WarmupVerdict(
+        region,
+        facts.kind(timed[0]).model or "",
+        0,
+        (WarmupReason.NONE,),
+        (),
+        {
+            "warmup_calls": "0",
+            "driven_from": f"`{region.scope.name}` is called once, at {where}",
+        },
+    )
+
+
 def _first_call_declared_warmup(facts: FileFacts, scope: Scope) -> bool:
     """The timing function is told which iteration it runs and says that the first one is the
     warm-up (`warm_up=(num == 0)`, `"warm-up" if num == 0 else num`): its callers' first call
@@ -690,8 +727,10 @@ def assess(facts: FileFacts, region: Region, min_calls: int = 1) -> WarmupVerdic
         # sets its first requests aside, or each user sends some before its tasks start
         if STATS_RESET_RE.search(facts.source) is not None or _warms_on_start(facts, user):
             return None
-    elif _method_run_from_elsewhere(facts, region.scope) or facts.handed_by_importers(region.scope):
-        return None  # its callers, and their warm-up, are in another module: unknown
+    elif _method_run_from_elsewhere(facts, region.scope):
+        return _cold_from_importers(facts, region)  # its callers are in other modules
+    elif facts.handed_by_importers(region.scope):
+        return None  # handed on as a value where we cannot follow it: unknown
     if _first_call_declared_warmup(facts, region.scope):
         return None
     timed = [c for c in region.calls() if facts.kind(c).model]
