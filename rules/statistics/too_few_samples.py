@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import libcst as cst
+
 from auditor.analyses import names as N
 from auditor.analyses.arms import comparisons, runs_once
 from auditor.analyses.base import FactsRule
@@ -105,13 +107,16 @@ class TooFewSamples(FactsRule):
                     first.end_node,
                     what=f"each of the {len(comp.arms)} compared arms is timed with one call, once",
                 )
-        started: set[int] = set()  # (two reads after one start time the same run)
+        # two reads after one start, on one path, time the same run (in exclusive branches of
+        # an `if`, each times its own)
+        started: dict[int, list[cst.CSTNode]] = {}
         for rep in repetitions(facts, self.regions):
             end = rep.region.end_node
-            if id(end) in reported or id(rep.region.start_node) in started:
+            ends = started.setdefault(id(rep.region.start_node), [])
+            if id(end) in reported or any(not facts.exclusive(e, end) for e in ends):
                 continue
             reported.add(id(end))
-            started.add(id(rep.region.start_node))
+            ends.append(end)
             call = N.short(N.code(N.work_shown(rep.work.node))) + "(...)"
             if rep.runs == 1:
                 how = "" if rep.source == "once" else f" ({rep.source})"
