@@ -61,6 +61,9 @@ class ProjectCache:
     derived: dict[tuple[Path, str], Any] = field(default_factory=dict)
 
 
+#: An import statement and what it imports (`from a.b import (x, y)`, `import a.b as c`).
+IMPORT_RE = re.compile(r"^[ \t]*(?:from[ \t]+[\w.]+[ \t]+)?import[ \t]+(\([^)]*\)|[^\n]*)", re.M)
+
 class ProjectModules:
     """Resolves module names imported by one file to sibling source files."""
 
@@ -140,6 +143,28 @@ class ProjectModules:
         result: list[ProjectModule] = self.cache.derived[key]
         self.used.update(m.path for m in result)
         return result
+
+    def importers_naming(self, name: str, imported: bool = False) -> list[ProjectModule]:
+        """The modules that import this file and whose text names `name` (a function or class
+        of this file whose callers are looked for), with `imported` in an import statement
+        (`from bench import main`, not the importer's own `def main`): only those are parsed.
+        Every importer counts as used, so a cached result is dropped when any of them changes."""
+        if self.file_path is None:
+            return []
+        paths = self.importer_paths()
+        self.used.update(paths)
+        word = re.compile(rf"\b{re.escape(name)}\b")
+        out = []
+        for path in paths:
+            text = self.text(path)
+            if text is None or word.search(text) is None:
+                continue
+            if imported and not any(word.search(m.group(1)) for m in IMPORT_RE.finditer(text)):
+                continue
+            module = self._parse(path)
+            if module is not None:
+                out.append(module)
+        return out
 
     def importer_paths(self) -> list[Path]:
         """The files `importers` parses: those whose text imports this file (read as text,

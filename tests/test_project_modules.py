@@ -141,6 +141,21 @@ def test_modules_are_parsed_once_per_run_and_recorded(tmp_path: Path) -> None:
     assert sorted(m.path.name for m in importers) == ["a.py", "b.py"]
 
 
+def test_importers_naming_parses_only_importers_that_name_it(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        bench="def main():\n    pass\n",
+        cli="from bench import (\n    main,\n)\n",
+        own="import bench\n\n\ndef main():\n    bench.X = 1\n",
+        other="from bench import X\n",
+    )
+    project = ProjectModules(tmp_path / "bench.py", ProjectCache())
+    named = project.importers_naming("main", imported=True)
+    assert [m.path.name for m in named] == ["cli.py"]  # not `own.py`'s own `def main`
+    assert sorted(m.path.name for m in project.importers_naming("main")) == ["cli.py", "own.py"]
+    assert {p.name for p in project.used} >= {"cli.py", "own.py", "other.py"}  # all read
+
+
 def test_project_resolver_never_imports_the_analyses() -> None:
     tree = ast.parse((ROOT / "auditor" / "project.py").read_text())
     imported = {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)} | {

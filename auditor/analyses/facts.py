@@ -1364,7 +1364,7 @@ class FileFacts:
         if info is None or self.parents.get(info.node) is not self.module_scope.node:
             return []
         out: list[tuple[FileFacts, CallSite]] = []
-        for module in self.project.importers():
+        for module in self.project.importers_naming(scope.cls, imported=True):
             user = module_facts(self.project, module)
             if user is None:
                 continue
@@ -1396,7 +1396,7 @@ class FileFacts:
             return memo[name]
         memo[name] = []
         out: list[tuple[FileFacts, CallSite]] = []
-        for module in self.project.importers():
+        for module in self.project.importers_naming(name, imported=True):
             user = module_facts(self.project, module)
             if user is None:
                 continue

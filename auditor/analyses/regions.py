@@ -193,7 +193,8 @@ def importer_uses(facts: FileFacts, timer: ContextTimer) -> list[tuple[FileFacts
     if project is None or project.file_path is None:
         return []
     out: list[tuple[FileFacts, Region]] = []
-    for module in project.importers():
+    # (a module that enters it names it: `Bench.timer` is named by `Bench`)
+    for module in project.importers_naming(timer.name.split(".")[0]):
         user = module_facts(project, module)
         if user is None:
             continue
