@@ -64,6 +64,7 @@ class ProjectCache:
 #: An import statement and what it imports (`from a.b import (x, y)`, `import a.b as c`).
 IMPORT_RE = re.compile(r"^[ \t]*(?:from[ \t]+[\w.]+[ \t]+)?import[ \t]+(\([^)]*\)|[^\n]*)", re.M)
 
+
 class ProjectModules:
     """Resolves module names imported by one file to sibling source files."""
 

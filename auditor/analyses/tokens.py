@@ -338,3 +338,64 @@ def foreign_tokenizer_counts(facts: FileFacts, rates: Sequence[Rate]) -> list[Fo
         if any(q.startswith("tiktoken.") for q in facts.qnames_of(b.value.func)):
             out.append(ForeignTokenizer(rate.division, rate.count, N.code(b.value)))
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class EstimatedTokens:
+    """A token count estimated from text length (`len(text) / CHARACTERS_PER_TOKEN`, `len(text)
+    // 4`) and divided by or into a time: a per-token figure in an assumed unit."""
+
+    assign: cst.CSTNode  # the statement that estimates
+    name: str  # the estimated count
+    divisor: str  # the characters-per-token constant, as written
+    division: cst.BinaryOperation  # where the estimate meets a time
+
+
+#: A characters-per-token constant by name (`CHARACTERS_PER_TOKEN`, `chars_per_tok`).
+CHARS_NAME_RE = re.compile(r"char", re.IGNORECASE)
+
+
+def _characters_over_constant(expr: cst.BaseExpression) -> str | None:
+    """`len(...) / 4`, `(len(a) - len(b)) // CHARS_PER_TOKEN`: the constant divided by."""
+    if not isinstance(expr, cst.BinaryOperation) or not isinstance(
+        expr.operator, cst.Divide | cst.FloorDivide
+    ):
+        return None
+    if not any(isinstance(n, cst.Call) and N.call_name(n) == "len" for n in N.nodes_in(expr.left)):
+        return None
+    right = expr.right
+    if isinstance(right, cst.Integer | cst.Float):
+        try:
+            value = float(right.value)
+        except ValueError:
+            return None
+        return right.value if 2 <= value <= 6 else None
+    name = N.dotted(right)
+    return name if name is not None and CHARS_NAME_RE.search(name) else None
+
+
+def estimated_token_counts(facts: FileFacts, is_time: IsTime) -> list[EstimatedTokens]:
+    """Names that count tokens (`token`, `tok` in the name) assigned a length of text over a
+    characters-per-token constant, then divided by or into a time (by name, or `is_time`)."""
+    if "len(" not in facts.source:
+        return []
+    out: list[EstimatedTokens] = []
+    for scope in facts.scopes:
+        for b in scope.bindings:
+            if b.kind != "assign" or b.value is None or not re.search("tok", b.target, re.I):
+                continue
+            divisor = _characters_over_constant(b.value)
+            if divisor is None:
+                continue
+            for div in facts.binary_operations(scope, cst.Divide):
+                pos, _ = facts.pos(div)
+                if pos <= b.start:
+                    continue
+                sides = (div.left, div.right)
+                if any(isinstance(x, cst.Name) and x.value == b.target for x in sides) and any(
+                    looks_like_time(facts, scope, x, pos) or is_time(scope, x, pos) for x in sides
+                ):
+                    stmt = facts.binding_node(b)
+                    out.append(EstimatedTokens(stmt or div, b.target, divisor, div))
+                    break
+    return out

@@ -10,6 +10,7 @@ from auditor.analyses.facts import Pos, Scope
 from auditor.analyses.generation import prompt_in_token_counts, total_length_token_counts
 from auditor.analyses.tokens import (
     characters_as_tokens,
+    estimated_token_counts,
     foreign_tokenizer_counts,
     mixed_rate_ratios,
     prompt_in_retokenised_text,
@@ -68,7 +69,9 @@ class RatioUnitMixing(FactsRule):
             "the time of a `range(0, N, B)` loop that makes a full batch of B every time (it "
             "makes more than N unless B divides N). In a client of an inference server, a tokens/s "
             "counted with a `tiktoken` encoding is reported: the server's model has its own "
-            "tokenizer, so the figure is in another tokenizer's units.",
+            "tokenizer, so the figure is in another tokenizer's units; and a token count that is "
+            "estimated, not counted (a length of text over a characters-per-token constant, "
+            "`len(piece) / CHARS_PER_TOKEN`), then divided by or into a time.",
             why_is_this_bad="A per-sample time over a total is off by the sample count; two "
             "totals over 12 and 4 prompts are off by 3x. The resulting speedup is a unit "
             "conversion, not a measurement.",
@@ -166,6 +169,14 @@ class RatioUnitMixing(FactsRule):
                 f"`{N.short(N.code(over.loop.iter))}` with a full batch of `{over.step}` "
                 f"every time: unless `{over.count}` is a multiple of `{over.step}` it "
                 "generates more than it counts, and the rate reads low",
+            )
+        for est in estimated_token_counts(facts, is_time):
+            self.report(
+                est.division,
+                message=f"`{est.name}` is not counted but estimated as characters / "
+                f"`{est.divisor}` (line {facts.pos(est.assign)[0][0]}), so this per-token "
+                "figure is in an assumed unit that differs by tokenizer and language (count "
+                "the tokens the server reports, or tokenise with the model's tokenizer)",
             )
         for foreign in foreign_tokenizer_counts(facts, rates):
             self.report(
