@@ -1353,6 +1353,30 @@ class FileFacts:
         self.callers_elsewhere(scope)  # (reads the importers once, noting what they hand on)
         return scope.name in self.memo.get("handed-by-importers", set())
 
+    def calls_of_method(self, method: Scope) -> list[CallSite]:
+        """The calls in this file of the method `method`: `self.generate(...)` in its class, or
+        `runner.generate(...)` on an instance of it (not `self._llm.generate(...)`, a method
+        of another object with the same name). Answered once per method."""
+        memo: dict[int, list[CallSite]] = self.memo.setdefault("calls-of-method", {})
+        if id(method) not in memo:
+            memo[id(method)] = [
+                c
+                for s in self.scopes
+                if s is not method
+                for c in s.calls
+                if self._calls_method(c, method)
+            ]
+        return memo[id(method)]
+
+    def _calls_method(self, call: CallSite, method: Scope) -> bool:
+        func = call.node.func
+        if not isinstance(func, cst.Attribute) or func.attr.value != method.name:
+            return False
+        if N.dotted(func.value) == "self":
+            return call.scope.cls == method.cls
+        owner = self.class_of(call.scope, func.value, call.start)
+        return owner is not None and owner[1].name == method.cls
+
     def method_calls_from_importers(self, scope: Scope) -> list[tuple[FileFacts, CallSite]]:
         """For a method of a module-level class, the calls of a method of that name in the
         project modules that import the class (`from hydit.inference import End2End`, then

@@ -104,28 +104,49 @@ def _shown(facts: FileFacts, region: Region, work: list[CallSite]) -> CallSite:
 
 def _called_in_a_loop(facts: FileFacts, scope: Scope) -> bool | None:
     """Whether `scope`'s function is called from a loop of this file, directly or through its
-    callers: True, False, or None when it is a method or the function is handed elsewhere (a
-    callback: unknown). Answered once per function."""
+    callers: True, False, or None when it is a method this file never calls or the function
+    is handed elsewhere (a callback: unknown). Answered once per function."""
     if isinstance(scope.node, cst.Module):
         return False
-    if scope.cls is not None:
-        return None
+    if scope.cls is not None and (scope.name.startswith("__") or not facts.calls_of_method(scope)):
+        return None  # a method this file never calls (or a dunder Python calls): unknown
     memo: dict[int, bool | None] = facts.memo.setdefault("called-in-a-loop", {})
     if id(scope) not in memo:
         if _reaches_a_loop(facts, scope, set()):
             memo[id(scope)] = True
+        elif _handed_elsewhere(facts, scope.name) or _from_uncalled_method(facts, scope, set()):
+            memo[id(scope)] = None
         else:
-            memo[id(scope)] = None if _handed_elsewhere(facts, scope.name) else False
+            memo[id(scope)] = False
     return memo[id(scope)]
+
+
+def _from_uncalled_method(facts: FileFacts, scope: Scope, seen: set[int]) -> bool:
+    """Whether a chain of callers of `scope` starts at a method this file never calls (a task
+    a framework runs, `@task def generate_text(self)`): how often it runs is not here."""
+    if isinstance(scope.node, cst.Module) or id(scope) in seen:
+        return False
+    seen.add(id(scope))
+    if scope.cls is not None:
+        sites = facts.calls_of_method(scope)
+        if not sites:
+            return True
+    else:
+        sites = facts.calls_to_function(scope.name)
+    return any(_from_uncalled_method(facts, site.scope, seen) for site in sites)
 
 
 def _reaches_a_loop(facts: FileFacts, scope: Scope, seen: set[int]) -> bool:
     """Whether a call of `scope`'s function, or of a function that calls it, sits in a loop
     (or in the arguments of a mapping call).
     Each caller is searched once (`seen`): reaching a loop does not depend on the way there."""
-    if isinstance(scope.node, cst.Module) or scope.cls is not None:
+    if isinstance(scope.node, cst.Module):
         return False
-    sites = facts.calls_to_function(scope.name)
+    sites = (
+        facts.calls_of_method(scope)
+        if scope.cls is not None
+        else facts.calls_to_function(scope.name)
+    )
     if any(site.loops or _mapped(facts, site) for site in sites):
         return True  # (in a loop, or mapped over a collection: `pool.map(lambda p: f(p), ps)`)
     seen.add(id(scope))
@@ -192,6 +213,8 @@ def _uncalled_api(facts: FileFacts, scope: Scope) -> bool:
         return False
     if not any(r.value is not None for r in scope.returns):
         return False
+    if scope.cls is not None:
+        return not facts.calls_of_method(scope)  # a method: its calls in this file
     if facts.calls_to_function(scope.name) or facts.callers_elsewhere(scope):
         return False
     project = facts.project

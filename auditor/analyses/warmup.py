@@ -554,21 +554,7 @@ def _method_run_from_elsewhere(facts: FileFacts, scope: Scope) -> bool:
         return False
     if scope.name.startswith("__"):
         return True
-    return not any(
-        _calls_method(facts, c, scope) for s in facts.scopes if s is not scope for c in s.calls
-    )
-
-
-def _calls_method(facts: FileFacts, call: CallSite, method: Scope) -> bool:
-    """`self.generate(...)` in the class, or `runner.generate(...)` on an instance of it (not
-    `self._llm.generate(...)`, a method of another object with the same name)."""
-    func = call.node.func
-    if not isinstance(func, cst.Attribute) or func.attr.value != method.name:
-        return False
-    if N.dotted(func.value) == "self":
-        return call.scope.cls == method.cls
-    owner = facts.class_of(call.scope, func.value, call.start)
-    return owner is not None and owner[1].name == method.cls
+    return not facts.calls_of_method(scope)
 
 
 def _runs_a_model(facts: FileFacts, call: CallSite) -> bool:
