@@ -334,9 +334,11 @@ class FileFacts:
         holders: dict[tuple[int, str], set[str]] = {}  # (scope id, local name) -> functions
         scopes = {id(s): s for s in self.scopes}
 
-        def held(scope: Scope, expr: cst.BaseExpression | None) -> set[str]:
+        def held(scope: Scope, expr: cst.BaseExpression | None, pos: Pos = (10**9, 0)) -> set[str]:
             if isinstance(expr, cst.IfExp):
-                return held(scope, expr.body) | held(scope, expr.orelse)
+                return held(scope, expr.body, pos) | held(scope, expr.orelse, pos)
+            if isinstance(expr, cst.Subscript):  # `call_fn = {"vllm": call_vllm, ...}[backend]`
+                return {f for f in self._function_table(scope, expr, pos) if f in self.functions}
             if not isinstance(expr, cst.Name):
                 return set()
             found = set(holders.get((id(scope), expr.value), ()))
@@ -352,7 +354,7 @@ class FileFacts:
                         and "." not in b.target
                         and b.target not in self.functions
                     ):
-                        fns = held(s, b.value)
+                        fns = held(s, b.value, b.start)
                         if fns:
                             holders.setdefault((id(s), b.target), set()).update(fns)
                 for c in s.calls:
@@ -983,10 +985,11 @@ class FileFacts:
                 sums = [owner.summary_of(fscope) for owner, fscope in held]
                 if any(s.does_work for s in sums):
                     synced = all(s.ends_synced for s in sums if s.does_work)
+                    served = next((s.serves for s in sums if s.serves), None)
                     return CallKind(
                         work=True,
                         sync=SyncKind.HELPER if synced else None,
-                        model=self._model_argument(call, held[0]),
+                        model=self._model_argument(call, held[0]) or served,
                         runs_model=any(s.runs_model for s in sums),
                     )
         if isinstance(func, cst.Attribute) and fname in N.HOST_COPY_METHODS and not node.args:
@@ -1043,8 +1046,8 @@ class FileFacts:
                 sync: SyncKind | None = None
                 if info.session:
                     sync = SyncKind.HOST_COPY  # the session returns when its run has finished
-                elif fname == "generate" or (info.generator and fname == "generate"):
-                    sync = SyncKind.HOST_COPY
+                elif fname == "generate" or fname in N.TEXT_RETURNING_METHODS:
+                    sync = SyncKind.HOST_COPY  # token ids synced step by step, or decoded text
                 elif info.pipeline and not method and self._pipeline_returns_host_data(call):
                     sync = SyncKind.HOST_COPY
                 elif fname == "encode" and self._encodes_to_numpy(call, target):

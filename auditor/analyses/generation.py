@@ -22,7 +22,10 @@ from auditor.analyses import names as N
 from auditor.analyses.facts import CallSite, FileFacts, Pos, Scope
 
 RATE_RE = re.compile(
-    r"tok(en)?s?\s*/\s*s(ec)?\b|tokens?[ _](per|/)[ _]?s(ec(ond)?)?\b|tok_per_s|tokens_per_s", re.I
+    r"tok(en)?s?\s*/\s*s(ec)?\b|tokens?[ _](per|/)[ _]?s(ec(ond)?)?\b|tok_per_s|tokens_per_s"
+    # a time per token (`per token latency`, `ms/token`)
+    r"|per[ _-]token\b|\b(ms|s)\s*/\s*tok(en)?\b",
+    re.I,
 )
 
 
@@ -33,7 +36,28 @@ class Length(StrEnum):
 
 
 def is_generate(facts: FileFacts, call: CallSite) -> bool:
-    return N.call_name(call.node) == "generate" and facts.kind(call).model is not None
+    """`model.generate(...)`, or a call of a transformers text-generation `pipeline`
+    (`pipe = pipeline("text-generation", ...)`, then `pipe(prompt, max_new_tokens=50)`)."""
+    if facts.kind(call).model is None:
+        return False
+    return N.call_name(call.node) == "generate" or _text_generation_pipeline(facts, call)
+
+
+#: The tasks of a transformers `pipeline` that generate text with `generate()`.
+TEXT_GENERATION_TASKS = frozenset({"text-generation", "text2text-generation"})
+
+
+def _text_generation_pipeline(facts: FileFacts, call: CallSite) -> bool:
+    if not isinstance(call.node.func, cst.Name | cst.Attribute):
+        return False
+    built, _, _ = facts.resolve(call.scope, call.node.func, call.start)
+    if not isinstance(built, cst.Call) or "transformers.pipeline" not in facts.qnames_of(
+        built.func
+    ):
+        return False
+    task = N.keyword(built, "task")
+    expr = task.value if task is not None else (built.args[0].value if built.args else None)
+    return expr is not None and N.string_value(expr) in TEXT_GENERATION_TASKS
 
 
 def reports_token_rate(facts: FileFacts) -> bool:

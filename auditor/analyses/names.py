@@ -220,7 +220,17 @@ INFERENCE_METHODS: frozenset[str] = frozenset(
         "transcribe",
         "denoise",
         "sample",
+        # chat models' own methods (`model.chat(tokenizer, query)`, fastllm `response_batch`)
+        "chat",
+        "stream_chat",
+        "batch_chat",
+        "response_batch",
+        "stream_response",
     }
+)
+#: Of those, methods that return decoded text (a chat reply): the host waits for the work.
+TEXT_RETURNING_METHODS: frozenset[str] = frozenset(
+    {"chat", "stream_chat", "batch_chat", "response_batch", "stream_response"}
 )
 FEATURE_METHOD_RE = re.compile(r"^(get|encode)_[a-z_]*(features|embeds|embeddings)$")
 #: Inference verbs with what they act on (`predictor.propagate_in_video(state)`,

@@ -125,8 +125,20 @@ DISCARD_AFTER_RE = re.compile(r"\[\s*[\w.]+\s*:\s*\]|\.pop\(\s*0\s*\)|del\s+\w+\
 
 def _sets_first_aside(facts: FileFacts, loop: cst.CSTNode) -> bool:
     """The timing loop discards its first iterations (in the loop, or from the samples after
-    it): those iterations are its warm-up."""
-    return bool(DISCARD_IN_LOOP_RE.search(N.code(loop)) or DISCARD_AFTER_RE.search(facts.source))
+    it, or by reading only a later sample after it: `times[1]`): those iterations are its
+    warm-up."""
+    code = N.code(loop)
+    if DISCARD_IN_LOOP_RE.search(code) or DISCARD_AFTER_RE.search(facts.source):
+        return True
+    after = "\n".join(facts.source.splitlines()[facts.pos(loop)[1][0] :])
+    for name in set(APPENDED_RE.findall(code)):
+        if re.search(rf"\b{re.escape(name)}\[\s*[1-9]\d*\s*\]", after):
+            return True  # after the loop, only a later sample is read (`times[1]`)
+    return False
+
+
+#: A list a loop appends its samples to (`times.append(...)`).
+APPENDED_RE = re.compile(r"\b(\w+)\.append\(")
 
 
 def _assess_loop(
@@ -1004,11 +1016,24 @@ def _first_call(
     return sites[0] if sites else None
 
 
+def _dropped(facts: FileFacts, call: CallSite) -> bool:
+    """The call's result is thrown away: a statement of its own, or assigned to `_`."""
+    parent = facts.parents.get(call.node)
+    if isinstance(parent, cst.Expr):
+        return True
+    return (
+        isinstance(parent, cst.Assign)
+        and len(parent.targets) == 1
+        and isinstance(parent.targets[0].target, cst.Name)
+        and parent.targets[0].target.value == "_"
+    )
+
+
 def _first_kept(sites: list[tuple[FileFacts, CallSite]]) -> tuple[FileFacts, CallSite] | None:
     """The first call that keeps its result (the time it measured); calls that are statements
     of their own (`timed_render(pipe, ...)`, result dropped) before it are its warm-ups. With
     none kept, the first call."""
-    kept = [(f, c) for f, c in sites if not isinstance(f.parents.get(c.node), cst.Expr)]
+    kept = [(f, c) for f, c in sites if not _dropped(f, c)]
     return kept[0] if kept else (sites[0] if sites else None)
 
 
@@ -1050,11 +1075,7 @@ def _warmups_before_first_call(
     # the helper's own earlier calls that drop their time (`_decode(False)` before
     # `o32, t32 = _decode(autocast=False)`) ran the model through it: warm-ups
     warmups += [
-        c
-        for c in sites
-        if c.scope is site.scope
-        and c.end <= site.start
-        and isinstance(facts.parents.get(c.node), cst.Expr)
+        c for c in sites if c.scope is site.scope and c.end <= site.start and _dropped(facts, c)
     ]
     warmups.sort(key=lambda c: c.end)
     if not warmups:
