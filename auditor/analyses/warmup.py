@@ -664,6 +664,10 @@ def _cold_from_importers(facts: FileFacts, region: Region) -> WarmupVerdict | No
     (`gen = End2End(args)`, then `results = gen.predict(...)`, not in a loop, no earlier call
     of the method in that script): the time it measures on that call is its first run's.
     Anything else (several calls, a loop, no caller found) is not known: None."""
+    if region.loops(facts) or any(
+        c.end <= region.content_start and _runs_a_model(facts, c) for c in region.scope.calls
+    ):
+        return None  # it runs the model first itself, or times in a loop: not this question
     sites = facts.method_calls_from_importers(region.scope)
     if not sites:
         return None
