@@ -971,14 +971,21 @@ class FileFacts:
             s = owner.summary_of(fscope)
             if s.returns_timer:
                 return CallKind(timer=N.dotted(func) or fscope.name, timer_synced=s.timer_synced)
+            instance = fscope.name == "__call__" and isinstance(func, cst.Name)
             if s.does_work or s.syncs:
                 return CallKind(
                     work=s.does_work,
                     sync=SyncKind.HELPER if s.ends_synced else None,
-                    model=self._model_argument(call, (owner, fscope)) or s.serves,
+                    model=self._model_argument(call, (owner, fscope))
+                    or s.serves
+                    # an instance called itself (`pipe(inputs)`) is the object timed
+                    or (N.dotted(func) if instance and s.runs_model else None),
                     runs_model=s.runs_model,
                 )
-            return CallKind()
+            if not instance:
+                return CallKind()
+            # an instance's `__call__` that shows no work of its own (it wraps a model it was
+            # handed): the call is judged by the object, below
         if isinstance(func, cst.Name) and func.value not in self.functions:
             held = self._held_functions(call, func.value)
             if len(held) > 1:  # one of several functions, chosen from a table or by a flag
@@ -1445,7 +1452,8 @@ class FileFacts:
         self, scope: Scope, func: cst.BaseExpression, pos: Pos
     ) -> tuple[FileFacts, Scope] | None:
         """The function a call runs, when it is defined in this file or a sibling module: a
-        function by name, `self.method`, or a method of an instance of a known class."""
+        function by name, `self.method`, a method of an instance of a known class, or the
+        `__call__` of an instance called itself."""
         if isinstance(func, cst.Name):
             if func.value in self.functions:
                 return self, self.functions[func.value]
@@ -1457,6 +1465,11 @@ class FileFacts:
             if b is not None and b.kind == "assign" and isinstance(b.value, cst.Name):
                 held = self.functions.get(b.value.value)
                 return (self, held) if held is not None else None
+            # `pipe = DSPipeline(...)`, then `pipe(inputs)`: the class's `__call__`
+            if b is not None and b.kind == "assign" and isinstance(b.value, cst.Call):
+                owner = self.class_of(scope, func, pos)
+                if owner is not None and "__call__" in owner[1].methods:
+                    return owner[0], owner[1].methods["__call__"]
             return None
         if not isinstance(func, cst.Attribute):
             return None
