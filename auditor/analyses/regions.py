@@ -173,6 +173,10 @@ def _declares_setup(facts: FileFacts, region: Region) -> bool:
         return True  # a training step (`loss.backward()`): a training measurement
     if _whole_run(facts, region):
         return True
+    if region.scope.parent is not None and SETUP_LABEL_RE.search(
+        region.scope.name.replace("_", " ")
+    ):
+        return True  # a function that times its own set-up (`def warmup(self, ...)`, `load_model`)
     entered = next(
         (n for n in (region.start_node, region.end_node) if isinstance(n, cst.With)), None
     )

@@ -1067,15 +1067,29 @@ def _warmups_before_first_call(
     """A timing helper that uses a model of an enclosing scope (not a parameter): the warm-up
     may run in the caller, before the helper's first call (or before it is handed to an
     executor)."""
-    sites = sorted(
-        facts.calls_to_function(scope.name) + facts.executor_handoffs(scope.name),
-        key=lambda c: c.start,
-    )
+    if scope.cls is not None:  # a method: `kolors.generate(...)`, `self.generate(...)`
+        sites = sorted(facts.calls_of_method(scope), key=lambda c: c.start)
+    else:
+        sites = sorted(
+            facts.calls_to_function(scope.name) + facts.executor_handoffs(scope.name),
+            key=lambda c: c.start,
+        )
     first = _first_kept([(facts, c) for c in sites])  # calls that drop their timing warm up
     if first is None:
         return None
     site = first[1]
     warmups = _warmups_in(facts, site.scope, model, site.start)
+    info = facts.classes.get(scope.cls) if scope.cls is not None else None
+    if info is not None and model.startswith("self."):
+        # another method of the same object that runs the model, called first
+        # (`kolors.warmup(gen_args, 2)` before `kolors.generate(gen_args)`)
+        warmups += [
+            c
+            for m in info.methods.values()
+            if m is not scope and facts.summary_of(m).runs_model
+            for c in facts.calls_of_method(m)
+            if c.scope is site.scope and c.end <= site.start
+        ]
     # the helper's own earlier calls that drop their time (`_decode(False)` before
     # `o32, t32 = _decode(autocast=False)`) ran the model through it: warm-ups
     warmups += [
