@@ -139,6 +139,15 @@ SETUP_LABEL_RE = re.compile(
 )
 
 
+#: A function named for a set-up step (`warmup`, `load_model`, `build_engine`), and not for a
+#: measurement as well (`compile_and_benchmark`, `warmup_then_time`).
+SETUP_FUNCTION_RE = re.compile(
+    r"^_?(?:warm_?up|load|setup|set_up|build|compile|quantize|init|initiali[sz]e|prepare)(?:_|$)"
+    r"(?!.*(?:bench|infer|run|generat|predict|time|latenc|speed|measure|profil))",
+    re.IGNORECASE,
+)
+
+
 def declares_setup(facts: FileFacts, region: Region) -> bool:
     """The statement that reads the region's closing timer says it measures set-up
     (compilation, loading, an engine build, a warm-up), or the region runs a training step
@@ -173,9 +182,7 @@ def _declares_setup(facts: FileFacts, region: Region) -> bool:
         return True  # a training step (`loss.backward()`): a training measurement
     if _whole_run(facts, region):
         return True
-    if region.scope.parent is not None and SETUP_LABEL_RE.search(
-        region.scope.name.replace("_", " ")
-    ):
+    if region.scope.parent is not None and SETUP_FUNCTION_RE.match(region.scope.name):
         return True  # a function that times its own set-up (`def warmup(self, ...)`, `load_model`)
     entered = next(
         (n for n in (region.start_node, region.end_node) if isinstance(n, cst.With)), None
