@@ -1363,6 +1363,12 @@ class FileFacts:
         self.callers_elsewhere(scope)  # (reads the importers once, noting what they hand on)
         return scope.name in self.memo.get("handed-by-importers", set())
 
+    def calls_of(self, scope: Scope) -> list[CallSite]:
+        """The calls in this file of the function or method `scope`."""
+        if scope.cls is not None:
+            return self.calls_of_method(scope)
+        return self.calls_to_function(scope.name)
+
     def calls_of_method(self, method: Scope) -> list[CallSite]:
         """The calls in this file of the method `method`: `self.generate(...)` in its class, or
         `runner.generate(...)` on an instance of it (not `self._llm.generate(...)`, a method

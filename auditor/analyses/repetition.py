@@ -127,12 +127,9 @@ def _from_uncalled_method(facts: FileFacts, scope: Scope, seen: set[int]) -> boo
     if isinstance(scope.node, cst.Module) or id(scope) in seen:
         return False
     seen.add(id(scope))
-    if scope.cls is not None:
-        sites = facts.calls_of_method(scope)
-        if not sites:
-            return True
-    else:
-        sites = facts.calls_to_function(scope.name)
+    sites = facts.calls_of(scope)
+    if scope.cls is not None and not sites:
+        return True
     return any(_from_uncalled_method(facts, site.scope, seen) for site in sites)
 
 
@@ -142,11 +139,7 @@ def _reaches_a_loop(facts: FileFacts, scope: Scope, seen: set[int]) -> bool:
     Each caller is searched once (`seen`): reaching a loop does not depend on the way there."""
     if isinstance(scope.node, cst.Module):
         return False
-    sites = (
-        facts.calls_of_method(scope)
-        if scope.cls is not None
-        else facts.calls_to_function(scope.name)
-    )
+    sites = facts.calls_of(scope)
     if any(site.loops or _mapped(facts, site) for site in sites):
         return True  # (in a loop, or mapped over a collection: `pool.map(lambda p: f(p), ps)`)
     seen.add(id(scope))

@@ -1067,13 +1067,9 @@ def _warmups_before_first_call(
     """A timing helper that uses a model of an enclosing scope (not a parameter): the warm-up
     may run in the caller, before the helper's first call (or before it is handed to an
     executor)."""
-    if scope.cls is not None:  # a method: `kolors.generate(...)`, `self.generate(...)`
-        sites = sorted(facts.calls_of_method(scope), key=lambda c: c.start)
-    else:
-        sites = sorted(
-            facts.calls_to_function(scope.name) + facts.executor_handoffs(scope.name),
-            key=lambda c: c.start,
-        )
+    # (a method's calls: `kolors.generate(...)`; a function's, and its executor hand-offs)
+    handoffs = facts.executor_handoffs(scope.name) if scope.cls is None else []
+    sites = sorted(facts.calls_of(scope) + handoffs, key=lambda c: c.start)
     first = _first_kept([(facts, c) for c in sites])  # calls that drop their timing warm up
     if first is None:
         return None
