@@ -265,7 +265,13 @@ class FileFacts:
             return self._device_is_cpu(call, device.value)
         model = self.kind(call).model
         if not model:
-            return False
+            # tensor work runs where its operands are: `torch.mm(x[i].to(dtype), w.t())`
+            # with `x = torch.randn(..., device="cuda").to("cpu")` runs on the CPU
+            return any(
+                self._operand_on_cpu(call.scope, a.value, call.start)
+                for a in call.node.args
+                if a.keyword is None
+            )
         scopes = [call.scope] + ([self.module_scope] if call.scope.parent is not None else [])
         for scope in scopes:
             moves = [
@@ -278,6 +284,55 @@ class FileFacts:
             ]
             if moves:
                 return self._placed_on_cpu(max(moves, key=lambda c: c.end))
+        return False
+
+    def _operand_on_cpu(
+        self, scope: Scope, expr: cst.BaseExpression, pos: Pos, depth: int = 0
+    ) -> bool:
+        """A tensor operand last placed on the CPU where it is used: through indexing,
+        layout and dtype methods (`x[i].to(torch.float16).t()`), torch functions of it
+        (`torch.quantize_per_tensor(x, ...)`) and plain assignments, to `.cpu()`,
+        `.to("cpu")` or a creation with `device="cpu"`. Unknown (False) otherwise."""
+        while depth < 12:
+            depth += 1
+            if isinstance(expr, cst.Subscript):
+                expr = expr.value
+            elif isinstance(expr, cst.Name | cst.Attribute) and N.dotted(expr):
+                value, scope, pos = self.resolve(scope, expr, pos)
+                if value is expr:
+                    return False
+                expr = value
+            elif isinstance(expr, cst.Call):
+                func, name = expr.func, N.call_name(expr)
+                device = N.keyword(expr, "device")
+                if isinstance(func, cst.Attribute) and name in TENSOR_VIEW_METHODS:
+                    expr = func.value
+                elif isinstance(func, cst.Attribute) and name in ("cpu", "cuda"):
+                    return name == "cpu"
+                elif isinstance(func, cst.Attribute) and name == "to":
+                    target = device or (expr.args[0] if expr.args else None)
+                    if target is None:
+                        return False
+                    value, _, _ = self.resolve(scope, target.value, pos)
+                    if isinstance(value, cst.Call) and N.call_name(value) == "device":
+                        value = value.args[0].value if value.args else value
+                    text = N.string_value(value)
+                    if text is not None:
+                        return text.split(":")[0] == "cpu"
+                    if device is not None or not (
+                        _names_a_dtype(target.value) or _names_a_dtype(value)
+                    ):
+                        return False
+                    expr = func.value  # `.to(torch.float16)`, `.to(proj_type)`
+                elif device is not None:
+                    text = N.string_value(self.resolve(scope, device.value, pos)[0])
+                    return text is not None and text.split(":")[0] == "cpu"
+                elif (N.dotted(func) or "").startswith("torch.") and expr.args:
+                    expr = expr.args[0].value
+                else:
+                    return False
+            else:
+                return False
         return False
 
     def _placed_on_cpu(self, move: CallSite) -> bool:
@@ -956,6 +1011,17 @@ class FileFacts:
         return False
 
     # ------------------------------------------------------------------- call kinds
+    def _lambda_body(self, call: CallSite, name: str) -> CallSite | None:
+        """The call a lambda bound to `name` makes, where `call` calls it: `fn = lambda:
+        model.generate(...)` (the call its body is), not a lambda that wraps more than one."""
+        b = self.binding_before(call.scope, name, call.start)
+        if b is None or b.kind != "assign" or not isinstance(b.value, cst.Lambda):
+            return None
+        body = b.value.body
+        if not isinstance(body, cst.Call):
+            return None
+        return next((c for c in b.scope.calls if c.node is body), None)
+
     def call_kind(self, call: CallSite) -> CallKind:
         node = call.node
         qn = call.qnames
@@ -986,6 +1052,10 @@ class FileFacts:
                 return CallKind()
             # an instance's `__call__` that shows no work of its own (it wraps a model it was
             # handed): the call is judged by the object, below
+        if isinstance(func, cst.Name) and target_fn is None:
+            body = self._lambda_body(call, func.value)
+            if body is not None:  # `fn = lambda: model.generate(...)`, then `fn()`
+                return self.kind(body)
         if isinstance(func, cst.Name) and func.value not in self.functions:
             held = self._held_functions(call, func.value)
             if len(held) > 1:  # one of several functions, chosen from a table or by a flag
@@ -1362,6 +1432,21 @@ class FileFacts:
         hands on as a value (`run_cell(complete, ...)`): it runs where we cannot follow."""
         self.callers_elsewhere(scope)  # (reads the importers once, noting what they hand on)
         return scope.name in self.memo.get("handed-by-importers", set())
+
+    def installed_as_hook(self, scope: Scope) -> bool:
+        """A function this file never calls but installs for others to call: assigned over a
+        method (`transformer.forward = wrapped_forward`, `setattr(block, "forward", timed)`)
+        or returned as a wrapper (`def timed(fn): def wrapper(...): ...; return wrapper`).
+        Its callers, how often they call it and what ran first are not here."""
+        if scope.parent is None or scope.cls is not None or self.calls_to_function(scope.name):
+            return False
+        name = re.escape(scope.name)
+        pattern = re.compile(
+            rf"(?:\.\w+\s*=\s*{name}\s*(?:#.*)?$|^\s*return\s+{name}\s*$"
+            rf"|setattr\([^)]*,\s*{name}\s*\))",
+            re.M,
+        )
+        return pattern.search(self.source) is not None
 
     def calls_of(self, scope: Scope) -> list[CallSite]:
         """The calls in this file of the function or method `scope`."""
@@ -2081,6 +2166,27 @@ MODEL_METHOD_RE = re.compile(r"infer|generate|sample|forward|predict|denoise|__c
 
 #: Methods that place a model on a device.
 PLACEMENT_METHODS = frozenset({"to", "cuda", "cpu"})
+
+#: Tensor methods that keep a tensor on its device (layout, copies, dtype casts).
+TENSOR_VIEW_METHODS = frozenset(
+    {
+        "contiguous", "t", "T", "view", "reshape", "transpose", "permute", "clone",
+        "detach", "float", "half", "bfloat16", "double", "int", "long", "squeeze",
+        "unsqueeze", "flatten", "expand", "repeat",
+    }
+)  # fmt: skip
+
+
+def _names_a_dtype(expr: cst.BaseExpression) -> bool:
+    """`torch.float16`, `dtype`, `proj_type`, `getattr(torch, name)`: a cast, not a move."""
+    if isinstance(expr, cst.Call) and N.dotted(expr.func) == "getattr" and expr.args:
+        return N.dotted(expr.args[0].value) == "torch"
+    text = N.dotted(expr) or ""
+    leaf = text.rsplit(".", 1)[-1].lower()
+    if text.startswith("torch.") and leaf != "device":
+        return True
+    return "dtype" in leaf or leaf.endswith("_type") or leaf == "type"
+
 
 #: Names of functions that transform a model and hand it back (`compile_pipe`, `fuse_model`).
 MODEL_TRANSFORM_RE = re.compile(

@@ -114,7 +114,11 @@ def _called_in_a_loop(facts: FileFacts, scope: Scope) -> bool | None:
     if id(scope) not in memo:
         if _reaches_a_loop(facts, scope, set()):
             memo[id(scope)] = True
-        elif _handed_elsewhere(facts, scope.name) or _from_uncalled_method(facts, scope, set()):
+        elif (
+            _handed_elsewhere(facts, scope.name)
+            or facts.installed_as_hook(scope)
+            or _from_uncalled_method(facts, scope, set())
+        ):
             memo[id(scope)] = None
         else:
             memo[id(scope)] = False

@@ -731,7 +731,7 @@ def assess(facts: FileFacts, region: Region, min_calls: int = 1) -> WarmupVerdic
             return None
     elif _method_run_from_elsewhere(facts, region.scope):
         return _cold_from_importers(facts, region)  # its callers are in other modules
-    elif facts.handed_by_importers(region.scope):
+    elif facts.handed_by_importers(region.scope) or facts.installed_as_hook(region.scope):
         return None  # handed on as a value where we cannot follow it: unknown
     if _first_call_declared_warmup(facts, region.scope):
         return None

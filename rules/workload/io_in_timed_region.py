@@ -60,7 +60,9 @@ class IoInTimedRegion(FactsRule):
                 'images[0].save("cat.png")\n'
             ),
             known_problems="A `print` is reported only when it prints something a model call "
-            "or a decode produced in the same function; progress messages are left alone. "
+            "or a decode produced in the same function; progress messages are left alone, and "
+            "so is a print that runs once beside a loop of timed runs inside the region (it "
+            "costs microseconds against them). "
             "I/O inside functions of the same file called from the region is followed (a few "
             "calls deep) and reported at the call; functions of other modules are not. Input "
             "reads inside such a function are reported only when the function also runs the "
