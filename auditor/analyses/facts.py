@@ -779,6 +779,12 @@ class FileFacts:
             return None  # a method: its callers are not plain calls of its name
         found: set[tuple[int, str]] = set()
         sites = self.calls_to_function(scope.name)
+        if (
+            not sites
+            and CLI_ENTRY_RE.search(self.source.replace(" ", ""))
+            and (f"({scope.name})" in self.source.replace(" ", ""))
+        ):
+            return self._cli_param_default(scope, name)
         for site in sites:
             arg = self.argument(site.node, name, index)
             value = self.int_of(site.scope, arg, site.start, depth + 1) if arg else None
@@ -786,6 +792,19 @@ class FileFacts:
                 return None
             found.add(value)
         return found.pop() if len(found) == 1 else None
+
+    def _cli_param_default(self, scope: Scope, name: str) -> tuple[int, str] | None:
+        """The integer default of a parameter of a function a command-line entry runs
+        (`CLI(main)`, `fire.Fire(main)`, `typer.run(main)`): its option's default."""
+        node = scope.node
+        if not isinstance(node, cst.FunctionDef):
+            return None
+        params = node.params
+        for param in [*params.params, *params.kwonly_params]:
+            if param.name.value == name and isinstance(param.default, cst.Integer):
+                value = int(param.default.value)
+                return value, f"--{name} defaults to {value}"
+        return None
 
     def reachable_calls(self, calls: list[CallSite], depth: int = 0) -> list[CallSite]:
         """`calls` plus the calls inside functions of this file they call (transitively),
@@ -2166,6 +2185,10 @@ MODEL_METHOD_RE = re.compile(r"infer|generate|sample|forward|predict|denoise|__c
 
 #: Methods that place a model on a device.
 PLACEMENT_METHODS = frozenset({"to", "cuda", "cpu"})
+
+#: A command-line entry that runs a function it is handed (`CLI(main)`, `fire.Fire(main)`),
+#: its parameters the command's options (searched with spaces removed).
+CLI_ENTRY_RE = re.compile(r"(?:\bCLI|\bFire|typer\.run|defopt\.run)\(\w+\)")
 
 #: Tensor methods that keep a tensor on its device (layout, copies, dtype casts).
 TENSOR_VIEW_METHODS = frozenset(

@@ -234,9 +234,11 @@ TEXT_RETURNING_METHODS: frozenset[str] = frozenset(
 )
 FEATURE_METHOD_RE = re.compile(r"^(get|encode)_[a-z_]*(features|embeds|embeddings)$")
 #: Inference verbs with what they act on (`predictor.propagate_in_video(state)`,
-#: `model.predict_batch(x)`, `detector.detect_objects(img)`): a method of a model object.
+#: `model.predict_batch(x)`, `detector.detect_objects(img)`, `vq_model.decode_code(ids)`): a
+#: method of a model object.
 INFERENCE_VERB_RE = re.compile(
-    r"^(predict|infer|propagate|segment|detect|track|transcribe|denoise|classify)_[a-z_]+$"
+    r"^(predict|infer|propagate|segment|detect|track|transcribe|denoise|classify|decode|encode"
+    r"|sample)_[a-z_]+$"
 )
 
 

@@ -195,7 +195,50 @@ def _declares_setup(facts: FileFacts, region: Region) -> bool:
     stmt = facts.enclosing_statement(region.end_node)
     if not isinstance(stmt, cst.SimpleStatementLine):
         return False
-    return SETUP_LABEL_RE.search(N.code(stmt)) is not None
+    if SETUP_LABEL_RE.search(N.code(stmt)) is not None:
+        return True
+    report = _report_of_stored_time(facts, region, stmt)
+    if report is None:
+        return False
+    # the label names the set-up as what took the time ("Time for quantization", "Loading
+    # took"), not a setting shown beside the value (`f"compile={args.compile}: "`) or a run
+    # of the compiled model ("compile run: ...")
+    text = PLACEHOLDER_RE.sub(" ", N.code(report))
+    return SETUP_TIME_RE.search(text) is not None
+
+
+#: An f-string's placeholder (`{elapsed:.2f}`).
+PLACEHOLDER_RE = re.compile(r"\{[^{}]*\}")
+#: A set-up step named as what the reported time measured.
+SETUP_TIME_RE = re.compile(
+    rf"(?:time|took|duration)\W+(?:(?:for|of|to|spent)\W+)?(?:{SETUP_LABEL_RE.pattern})"
+    rf"|(?:{SETUP_LABEL_RE.pattern})\W+(?:time|took|takes|duration|done|finished|completed)",
+    re.IGNORECASE,
+)
+
+
+def _report_of_stored_time(
+    facts: FileFacts, region: Region, stmt: cst.SimpleStatementLine
+) -> cst.CSTNode | None:
+    """Where a time the closing read stores is reported: `t = time.perf_counter() - t0`, then
+    `print(f"Time for quantization: {t:.02f} sec")` (the first print or log of the stored
+    name after the read, in the same function)."""
+    if len(stmt.body) != 1 or not isinstance(stmt.body[0], cst.Assign):
+        return None
+    targets = stmt.body[0].targets
+    if len(targets) != 1 or not isinstance(targets[0].target, cst.Name):
+        return None
+    name = targets[0].target.value
+    for c in sorted(region.scope.calls, key=lambda c: c.start):
+        if c.start <= region.content_end or N.call_name(c.node) not in REPORT_NAMES:
+            continue
+        if name in N.names_in(c.node):
+            return c.node
+    return None
+
+
+#: Calls that report a number (printed or logged).
+REPORT_NAMES = frozenset({"print", "info", "log", "write", "debug", "warning"})
 
 
 def importer_uses(facts: FileFacts, timer: ContextTimer) -> list[tuple[FileFacts, Region]]:
