@@ -89,13 +89,14 @@ def _result_names(call: CallSite) -> list[str]:
 
 def counts_produced_tokens(facts: FileFacts, call: CallSite) -> bool:
     """The script measures the output it got (`out.shape[-1] - prompt_len`, `out.numel()`,
-    `len(out[0])`, `y.size(-1)`, `for o in out`, `out["sequence_lengths"]`): a tokens/s figure
+    `len(out[0])`, `y.size(-1)`, `for o in out`, `for tokens, metrics in stream`,
+    `out["sequence_lengths"]`): a tokens/s figure
     from the produced count is right whatever the length."""
     for name in _result_names(call):
         n = re.escape(name)
         pattern = (
             rf"\b{n}\s*(?:\[[^\]]*\]\s*)*\.(?:shape|numel|size)\b"
-            rf"|\blen\(\s*{n}\b|\bfor\s+\w+\s+in\s+{n}\b"
+            rf"|\blen\(\s*{n}\b|\bfor\s+[\w\s,()]*?\w\)?\s+in\s+{n}\b"
             # lengths the engine reports (`outputs["sequence_lengths"]`, TensorRT-LLM)
             rf"""|\b{n}\s*(?:\[\s*["']\w*length\w*["']\s*\]|\.\w*length\w*\b)"""
         )
@@ -253,8 +254,22 @@ CAUSAL_LM_RE = re.compile(r"\w*For(?:CausalLM|ConditionalGeneration)\b|AutoModel
 
 def _length_of(expr: cst.BaseExpression) -> str | None:
     """The name whose length an expression reads: `out.shape[-1]`, `out.shape[1]`,
-    `out[0].shape[0]`, `len(out[0])`, `out.numel()`, `out.size(-1)`."""
+    `out[0].shape[0]`, `len(out[0])`, `out.numel()`, `out.size(-1)`, `sum(len(ids) for ids in
+    out)`."""
     node: cst.BaseExpression | None = None
+    if (
+        isinstance(expr, cst.Call)
+        and N.call_name(expr) == "sum"
+        and len(expr.args) == 1
+        and isinstance(expr.args[0].value, cst.GeneratorExp | cst.ListComp)
+    ):
+        # `sum(len(ids) for ids in out)`: the length of every row of `out`
+        comp = expr.args[0].value
+        row = _length_of(comp.elt) if isinstance(comp.elt, cst.BaseExpression) else None
+        target, rows = comp.for_in.target, comp.for_in.iter
+        if isinstance(target, cst.Name) and row == target.value and isinstance(rows, cst.Name):
+            return rows.value
+        return None
     if isinstance(expr, cst.Subscript) and isinstance(expr.value, cst.Attribute):
         if expr.value.attr.value == "shape":
             node = expr.value.value
@@ -306,6 +321,13 @@ class TotalLengthCount:
 #: A divisor that is a time by its words (`latencies / 1e3`, `elapsed_s`).
 TIME_NAME_RE = re.compile(r"latenc|time|elapsed|duration|second|secs?$", re.IGNORECASE)
 NEW_TOKENS_RE = re.compile(r"new_tokens$|^gen(?:erated)?_len(?:gth)?$", re.IGNORECASE)
+#: The two parts of a total sequence length: the prompt's and the generated part's.
+PROMPT_LEN_RE = re.compile(r"^(?:prompt|input|in_seq|prefix|context)_?(?:len|length|size)$", re.I)
+GENERATED_LEN_RE = re.compile(
+    r"^(?:gen(?:eration|erated)?|out(?:put)?(?:_seq)?|decode|new)_?(?:len|length|tokens)$"
+    r"|^max_new_tokens$",
+    re.IGNORECASE,
+)
 
 
 def total_length_token_counts(
@@ -327,6 +349,17 @@ def total_length_token_counts(
                 total = N.dotted(value.left)
                 if total is not None:
                     totals[total] = (value, b.start[0])
+            elif (  # `max_length = prompt_length + generation_length`
+                b.kind == "assign"
+                and isinstance(value, cst.BinaryOperation)
+                and isinstance(value.operator, cst.Add)
+            ):
+                sides = [N.dotted(value.left) or "", N.dotted(value.right) or ""]
+                leaves = [side.rsplit(".", 1)[-1] for side in sides]
+                for i in (0, 1):
+                    if PROMPT_LEN_RE.search(leaves[i]) and GENERATED_LEN_RE.search(leaves[1 - i]):
+                        new = value.right if i == 0 else value.left
+                        totals.setdefault(b.target, (new, b.start[0]))
     if not totals:
         return []
     out: list[TotalLengthCount] = []
@@ -334,12 +367,14 @@ def total_length_token_counts(
         for div in facts.binary_operations(scope, cst.Divide):
             pos, _ = facts.pos(div)
             stmt = facts.enclosing_statement(div)
-            if stmt is None or not re.search(r"tok", N.code(stmt), re.IGNORECASE):
+            if stmt is None or not re.search(r"tok|tps|thrpt|throughput", N.code(stmt), re.I):
                 continue
             if not (is_time(scope, div.right, pos) or _named_time(div.right)):
                 continue
             count, _, _ = facts.resolve(scope, div.left, pos)
             nodes = [count, *N.nodes_in(count)]
+            if count is not div.left:  # `max_length / t`, `max_length` a total itself
+                nodes.insert(0, div.left)
             derived = {  # `cu_len - input_len`: the count is the new tokens themselves
                 N.dotted(n.left)
                 for n in nodes

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import libcst as cst
+
 from auditor.analyses import names as N
 from auditor.analyses.facts import CallSite, FileFacts, Pos
 from auditor.analyses.regions import Region, RegionKind, importer_uses
@@ -59,12 +61,66 @@ def _covered(facts: FileFacts, region: Region, calls: list[CallSite], work: Call
     branches = facts.branches(work.node, region.scope) | facts.branches(
         region.end_node, region.scope
     )
-    return any(
-        facts.kind(c).sync is not None
-        and work.end < c.end <= region.content_end
-        and facts.branches(c.node, region.scope, cuda_guards=False) <= branches
+    syncs = [
+        c
         for c in calls
+        if facts.kind(c).sync is not None and work.end < c.end <= region.content_end
+    ]
+    # an `if`/`elif`/`else` chain that syncs in every branch syncs whichever runs
+    # (`wave = vocoder.decode(mel).cpu()` / `else: wave = vocoder(mel).cpu()`)
+    whole = _chains_syncing_every_branch(facts, region, syncs)
+    return any(
+        {b for b in facts.branches(c.node, region.scope, cuda_guards=False) if b[0] not in whole}
+        <= branches
+        for c in syncs
     )
+
+
+def _chains_syncing_every_branch(
+    facts: FileFacts, region: Region, syncs: list[CallSite]
+) -> set[int]:
+    """The ids of the `if` statements (with their `elif`s) among the syncs' ancestors whose
+    every branch, `else` included, runs one of `syncs` outside any further `if`."""
+    heads: dict[int, cst.If] = {}
+    for c in syncs:
+        for anc in facts.ancestors(c.node):
+            if anc is region.scope.node:
+                break
+            if isinstance(anc, cst.If):
+                heads.setdefault(id(anc), anc)
+
+    def syncs_in(block: cst.CSTNode) -> bool:
+        for c in syncs:
+            if not N.contains(block, c.node):
+                continue
+            nested = False
+            for anc in facts.ancestors(c.node):
+                if anc is block:
+                    break
+                if isinstance(anc, cst.If):
+                    nested = True
+                    break
+            if not nested:
+                return True
+        return False
+
+    whole: set[int] = set()
+    for head in heads.values():
+        chain, node, ok = [], head, True
+        while True:
+            chain.append(id(node))
+            if not syncs_in(node.body):
+                ok = False
+                break
+            orelse = node.orelse
+            if isinstance(orelse, cst.If):
+                node = orelse
+                continue
+            ok = orelse is not None and syncs_in(orelse.body)
+            break
+        if ok:
+            whole.update(chain)
+    return whole
 
 
 def event_read_synced(facts: FileFacts, region: Region) -> bool:

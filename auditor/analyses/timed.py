@@ -755,8 +755,13 @@ def first_compiled_call(facts: FileFacts, call: CallSite, region: Region) -> str
     in_region = [c for c in region.calls() if facts.kind(c).model == kind.model]
     if earlier or not in_region or in_region[0] is not call:
         return None
-    if kind.model in call.scope.params:
-        return None  # compiled by a caller, which may have warmed it up
+    scope: Scope | None = call.scope
+    while scope is not None and scope.parent is not None:
+        if kind.model in scope.params:
+            # compiled by a caller, which may have warmed it up (a parameter of the function
+            # or of the one around it: `def profile(model, x): def get_runtime(): model(x)`)
+            return None
+        scope = scope.parent
     _, _, vpos = facts.resolve(call.scope, call.node.func, call.start)
     if region.content_start <= vpos <= region.content_end:
         return None  # compiled inside the region: reported at `torch.compile`
