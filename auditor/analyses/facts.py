@@ -1041,6 +1041,33 @@ class FileFacts:
             return None
         return next((c for c in b.scope.calls if c.node is body), None)
 
+    def _gathered_call(self, call: CallSite) -> CallSite | None:
+        """The call each awaitable runs, where `call` waits for a list of them built before
+        it (`await asyncio.gather(*tasks)` with `tasks = [send(client, i) for i in range(n)]`,
+        `asyncio.create_task(...)` around it or not)."""
+        for arg in call.node.args:
+            if arg.star != "*" or not isinstance(arg.value, cst.Name):
+                continue
+            b = self.binding_before(call.scope, arg.value.value, call.start)
+            if b is None or b.kind != "assign" or b.value is None:
+                continue
+            value = b.value
+            if isinstance(value, cst.ListComp | cst.GeneratorExp):
+                elt: cst.BaseExpression = value.elt
+            elif isinstance(value, cst.List) and len(value.elements) == 1:
+                elt = value.elements[0].value
+            else:
+                continue
+            if (
+                isinstance(elt, cst.Call)
+                and N.call_name(elt) in ("create_task", "ensure_future")
+                and elt.args
+            ):
+                elt = elt.args[0].value
+            if isinstance(elt, cst.Call):
+                return next((c for c in b.scope.calls if c.node is elt), None)
+        return None
+
     def call_kind(self, call: CallSite) -> CallKind:
         node = call.node
         qn = call.qnames
@@ -1097,6 +1124,10 @@ class FileFacts:
             request = self._request(call)
             if request is not None:  # a client benchmark: the request is the timed work
                 return CallKind(work=True, model=request, sync=SyncKind.HOST_COPY)
+        if qn & AWAIT_ALL:
+            gathered = self._gathered_call(call)
+            if gathered is not None:  # `tasks = [send(c, i) for i in ...]`, `gather(*tasks)`
+                return self.kind(gathered)
         if (isinstance(func, cst.Attribute) and fname in EXECUTOR_METHODS) or (
             qn & THREAD_STARTERS
         ):
@@ -2189,6 +2220,9 @@ PLACEMENT_METHODS = frozenset({"to", "cuda", "cpu"})
 #: A command-line entry that runs a function it is handed (`CLI(main)`, `fire.Fire(main)`),
 #: its parameters the command's options (searched with spaces removed).
 CLI_ENTRY_RE = re.compile(r"(?:\bCLI|\bFire|typer\.run|defopt\.run)\(\w+\)")
+
+#: Calls that wait for a collection of awaitables together.
+AWAIT_ALL = frozenset({"asyncio.gather", "asyncio.wait", "asyncio.tasks.gather"})
 
 #: Tensor methods that keep a tensor on its device (layout, copies, dtype casts).
 TENSOR_VIEW_METHODS = frozenset(

@@ -112,7 +112,9 @@ def _called_in_a_loop(facts: FileFacts, scope: Scope) -> bool | None:
         return None  # a method this file never calls (or a dunder Python calls): unknown
     memo: dict[int, bool | None] = facts.memo.setdefault("called-in-a-loop", {})
     if id(scope) not in memo:
-        if _reaches_a_loop(facts, scope, set()):
+        if _model_sweep(facts, scope):
+            memo[id(scope)] = False  # each model of the sweep is measured in one call
+        elif _reaches_a_loop(facts, scope, set()):
             memo[id(scope)] = True
         elif (
             _handed_elsewhere(facts, scope.name)
@@ -123,6 +125,44 @@ def _called_in_a_loop(facts: FileFacts, scope: Scope) -> bool | None:
         else:
             memo[id(scope)] = False
     return memo[id(scope)]
+
+
+def _model_sweep(facts: FileFacts, scope: Scope) -> bool:
+    """Every call of the function `scope` sits in a loop over a collection and hands it the
+    loop's variable, which the function loads a model from (`for label, repo in
+    models.items(): measure_model(repo, ...)` with `from_pretrained(model_name)` inside): a
+    sweep over models, each measured by one call, not a repeat of one measurement."""
+    if scope.cls is not None or isinstance(scope.node, cst.Module):
+        return False
+    loaded = {
+        name
+        for c in scope.calls
+        if N.call_name(c.node) in N.LOAD_METHODS
+        for arg in c.node.args[:1]
+        for name in N.names_in(arg.value)
+    } & set(scope.params)
+    if not loaded:
+        return False
+    sites = facts.calls_to_function(scope.name)
+    if not sites:
+        return False
+    for site in sites:
+        loop = site.loops[-1] if site.loops else None
+        if not isinstance(loop, cst.For) or _is_range(loop):
+            return False
+        targets = N.names_in(loop.target)
+        handed = False
+        for i, arg in enumerate(site.node.args):
+            param = (
+                arg.keyword.value
+                if arg.keyword is not None
+                else (scope.params[i] if i < len(scope.params) else None)
+            )
+            if param in loaded and N.names_in(arg.value) & targets:
+                handed = True
+        if not handed:
+            return False
+    return True
 
 
 def _from_uncalled_method(facts: FileFacts, scope: Scope, seen: set[int]) -> bool:

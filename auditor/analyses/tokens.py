@@ -29,6 +29,7 @@ class TokenSource(StrEnum):
     RECORDED = "a count the generator recorded"
     RETOKENISED = "a re-tokenisation of the decoded text"
     CHARACTERS = "the characters of the decoded text"
+    WORDS = "the words of the text"
 
 
 #: Calls that turn token ids into text: `len()` of their result counts characters.
@@ -65,6 +66,8 @@ def count_of(
         text, _, _ = facts.resolve(scope, expr.args[0].value, pos)
         if isinstance(text, cst.Call) and N.call_name(text) in DECODE_CALLS:
             return Count(TokenSource.CHARACTERS, N.code(expr))
+        if _splits_on_whitespace(text):  # `len(text.split())`: words
+            return Count(TokenSource.WORDS, N.code(expr))
     for node in N.nodes_in(expr):
         if isinstance(node, cst.Call):
             func = N.dotted(node.func) or ""
@@ -74,6 +77,10 @@ def count_of(
             key = N.subscript_key(node)
             if key is not None and RECORDED_KEY_RE.search(key):
                 return Count(TokenSource.RECORDED, N.code(node))
+    if isinstance(expr, cst.GeneratorExp | cst.ListComp) and isinstance(
+        expr.elt, cst.BaseExpression
+    ):  # `sum(len(o.text.split()) for o in outputs)`: what each item counts
+        return count_of(facts, scope, expr.elt, pos, depth + 1)
     if isinstance(expr, cst.Call) and N.call_name(expr) in ("sum", "int", "float", "len"):
         for arg in expr.args:
             found = count_of(facts, scope, arg.value, pos, depth + 1)
@@ -101,6 +108,18 @@ def _count_of_name(facts: FileFacts, scope: Scope, name: str, pos: Pos, depth: i
     ):
         return _count_of_name(facts, scope.parent, name, pos, depth + 1)
     return found
+
+
+def _splits_on_whitespace(expr: cst.BaseExpression) -> bool:
+    """`text.split()` or `text.split(" ")`: the text's words."""
+    if not (isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute)):
+        return False
+    if expr.func.attr.value != "split" or len(expr.args) > 1:
+        return False
+    return not expr.args or (
+        isinstance(expr.args[0].value, cst.SimpleString)
+        and N.string_value(expr.args[0].value) == " "
+    )
 
 
 def looks_like_time(facts: FileFacts, scope: Scope, expr: cst.BaseExpression, pos: Pos) -> bool:
@@ -228,6 +247,7 @@ def token_rates(facts: FileFacts, is_time: IsTime) -> list[Rate]:
         not _pipeline_text_counted(facts)
         and "decode" not in facts.source
         and "tiktoken" not in facts.source
+        and ".split()" not in facts.source
     ):
         return []
     out: list[Rate] = []
@@ -267,7 +287,7 @@ def characters_as_tokens(facts: FileFacts, rates: Sequence[Rate]) -> list[Charac
     """Of `rates` (see `token_rates`), those counting decoded characters and called tokens."""
     out: list[CharactersAsTokens] = []
     for rate in rates:
-        if rate.count.source is not TokenSource.CHARACTERS:
+        if rate.count.source not in (TokenSource.CHARACTERS, TokenSource.WORDS):
             continue
         stmt = facts.enclosing_statement(rate.division)
         said = N.code(stmt) if stmt is not None else ""
@@ -283,18 +303,26 @@ def characters_as_tokens(facts: FileFacts, rates: Sequence[Rate]) -> list[Charac
 def _shown_as_tokens(facts: FileFacts, stmt: cst.CSTNode | None) -> bool:
     """`speed = len(text) / elapsed` then a line that prints or logs `speed` as tokens
     (`print(f"Throughput: {speed:.1f} tokens/s")`)."""
-    if not (
-        isinstance(stmt, cst.SimpleStatementLine)
-        and len(stmt.body) == 1
-        and isinstance(stmt.body[0], cst.Assign)
-        and len(stmt.body[0].targets) == 1
-        and isinstance(stmt.body[0].targets[0].target, cst.Name)
-    ):
+    if not (isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1):
         return False
-    name = re.escape(stmt.body[0].targets[0].target.value)
+    small = stmt.body[0]
+    target: cst.BaseExpression | None = None
+    if isinstance(small, cst.Assign) and len(small.targets) == 1:
+        target = small.targets[0].target
+    elif (  # `rates.append(produced / elapsed)`: the list is what is shown
+        isinstance(small, cst.Expr)
+        and isinstance(small.value, cst.Call)
+        and isinstance(small.value.func, cst.Attribute)
+        and small.value.func.attr.value == "append"
+    ):
+        target = small.value.func.value
+    if not isinstance(target, cst.Name):
+        return False
+    name = re.escape(target.value)
     words = TOKEN_WORD_RE.pattern
-    # the unit right after the value's placeholder, or a label right before the value
-    after = re.compile(rf"\{{{name}\b[^}}\n]*\}}[^{{}}\n]*?({words})", re.IGNORECASE)
+    # the unit right after the value's placeholder (`{rate:.1f} tokens/s`, `{median(rates)}
+    # tokens/s`), or a label right before the value
+    after = re.compile(rf"\{{[^{{}}\n]*?\b{name}\b[^}}\n]*\}}[^{{}}\n]*?({words})", re.IGNORECASE)
     before = re.compile(rf"({words})[^{{}}\n,]*[\"']\s*,\s*{name}\b", re.IGNORECASE)
     return any(
         (after.search(line) or before.search(line)) and SHOWN_RE.search(line)

@@ -173,6 +173,20 @@ def _assess_loop(
                     "timed_shape": sizes[1],
                 },
             )
+        lengths = _prefill_only(facts, warmups, timed)
+        if lengths is not None:  # `generate(max_new_tokens=1)` warms the prefill alone
+            return WarmupVerdict(
+                region,
+                model,
+                len(warmups),
+                (WarmupReason.PREFILL_ONLY,),
+                tuple(warmups[-1:]),
+                {
+                    "warmup_calls": str(len(warmups)),
+                    "warm_shape": lengths[0],
+                    "timed_shape": lengths[1],
+                },
+            )
         cold = _cold_handed_model(facts, scope, timed, start)
         if cold is not None:  # `generate(..., assistant_model=draft)`: the draft never ran
             return WarmupVerdict(

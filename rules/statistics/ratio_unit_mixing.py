@@ -9,6 +9,7 @@ from auditor.analyses.base import FactsRule
 from auditor.analyses.facts import Pos, Scope
 from auditor.analyses.generation import prompt_in_token_counts, total_length_token_counts
 from auditor.analyses.tokens import (
+    TokenSource,
     characters_as_tokens,
     estimated_token_counts,
     foreign_tokenizer_counts,
@@ -147,11 +148,18 @@ class RatioUnitMixing(FactsRule):
                 "`return_full_text=False`, so the tokens/s counts prompt tokens as generated",
             )
         for chars in characters_as_tokens(facts, rates):
-            self.report(
-                chars.division,
-                message=f"`{N.short(chars.count.text)}` counts the characters of decoded text, "
-                "not tokens, so this tokens/s is a characters/s (several characters a token)",
-            )
+            if chars.count.source is TokenSource.WORDS:
+                message = (
+                    f"`{N.short(chars.count.text)}` counts the whitespace-separated words of "
+                    "the text, not tokens (a word is often several tokens, and code or other "
+                    "languages differ more), so this tokens/s is a words/s"
+                )
+            else:
+                message = (
+                    f"`{N.short(chars.count.text)}` counts the characters of decoded text, "
+                    "not tokens, so this tokens/s is a characters/s (several characters a token)"
+                )
+            self.report(chars.division, message=message)
         for per_step in whole_calls_reported_per_step(facts, units):
             steps = N.keyword(per_step.call, "num_inference_steps")
             count = N.code(steps.value) if steps is not None else "?"
