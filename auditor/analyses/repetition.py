@@ -141,8 +141,12 @@ def _model_sweep(facts: FileFacts, scope: Scope) -> bool:
         for arg in c.node.args[:1]
         for name in N.names_in(arg.value)
     } & set(scope.params)
-    if not loaded:
-        return False
+    return bool(loaded) and _swept(facts, scope, loaded)
+
+
+def _swept(facts: FileFacts, scope: Scope, params: set[str] | None = None) -> bool:
+    """Every call of the function `scope` sits in a loop over a collection (not a `range`)
+    and hands it the loop's variable (for one of `params`, when given)."""
     sites = facts.calls_to_function(scope.name)
     if not sites:
         return False
@@ -153,12 +157,11 @@ def _model_sweep(facts: FileFacts, scope: Scope) -> bool:
         targets = N.names_in(loop.target)
         handed = False
         for i, arg in enumerate(site.node.args):
-            param = (
-                arg.keyword.value
-                if arg.keyword is not None
-                else (scope.params[i] if i < len(scope.params) else None)
-            )
-            if param in loaded and N.names_in(arg.value) & targets:
+            if arg.keyword is not None:
+                param: str | None = arg.keyword.value
+            else:
+                param = scope.params[i] if i < len(scope.params) else None
+            if (params is None or param in params) and N.names_in(arg.value) & targets:
                 handed = True
         if not handed:
             return False
@@ -218,17 +221,7 @@ def _load_sweep(facts: FileFacts, scope: Scope) -> bool:
     """Every call of the function `scope` sits in a loop over a collection (not a `range`) and
     hands it the loop's variable (`for level in CONCURRENT_LEVELS: run(level)`): a client
     benchmark swept over loads or settings, each timed once, not a repeat of one."""
-    sites = facts.calls_to_function(scope.name)
-    if not sites:
-        return False
-    for site in sites:
-        loop = site.loops[-1] if site.loops else None
-        if not isinstance(loop, cst.For) or _is_range(loop):
-            return False
-        targets = N.names_in(loop.target)
-        if not any(N.names_in(arg.value) & targets for arg in site.node.args):
-            return False
-    return True
+    return _swept(facts, scope)
 
 
 def _importer_repeats(facts: FileFacts, scope: Scope) -> bool:

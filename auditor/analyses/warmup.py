@@ -159,44 +159,27 @@ def _assess_loop(
     ]
     if warmups:
         timed = [c for c in region.calls() if facts.kind(c).model == model]
-        sizes = _resolution_mismatch(facts, warmups, timed)
-        if sizes is not None:  # warmed at other shapes: the first timed iteration is cold
-            return WarmupVerdict(
-                region,
-                model,
-                len(warmups),
-                (WarmupReason.RESOLUTION,),
-                tuple(warmups[-1:]),
-                {
-                    "warmup_calls": str(len(warmups)),
-                    "warm_shape": sizes[0],
-                    "timed_shape": sizes[1],
-                },
-            )
-        lengths = _prefill_only(facts, warmups, timed)
-        if lengths is not None:  # `generate(max_new_tokens=1)` warms the prefill alone
-            return WarmupVerdict(
-                region,
-                model,
-                len(warmups),
-                (WarmupReason.PREFILL_ONLY,),
-                tuple(warmups[-1:]),
-                {
-                    "warmup_calls": str(len(warmups)),
-                    "warm_shape": lengths[0],
-                    "timed_shape": lengths[1],
-                },
-            )
-        cold = _cold_handed_model(facts, scope, timed, start)
-        if cold is not None:  # `generate(..., assistant_model=draft)`: the draft never ran
-            return WarmupVerdict(
-                region,
-                model,
-                len(warmups),
-                (WarmupReason.HANDED_COLD,),
-                tuple(warmups[-1:]),
-                {"warmup_calls": str(len(warmups)), "warm_shape": cold[0], "timed_shape": cold[1]},
-            )
+        # warmed at other shapes (the first timed iteration is cold), the prefill alone
+        # (`generate(max_new_tokens=1)`), or without a model the timed calls are handed
+        # (`generate(..., assistant_model=draft)`: the draft never ran)
+        for reason, found in (
+            (WarmupReason.RESOLUTION, _resolution_mismatch(facts, warmups, timed)),
+            (WarmupReason.PREFILL_ONLY, _prefill_only(facts, warmups, timed)),
+            (WarmupReason.HANDED_COLD, _cold_handed_model(facts, scope, timed, start)),
+        ):
+            if found is not None:
+                return WarmupVerdict(
+                    region,
+                    model,
+                    len(warmups),
+                    (reason,),
+                    tuple(warmups[-1:]),
+                    {
+                        "warmup_calls": str(len(warmups)),
+                        "warm_shape": found[0],
+                        "timed_shape": found[1],
+                    },
+                )
         # warmed before the loop: the first timed iteration still pays for the warm-up's
         # queued device work unless something waits for it
         last = max(warmups, key=lambda c: c.end)
