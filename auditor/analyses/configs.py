@@ -54,8 +54,13 @@ ATTENTION_METHODS = frozenset(
     }
 )
 NEUTRAL_METHODS = frozenset(
-    {"to", "cuda", "eval", "set_progress_bar_config", "requires_grad_", "train", "cpu"}
-)
+    {
+        "to", "cuda", "eval", "set_progress_bar_config", "requires_grad_", "train", "cpu",
+        # reading the model's parts changes nothing (`for m in model.modules(): ...`)
+        "modules", "named_modules", "parameters", "named_parameters", "children",
+        "named_children", "buffers", "named_buffers", "state_dict", "get_submodule",
+    }
+)  # fmt: skip
 FLAG_PREFIXES = ("torch.backends.", "torch.set_float32_matmul_precision", "torch.manual_seed")
 #: A setting's value when the call may set it where it cannot be read (`**kwargs`).
 UNKNOWN = "?"

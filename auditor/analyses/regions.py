@@ -197,6 +197,8 @@ def _declares_setup(facts: FileFacts, region: Region) -> bool:
         return False
     if SETUP_LABEL_RE.search(N.code(stmt)) is not None:
         return True
+    if _returns_the_time(region, stmt) and _callers_store_setup(facts, region):
+        return True
     report = _report_of_stored_time(facts, region, stmt)
     if report is None:
         return False
@@ -215,6 +217,41 @@ SETUP_TIME_RE = re.compile(
     rf"|(?:{SETUP_LABEL_RE.pattern})\W+(?:time|took|takes|duration|done|finished|completed)",
     re.IGNORECASE,
 )
+
+
+def _returns_the_time(region: Region, stmt: cst.SimpleStatementLine) -> bool:
+    """The closing read is returned (`return start.elapsed_time(end)`), or stored in a name
+    the function returns (`t1 = time.perf_counter()`, then `return (t1 - t0) * 1e3`)."""
+    if any(isinstance(small, cst.Return) for small in stmt.body):
+        return True
+    small = stmt.body[0] if len(stmt.body) == 1 else None
+    if not isinstance(small, cst.Assign) or len(small.targets) != 1:
+        return False
+    target = small.targets[0].target
+    if not isinstance(target, cst.Name):
+        return False
+    return any(
+        r.value is not None and target.value in N.names_in(r.value) for r in region.scope.returns
+    )
+
+
+def _callers_store_setup(facts: FileFacts, region: Region) -> bool:
+    """The function returns the time it read, and every call of it in this file stores the
+    time under a set-up name (`compile_first_ms = first_call_time(model_compiled, ...)`)."""
+    if region.scope.parent is None or region.scope.cls is not None:
+        return False
+    sites = facts.calls_to_function(region.scope.name)
+    if not sites:
+        return False
+    for site in sites:
+        stmt = facts.enclosing_statement(site.node)
+        small = stmt.body[0] if isinstance(stmt, cst.SimpleStatementLine) else None
+        if (
+            not isinstance(small, cst.Assign)
+            or SETUP_LABEL_RE.search(" ".join(N.code(t.target) for t in small.targets)) is None
+        ):
+            return False
+    return True
 
 
 def _report_of_stored_time(

@@ -24,6 +24,7 @@ from auditor.analyses.facts import (
     THREAD_STARTERS,
     CallSite,
     FileFacts,
+    Pos,
     Scope,
 )
 from auditor.analyses.regions import Region, declares_setup, never_read
@@ -141,7 +142,53 @@ def _model_sweep(facts: FileFacts, scope: Scope) -> bool:
         for arg in c.node.args[:1]
         for name in N.names_in(arg.value)
     } & set(scope.params)
-    return bool(loaded) and _swept(facts, scope, loaded)
+    if loaded and _swept(facts, scope, loaded):
+        return True
+    # `for prec in precisions: model, tok = load_model(model_id, prec); run(model, tok, ...)`:
+    # each iteration builds the model the function is handed from the loop's variable
+    sites = facts.calls_to_function(scope.name)
+    return bool(sites) and all(_handed_model_built_from_loop(facts, site) for site in sites)
+
+
+#: A function that builds a model (`load_model_and_tokenizer`, `build_pipeline`, `get_engine`).
+MODEL_BUILDER_RE = re.compile(
+    r"^_?(?:load|build|create|get|make|init)_?\w*?(?:model|pipe|pipeline|engine|llm|net)",
+    re.IGNORECASE,
+)
+
+
+def _unpacked_call(scope: Scope, at: Pos) -> cst.Call | None:
+    """The call an unpacking assignment at `at` takes apart (`model, tok = load(...)`)."""
+    for c in scope.calls:
+        stmt = c.stmt
+        if c.start[0] != at[0] or not isinstance(stmt, cst.SimpleStatementLine):
+            continue
+        if any(isinstance(small, cst.Assign) and small.value is c.node for small in stmt.body):
+            return c.node
+    return None
+
+
+def _handed_model_built_from_loop(facts: FileFacts, site: CallSite) -> bool:
+    """`site` sits in a loop over a collection and hands the function a model built in the
+    same iteration from the loop's variable."""
+    loop = site.loops[-1] if site.loops else None
+    if not isinstance(loop, cst.For) or _is_range(loop):
+        return False
+    targets = N.names_in(loop.target)
+    start, end = facts.pos(loop)
+    for arg in site.node.args:
+        if not isinstance(arg.value, cst.Name):
+            continue
+        b = facts.binding_before(site.scope, arg.value.value, site.start)
+        if b is None or b.kind != "assign" or not (start <= b.start <= end):
+            continue
+        value = b.value if b.value is not None else _unpacked_call(site.scope, b.start)
+        if not isinstance(value, cst.Call) or not N.names_in(value) & targets:
+            continue
+        name = N.call_name(value) or ""
+        if name in N.LOAD_METHODS or MODEL_BUILDER_RE.match(name):
+            return True
+    return False
 
 
 def _swept(facts: FileFacts, scope: Scope, params: set[str] | None = None) -> bool:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import libcst as cst
 
 from auditor.analyses import names as N
-from auditor.analyses.facts import CallSite, FileFacts, Pos
+from auditor.analyses.facts import CallSite, FileFacts, Pos, is_cuda_guard
 from auditor.analyses.regions import Region, RegionKind, importer_uses
 from auditor.analyses.timers import ContextTimer, context_timers
 
@@ -37,6 +37,8 @@ def region_sync(facts: FileFacts, region: Region) -> SyncVerdict:
     if not work:
         return SyncVerdict(None, True)
     last = max(work, key=lambda c: c.end)
+    if _on_the_host_path(facts, region):
+        return SyncVerdict(last, True)  # `if device == "cuda": ... else: t0 = ...`: the CPU path
     if region.end_synced or region.kind is RegionKind.EVENT:
         # Events need a sync between the closing record() and elapsed_time(); checked apart.
         return SyncVerdict(last, True)
@@ -49,6 +51,39 @@ def region_sync(facts: FileFacts, region: Region) -> SyncVerdict:
         if synced_between(facts, region.helper.calls, tail_start, tail_end):
             return SyncVerdict(last, True)
     return SyncVerdict(last, False)
+
+
+def _on_the_host_path(facts: FileFacts, region: Region) -> bool:
+    """The region sits in the `else` of a CUDA check (`if device == "cuda": <events> else:
+    <host timer>`): it runs only where there is no CUDA work to wait for."""
+    child: cst.CSTNode = region.start_node
+    for anc in facts.ancestors(region.start_node):
+        if anc is region.scope.node:
+            break
+        if isinstance(anc, cst.If) and child is anc.orelse and is_cuda_guard(anc.test):
+            return True
+        if isinstance(anc, cst.IndentedBlock | cst.Module) and _after_cuda_return(anc, child):
+            return True  # `if device == "cuda": ...; return ms` then the host timer
+        child = anc
+    return False
+
+
+def _after_cuda_return(block: cst.IndentedBlock | cst.Module, stmt: cst.CSTNode) -> bool:
+    """An earlier statement of `block` is `if <CUDA check>:` whose body ends in `return`."""
+    for earlier in block.body:
+        if earlier is stmt:
+            return False
+        if (
+            isinstance(earlier, cst.If)
+            and earlier.orelse is None
+            and is_cuda_guard(earlier.test)
+            and isinstance(earlier.body, cst.IndentedBlock)
+            and earlier.body.body
+            and isinstance(earlier.body.body[-1], cst.SimpleStatementLine)
+            and any(isinstance(s, cst.Return) for s in earlier.body.body[-1].body)
+        ):
+            return True
+    return False
 
 
 def _covered(facts: FileFacts, region: Region, calls: list[CallSite], work: CallSite) -> bool:
