@@ -1264,13 +1264,19 @@ class FileFacts:
             a is not None and N.LOGGING_CALLABLE_RE.match(N.dotted(a) or "") for a in passed
         ):
             return CallKind()  # `run(msg, logger.info)`: a logger, no device work
-        synced = bool(passed) and all(
-            isinstance(a, cst.Name)
-            and a.value in self.functions
-            and self.summary(a.value).ends_synced
-            for a in passed
-        )
+        synced = bool(passed) and all(self._ends_synced(a) for a in passed)
         return CallKind(work=True, sync=SyncKind.HELPER if synced else None)
+
+    def _ends_synced(self, handed: cst.BaseExpression | None) -> bool:
+        """A callable handed to a timing helper waits for its work: a local function that ends
+        synchronised, or a lambda whose call does (`lambda: generator.generate(prompt, ...)`
+        returning text)."""
+        if isinstance(handed, cst.Name):
+            return handed.value in self.functions and self.summary(handed.value).ends_synced
+        if isinstance(handed, cst.Lambda) and isinstance(handed.body, cst.Call):
+            body = next((c for s in self.scopes for c in s.calls if c.node is handed.body), None)
+            return body is not None and self.kind(body).sync is not None
+        return False
 
     def _model_argument(
         self, call: CallSite, callee: tuple[FileFacts, Scope] | None = None
