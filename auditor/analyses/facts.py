@@ -1041,6 +1041,30 @@ class FileFacts:
             return None
         return next((c for c in b.scope.calls if c.node is body), None)
 
+    def gathered_call(self, call: CallSite) -> CallSite | None:
+        """`_gathered_call`, for the analyses: the call each gathered awaitable runs."""
+        return self._gathered_call(call)
+
+    def unpacked_from(self, scope: Scope, name: str, pos: Pos) -> tuple[CallSite, int] | None:
+        """Where the last assignment of `name` before `pos` unpacks a call's result
+        (`latencies, counts = zip(*results)`): the call and `name`'s place in the targets."""
+        b = self.binding_before(scope, name, pos)
+        if b is None or b.kind != "assign" or b.value is not None:
+            return None
+        for c in b.scope.calls:
+            stmt = c.stmt
+            if c.start[0] != b.start[0] or not isinstance(stmt, cst.SimpleStatementLine):
+                continue
+            for small in stmt.body:
+                if not (isinstance(small, cst.Assign) and small.value is c.node):
+                    continue
+                target = small.targets[0].target
+                if isinstance(target, cst.Tuple | cst.List):
+                    for i, el in enumerate(target.elements):
+                        if isinstance(el.value, cst.Name) and el.value.value == name:
+                            return c, i
+        return None
+
     def _gathered_call(self, call: CallSite) -> CallSite | None:
         """The call each awaitable runs, where `call` waits for a list of them built before
         it (`await asyncio.gather(*tasks)` with `tasks = [send(client, i) for i in range(n)]`,

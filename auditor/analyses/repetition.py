@@ -24,7 +24,6 @@ from auditor.analyses.facts import (
     THREAD_STARTERS,
     CallSite,
     FileFacts,
-    Pos,
     Scope,
 )
 from auditor.analyses.regions import Region, declares_setup, never_read
@@ -157,17 +156,6 @@ MODEL_BUILDER_RE = re.compile(
 )
 
 
-def _unpacked_call(scope: Scope, at: Pos) -> cst.Call | None:
-    """The call an unpacking assignment at `at` takes apart (`model, tok = load(...)`)."""
-    for c in scope.calls:
-        stmt = c.stmt
-        if c.start[0] != at[0] or not isinstance(stmt, cst.SimpleStatementLine):
-            continue
-        if any(isinstance(small, cst.Assign) and small.value is c.node for small in stmt.body):
-            return c.node
-    return None
-
-
 def _handed_model_built_from_loop(facts: FileFacts, site: CallSite) -> bool:
     """`site` sits in a loop over a collection and hands the function a model built in the
     same iteration from the loop's variable."""
@@ -182,7 +170,8 @@ def _handed_model_built_from_loop(facts: FileFacts, site: CallSite) -> bool:
         b = facts.binding_before(site.scope, arg.value.value, site.start)
         if b is None or b.kind != "assign" or not (start <= b.start <= end):
             continue
-        value = b.value if b.value is not None else _unpacked_call(site.scope, b.start)
+        unpacked = facts.unpacked_from(site.scope, arg.value.value, site.start)
+        value = b.value if b.value is not None else (unpacked[0].node if unpacked else None)
         if not isinstance(value, cst.Call) or not N.names_in(value) & targets:
             continue
         name = N.call_name(value) or ""

@@ -101,6 +101,8 @@ def _count_of_name(facts: FileFacts, scope: Scope, name: str, pos: Pos, depth: i
             count = count_of(facts, b.scope, b.value, b.start, depth + 1)
             if count is not None:
                 found = count
+    if found is None:
+        found = _count_per_request(facts, scope, name, pos, depth)
     if (
         found is None
         and scope.parent is not None
@@ -120,6 +122,41 @@ def _splits_on_whitespace(expr: cst.BaseExpression) -> bool:
         isinstance(expr.args[0].value, cst.SimpleString)
         and N.string_value(expr.args[0].value) == " "
     )
+
+
+def _count_per_request(
+    facts: FileFacts, scope: Scope, name: str, pos: Pos, depth: int
+) -> Count | None:
+    """`latencies, counts = zip(*results)` with `results = await asyncio.gather(*tasks)` of
+    calls of a function returning `(latency, len(text.split()))`: what that function counts
+    in `counts`'s place."""
+    unpacked = facts.unpacked_from(scope, name, pos)
+    if unpacked is None:
+        return None
+    zipped, index = unpacked
+    if N.call_name(zipped.node) != "zip" or len(zipped.node.args) != 1:
+        return None
+    star = zipped.node.args[0]
+    if star.star != "*" or not isinstance(star.value, cst.Name):
+        return None
+    b = facts.binding_before(zipped.scope, star.value.value, zipped.start)
+    value = b.value if b is not None else None
+    if isinstance(value, cst.Await):
+        value = value.expression
+    gather = next((c for c in zipped.scope.calls if c.node is value), None)
+    request = facts.gathered_call(gather) if gather is not None else None
+    if request is None:
+        return None
+    for owner, fn in facts.possible_callees(request):
+        if owner is not facts:
+            continue
+        for ret in fn.returns:
+            if isinstance(ret.value, cst.Tuple) and index < len(ret.value.elements):
+                element = ret.value.elements[index].value
+                found = count_of(facts, fn, element, facts.pos(ret)[0], depth + 1)
+                if found is not None:
+                    return found
+    return None
 
 
 def looks_like_time(facts: FileFacts, scope: Scope, expr: cst.BaseExpression, pos: Pos) -> bool:

@@ -1018,8 +1018,11 @@ def _first_call(
 
 
 def _dropped(facts: FileFacts, call: CallSite) -> bool:
-    """The call's result is thrown away: a statement of its own, or assigned to `_`."""
+    """The call's result is thrown away: a statement of its own (awaited or not), or assigned
+    to `_`."""
     parent = facts.parents.get(call.node)
+    if isinstance(parent, cst.Await):  # `await ask(client, i)`: the awaited result
+        parent = facts.parents.get(parent)
     if isinstance(parent, cst.Expr):
         return True
     return (
