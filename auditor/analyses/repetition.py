@@ -112,7 +112,9 @@ def _called_in_a_loop(facts: FileFacts, scope: Scope) -> bool | None:
         return None  # a method this file never calls (or a dunder Python calls): unknown
     memo: dict[int, bool | None] = facts.memo.setdefault("called-in-a-loop", {})
     if id(scope) not in memo:
-        if _model_sweep(facts, scope):
+        if facts.serving_client and _one_gathered_burst(facts, scope):
+            memo[id(scope)] = False  # every request of one burst, sent together
+        elif _model_sweep(facts, scope):
             memo[id(scope)] = False  # each model of the sweep is measured in one call
         elif _reaches_a_loop(facts, scope, set()):
             memo[id(scope)] = True
@@ -125,6 +127,35 @@ def _called_in_a_loop(facts: FileFacts, scope: Scope) -> bool | None:
         else:
             memo[id(scope)] = False
     return memo[id(scope)]
+
+
+def _one_gathered_burst(facts: FileFacts, scope: Scope) -> bool:
+    """Every call of the coroutine `scope` builds the awaitables of one gather (`tasks =
+    [asyncio.create_task(measure(s, url)) for i in range(n)]`, then `await asyncio.gather(*tasks)`)
+    in a function that is not itself repeated: the requests of a single burst, sent at once,
+    not a repeat of one measurement."""
+    if not isinstance(scope.node, cst.FunctionDef) or scope.node.asynchronous is None:
+        return False
+    sites = facts.calls_to_function(scope.name)
+    if not sites:
+        return False
+    for site in sites:
+        comp = next(
+            (
+                a
+                for a in facts.ancestors(site.node)
+                if isinstance(a, cst.ListComp | cst.GeneratorExp)
+            ),
+            None,
+        )
+        if comp is None:
+            return False
+        outer = [lp for lp in site.loops if not N.contains(comp, lp)]
+        if outer:
+            return False  # a loop around the comprehension repeats the burst
+        if _reaches_a_loop(facts, site.scope, set()):
+            return False  # the burst itself is repeated
+    return True
 
 
 def _model_sweep(facts: FileFacts, scope: Scope) -> bool:
@@ -592,8 +623,9 @@ def repetitions(facts: FileFacts, regions: list[Region]) -> list[Repetition]:
         if repeated is None:
             continue
         if not around and not inside and not repeated:
-            if facts.serving_client and any(
-                _mapped(facts, c) for c in region.calls() if facts.kind(c).work
+            if facts.serving_client and (
+                any(_mapped(facts, c) for c in region.calls() if facts.kind(c).work)
+                or _one_gathered_burst(facts, region.scope)
             ):
                 # requests mapped over the prompts (`pool.map(lambda p: post(url, p), ...)`)
                 out.append(
