@@ -236,9 +236,11 @@ INFERENCE_METHODS: frozenset[str] = frozenset(
         "stream_response",
     }
 )
-#: Of those, methods that return decoded text (a chat reply): the host waits for the work.
+#: Of those, methods that return decoded text (a chat reply, a transcript): the host waits for
+#: the work.
 TEXT_RETURNING_METHODS: frozenset[str] = frozenset(
-    {"chat", "stream_chat", "batch_chat", "response_batch", "stream_response"}
+    # (speech models' `transcribe` returns the transcript: Whisper's text and segments)
+    {"chat", "stream_chat", "batch_chat", "response_batch", "stream_response", "transcribe"}
 )
 FEATURE_METHOD_RE = re.compile(r"^(get|encode)_[a-z_]*(features|embeds|embeddings)$")
 #: Inference verbs with what they act on (`predictor.propagate_in_video(state)`,

@@ -655,6 +655,11 @@ def _setup_kind(facts: FileFacts, call: CallSite, region: Region) -> str | None:
 CHECKPOINT_ARG_RE = re.compile(r"path|model|ckpt|checkpoint|weights|dir|repo", re.IGNORECASE)
 
 
+#: Functions that load a model from a checkpoint by name (`whisper.load_model("large-v3")`,
+#: `whisperx.load_align_model(...)`).
+MODEL_LOADER_RE = re.compile(r"^load_(?:\w+_)?(?:model|pipeline)$")
+
+
 def _builds_timed_engine(facts: FileFacts, call: CallSite, region: Region) -> bool:
     """`engine = Engine(model_path, ...)` (a class built from a checkpoint, `LLM(model=...)`)
     whose instance the same region then runs (`engine.decode(ids)`): the region times the
@@ -662,7 +667,11 @@ def _builds_timed_engine(facts: FileFacts, call: CallSite, region: Region) -> bo
     already in memory (`Generator(model)`) is not a load."""
     node = call.node
     name = N.call_name(node) or ""
-    if not name[:1].isupper():
+    if not (
+        name[:1].isupper()
+        or MODEL_LOADER_RE.match(name)
+        or "transformers.pipeline" in call.qnames  # `pipe = pipeline("asr", model=...)`
+    ):
         return False
     parent = facts.parents.get(node)
     if not (
