@@ -130,21 +130,6 @@ class ProjectModules:
             lambda: [f / "src" for f in folders if (f / "src").is_dir()],
         )
 
-    def importers(self) -> list[ProjectModule]:
-        """The modules that import this file: in its folder (`import x`, `from x import ...`,
-        `from .x import ...`), and anywhere under the project root by a dotted name from a
-        folder above it (`from libs.bench import run` in a script beside `libs/` or in
-        `scripts/`). A match is a candidate: the analyses confirm it by resolving the import."""
-        if self.file_path is None:
-            return []
-        key = (self.file_path, "importers")
-        if key not in self.cache.derived:
-            parsed = (self._parse(path) for path in self.importer_paths())
-            self.cache.derived[key] = [m for m in parsed if m is not None]
-        result: list[ProjectModule] = self.cache.derived[key]
-        self.used.update(m.path for m in result)
-        return result
-
     def importers_naming(self, name: str, imported: bool = False) -> list[ProjectModule]:
         """The modules that import this file and whose text names `name` (a function or class
         of this file whose callers are looked for), with `imported` in an import statement

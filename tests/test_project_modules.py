@@ -137,8 +137,8 @@ def test_modules_are_parsed_once_per_run_and_recorded(tmp_path: Path) -> None:
     assert found is not None and again is not None and again.module is found.module
     assert first.used == {(tmp_path / "helper.py").resolve()}
     assert first.find("numpy") is None and first.find("a") is None  # not itself
-    importers = ProjectModules(tmp_path / "helper.py", cache).importers()
-    assert sorted(m.path.name for m in importers) == ["a.py", "b.py"]
+    importers = ProjectModules(tmp_path / "helper.py", cache).importer_paths()
+    assert sorted(path.name for path in importers) == ["a.py", "b.py"]
 
 
 def test_importers_naming_parses_only_importers_that_name_it(tmp_path: Path) -> None:
@@ -231,8 +231,8 @@ def test_absolute_imports_resolve_from_the_project_root(tmp_path: Path) -> None:
     assert findings(root / "src" / "timing.py") == {("timing.py", 11, "BA101")}
     write(tmp_path, outside="X = 1\n")  # above the root marker: not the project's code
     assert ProjectModules(root / "benchmarks" / "bench.py", cache).find("outside") is None
-    importers = ProjectModules(root / "src" / "timing.py", cache).importers()
-    assert [m.path.name for m in importers] == ["bench.py"]
+    importers = ProjectModules(root / "src" / "timing.py", cache).importer_paths()
+    assert [path.name for path in importers] == ["bench.py"]
 
 
 def test_io_in_a_helper_of_another_folder_is_named_with_its_path(tmp_path: Path) -> None:

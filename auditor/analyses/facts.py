@@ -232,6 +232,7 @@ class FileFacts:
         self._binops: dict[tuple[int, type], list[cst.BinaryOperation]] = {}
         self._stmt_by_pos: dict[tuple[Pos, Pos], cst.CSTNode] = {}
         self._calls_by_name: tuple[int, dict[str, list[CallSite]]] | None = None
+        self._site_by_node: tuple[int, dict[int, CallSite]] | None = None
 
     # ----------------------------------------------------------------- positions & names
     def pos(self, node: cst.CSTNode) -> tuple[Pos, Pos]:
@@ -352,6 +353,16 @@ class FileFacts:
             value = value.args[0].value
         text = N.string_value(value)
         return text is not None and text.split(":")[0] == "cpu"
+
+    def site_of(self, node: cst.CSTNode | None) -> CallSite | None:
+        """The call site of the call expression `node`, in whichever function it is; None for
+        anything else. An index built once (rebuilt if calls were added since, as while the
+        file is still being walked)."""
+        count = sum(len(s.calls) for s in self.scopes)
+        if self._site_by_node is None or self._site_by_node[0] != count:
+            index = {id(c.node): c for s in self.scopes for c in s.calls}
+            self._site_by_node = (count, index)
+        return self._site_by_node[1].get(id(node)) if node is not None else None
 
     def calls_to_function(self, name: str) -> list[CallSite]:
         """The calls of the function `name` in this file, in scope order: `name(...)`, and
@@ -1039,7 +1050,7 @@ class FileFacts:
         body = b.value.body
         if not isinstance(body, cst.Call):
             return None
-        return next((c for c in b.scope.calls if c.node is body), None)
+        return self.site_of(body)
 
     def gathered_call(self, call: CallSite) -> CallSite | None:
         """`_gathered_call`, for the analyses: the call each gathered awaitable runs."""
@@ -1089,7 +1100,7 @@ class FileFacts:
             ):
                 elt = elt.args[0].value
             if isinstance(elt, cst.Call):
-                return next((c for c in b.scope.calls if c.node is elt), None)
+                return self.site_of(elt)
         return None
 
     def call_kind(self, call: CallSite) -> CallKind:
@@ -1298,7 +1309,7 @@ class FileFacts:
         if isinstance(handed, cst.Name):
             return handed.value in self.functions and self.summary(handed.value).ends_synced
         if isinstance(handed, cst.Lambda) and isinstance(handed.body, cst.Call):
-            body = next((c for s in self.scopes for c in s.calls if c.node is handed.body), None)
+            body = self.site_of(handed.body)
             return body is not None and self.kind(body).sync is not None
         return False
 
@@ -1314,7 +1325,7 @@ class FileFacts:
             name = info.name if info is not None else None
             if name is None and callee is not None:
                 # handed to a parameter the function declares a model (`verifier: Module`)
-                param = self._param_for(call, callee[1], i)
+                param = self.param_for(call, callee[1], i)
                 if param is not None and callee[0]._annotated_model(callee[1], param):
                     name = N.dotted(arg.value)
             if name is None:
@@ -1325,7 +1336,7 @@ class FileFacts:
         return None
 
     @staticmethod
-    def _param_for(call: CallSite, fscope: Scope, index: int) -> str | None:
+    def param_for(call: CallSite, fscope: Scope, index: int) -> str | None:
         """The parameter of `fscope` that argument `index` of `call` binds."""
         arg = call.node.args[index]
         if arg.star:
@@ -1341,7 +1352,7 @@ class FileFacts:
         """The function `callee` only reads what its argument `index` of `call` is (its
         parameters, device, config): it never runs it (`FileFacts.only_inspects`)."""
         owner, fscope = callee
-        param = cls._param_for(call, fscope, index)
+        param = cls.param_for(call, fscope, index)
         return param is not None and owner.only_inspects(fscope, param)
 
     def only_inspects(self, scope: Scope, param: str) -> bool:

@@ -189,6 +189,11 @@ MODEL_BASE_PREFIXES: tuple[str, ...] = (
     "diffusers.ModelMixin",
 )
 #: Methods that load a model's weights from a checkpoint (`from_pretrained`, `from_single_file`).
+#: Calls that show a number to the reader (printed, logged, written to a table or a
+#: dashboard): where a stored time is reported, and whether each run's time is visible.
+REPORT_CALLS = frozenset(
+    {"print", "info", "log", "write", "debug", "warning", "add_scalar", "append_row"}
+)
 LOAD_METHODS = frozenset({"from_pretrained", "from_single_file"})
 #: Methods that install CPU-offload hooks on a pipeline.
 OFFLOAD_METHODS = frozenset({"enable_model_cpu_offload", "enable_sequential_cpu_offload"})

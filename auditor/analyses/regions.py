@@ -27,7 +27,7 @@ from auditor.analyses.facts import (
     module_facts,
     subtracted_param,
 )
-from auditor.analyses.timers import EVENT_CLOCK, ContextTimer, timer_of_with_item
+from auditor.analyses.timers import EVENT_CLOCK, ContextTimer, timer_of_with_item, timer_read
 from auditor.vocabulary import LIBRARY_CONTEXT_TIMERS
 
 
@@ -68,18 +68,12 @@ class Region:
 
     def loops(self, facts: FileFacts) -> tuple[cst.CSTNode, ...]:
         """Loops of the scope that enclose the whole region."""
-        start_call = self._anchor_call()
-        if start_call is not None:
+        start_call = facts.site_of(self.start_node)
+        if start_call is not None and start_call.scope is self.scope:
             return start_call.loops
         if isinstance(self.start_node, cst.With):
             return _loops_around(facts, self.scope, self.start_node)
         return ()
-
-    def _anchor_call(self) -> CallSite | None:
-        for c in self.scope.calls:
-            if c.node is self.start_node:
-                return c
-        return None
 
 
 def find_regions(facts: FileFacts) -> list[Region]:
@@ -267,15 +261,11 @@ def _report_of_stored_time(
         return None
     name = targets[0].target.value
     for c in sorted(region.scope.calls, key=lambda c: c.start):
-        if c.start <= region.content_end or N.call_name(c.node) not in REPORT_NAMES:
+        if c.start <= region.content_end or N.call_name(c.node) not in N.REPORT_CALLS:
             continue
         if name in N.names_in(c.node):
             return c.node
     return None
-
-
-#: Calls that report a number (printed or logged).
-REPORT_NAMES = frozenset({"print", "info", "log", "write", "debug", "warning"})
 
 
 def importer_uses(facts: FileFacts, timer: ContextTimer) -> list[tuple[FileFacts, Region]]:
@@ -315,17 +305,7 @@ def _timer_call(
     facts: FileFacts, scope: Scope, expr: cst.BaseExpression, pos: Pos
 ) -> CallSite | None:
     """The timer read that `expr` is, or that the name `expr` was last assigned from."""
-    if isinstance(expr, cst.Name):
-        b = facts.binding_before(scope, expr.value, pos)
-        if b is None or b.kind != "assign" or b.scope is not scope:
-            return None
-        expr = b.value  # type: ignore[assignment]
-    if not isinstance(expr, cst.Call):
-        return None
-    for c in scope.calls:
-        if c.node is expr and facts.kind(c).timer:
-            return c
-    return None
+    return timer_read(facts, scope, expr, pos, attributes=False)
 
 
 def clock_of(facts: FileFacts, call: CallSite) -> str:
@@ -413,9 +393,8 @@ def _pair_regions(facts: FileFacts, splits: list[Region]) -> list[Region]:
     first stores a clock read and the second subtracts it: the code between the two calls."""
     out: list[Region] = []
     for split in splits:
-        starter = next(
-            (s for s in facts.scopes for c in s.calls if c.node is split.start_node), None
-        )
+        start_site = facts.site_of(split.start_node)
+        starter = start_site.scope if start_site is not None else None
         stopper = split.scope
         if starter is None or starter.parent is None or starter.name == "__enter__":
             continue
@@ -691,5 +670,5 @@ def event_sync_gap(facts: FileFacts, region: Region) -> tuple[Pos, Pos] | None:
     """For an event region: the span from the closing `record()` to `elapsed_time()`."""
     if region.kind is not RegionKind.EVENT:
         return None
-    end_call = next(c for c in region.scope.calls if c.node is region.end_node)
-    return region.content_end, end_call.start
+    end_call = facts.site_of(region.end_node)
+    return (region.content_end, end_call.start) if end_call is not None else None

@@ -49,8 +49,6 @@ def computes_spread(source: str) -> bool:
     return MIN_RE.search(source) is not None and MAX_RE.search(source) is not None
 
 
-#: Calls that show each run's time to the reader (so its spread is visible).
-REPORT_CALLS = frozenset({"print", "info", "log", "write", "add_scalar", "append_row"})
 #: A discarded first iteration: `times[1:]`, `times.pop(0)`, `del times[0]`.
 DISCARD_RE = re.compile(
     r"([A-Za-z_]\w*)\[\s*(\d+)\s*:\s*\]|([A-Za-z_]\w*)\.pop\(\s*0\s*\)"
@@ -136,6 +134,13 @@ def _one_gathered_burst(facts: FileFacts, scope: Scope) -> bool:
     not a repeat of one measurement."""
     if not isinstance(scope.node, cst.FunctionDef) or scope.node.asynchronous is None:
         return False
+    memo: dict[int, bool] = facts.memo.setdefault("one-gathered-burst", {})
+    if id(scope) not in memo:
+        memo[id(scope)] = _every_call_one_burst(facts, scope)
+    return memo[id(scope)]
+
+
+def _every_call_one_burst(facts: FileFacts, scope: Scope) -> bool:
     sites = facts.calls_to_function(scope.name)
     if not sites:
         return False
@@ -201,8 +206,10 @@ def _handed_model_built_from_loop(facts: FileFacts, site: CallSite) -> bool:
         b = facts.binding_before(site.scope, arg.value.value, site.start)
         if b is None or b.kind != "assign" or not (start <= b.start <= end):
             continue
-        unpacked = facts.unpacked_from(site.scope, arg.value.value, site.start)
-        value = b.value if b.value is not None else (unpacked[0].node if unpacked else None)
+        value = b.value
+        if value is None:  # `model, tok = load_model(name)`: the call it is unpacked from
+            unpacked = facts.unpacked_from(site.scope, arg.value.value, site.start)
+            value = unpacked[0].node if unpacked else None
         if not isinstance(value, cst.Call) or not N.names_in(value) & targets:
             continue
         name = N.call_name(value) or ""
@@ -224,10 +231,7 @@ def _swept(facts: FileFacts, scope: Scope, params: set[str] | None = None) -> bo
         targets = N.names_in(loop.target)
         handed = False
         for i, arg in enumerate(site.node.args):
-            if arg.keyword is not None:
-                param: str | None = arg.keyword.value
-            else:
-                param = scope.params[i] if i < len(scope.params) else None
+            param = FileFacts.param_for(site, scope, i)
             if (params is None or param in params) and N.names_in(arg.value) & targets:
                 handed = True
         if not handed:
@@ -392,7 +396,7 @@ def _printed_each_run(region: Region, loop: cst.CSTNode) -> bool:
     """A print (or log) inside `loop` at or after the region's closing read (`print(f"{t() -
     t0}")` included): every run is shown."""
     return any(
-        loop in c.loops and c.end >= region.content_end and N.call_name(c.node) in REPORT_CALLS
+        loop in c.loops and c.end >= region.content_end and N.call_name(c.node) in N.REPORT_CALLS
         for c in region.scope.calls
     )
 

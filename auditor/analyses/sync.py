@@ -103,7 +103,12 @@ def _covered(facts: FileFacts, region: Region, calls: list[CallSite], work: Call
     ]
     # an `if`/`elif`/`else` chain that syncs in every branch syncs whichever runs
     # (`wave = vocoder.decode(mel).cpu()` / `else: wave = vocoder(mel).cpu()`)
-    whole = _chains_syncing_every_branch(facts, region, syncs)
+    # (the same for every work call followed by the same syncs: worked out once for them)
+    memo: dict[tuple[int, ...], set[int]] = facts.memo.setdefault("sync-chains", {})
+    key = (id(region.scope), *(id(c) for c in syncs))
+    if key not in memo:
+        memo[key] = _chains_syncing_every_branch(facts, region, syncs)
+    whole = memo[key]
     return any(
         {b for b in facts.branches(c.node, region.scope, cuda_guards=False) if b[0] not in whole}
         <= branches
@@ -160,7 +165,8 @@ def _chains_syncing_every_branch(
 
 def event_read_synced(facts: FileFacts, region: Region) -> bool:
     """For CUDA events: is there a sync between the closing `record()` and `elapsed_time()`?"""
-    end_call = next(c for c in region.scope.calls if c.node is region.end_node)
+    end_call = facts.site_of(region.end_node)
+    assert end_call is not None
     return synced_between(facts, region.scope.calls, region.content_end, end_call.start)
 
 

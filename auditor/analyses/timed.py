@@ -333,7 +333,7 @@ def io_in_handed_functions(facts: FileFacts) -> list[HandedIo]:
                 continue
             owner, harness = target
             for i, name in handed:
-                param = facts._param_for(call, harness, i)
+                param = facts.param_for(call, harness, i)
                 region = next(
                     (
                         r
@@ -532,7 +532,7 @@ def _clearing_in_timer_helpers(facts: FileFacts, region: Region) -> list[TimedCa
     for node, opening in ((region.start_node, True), (region.end_node, False)):
         if not isinstance(node, cst.Call):
             continue
-        site = next((c for c in region.scope.calls if c.node is node), None)
+        site = facts.site_of(node)
         target = facts.callee(site.scope, node.func, site.start) if site is not None else None
         if site is None or target is None:
             continue

@@ -80,29 +80,30 @@ def _synced(facts: FileFacts, calls: list[CallSite], after: Pos, before: Pos) ->
     return any(facts.kind(c).sync is not None and after < c.end <= before for c in calls)
 
 
-def _timer_read(
-    facts: FileFacts, scope: Scope, expr: cst.BaseExpression, pos: Pos
+def timer_read(
+    facts: FileFacts,
+    scope: Scope,
+    expr: cst.BaseExpression,
+    pos: Pos,
+    attributes: bool = True,
 ) -> CallSite | None:
-    """The clock read `expr` is, or that the name `expr` was assigned from in `scope`."""
-    if isinstance(expr, cst.Name | cst.Attribute):
+    """The clock read `expr` is, or that the name `expr` (or, with `attributes`, the attribute
+    `self.t0`) was last assigned from in `scope`."""
+    if isinstance(expr, cst.Name) or (attributes and isinstance(expr, cst.Attribute)):
         b = facts.binding_before(scope, N.dotted(expr) or "", pos)
         if b is None or b.kind != "assign" or b.value is None or b.scope is not scope:
             return None
         expr = b.value
-    if not isinstance(expr, cst.Call):
-        return None
-    for c in scope.calls:
-        if c.node is expr and facts.kind(c).timer:
-            return c
-    return None
+    site = facts.site_of(expr) if isinstance(expr, cst.Call) else None
+    return site if site is not None and site.scope is scope and facts.kind(site).timer else None
 
 
 def _generator_timer(facts: FileFacts, scope: Scope) -> ContextTimer | None:
     first_yield, last_yield = min(scope.yields), max(scope.yields)
     for sub in facts.binary_operations(scope, cst.Subtract):
         pos, _ = facts.pos(sub)
-        end = _timer_read(facts, scope, sub.left, pos)
-        start = _timer_read(facts, scope, sub.right, pos)
+        end = timer_read(facts, scope, sub.left, pos)
+        start = timer_read(facts, scope, sub.right, pos)
         if end is None or start is None or not start.end <= first_yield <= end.start:
             continue
         clock = facts.kind(end).timer or ""
@@ -143,13 +144,13 @@ def _event_timer(
 def _class_timer(facts: FileFacts, name: str, enter: Scope, exit_: Scope) -> ContextTimer | None:
     for sub in facts.binary_operations(exit_, cst.Subtract):
         pos, _ = facts.pos(sub)
-        end = _timer_read(facts, exit_, sub.left, pos)
+        end = timer_read(facts, exit_, sub.left, pos)
         key = N.dotted(sub.right)
         if end is None or key is None or not key.startswith("self."):
             continue
         stored = [b for b in enter.bindings if b.target == key and b.kind == "assign"]
         start = (
-            _timer_read(facts, enter, stored[-1].value, stored[-1].end)
+            timer_read(facts, enter, stored[-1].value, stored[-1].end)
             if stored and stored[-1].value is not None
             else None
         )

@@ -143,7 +143,7 @@ def _count_per_request(
     value = b.value if b is not None else None
     if isinstance(value, cst.Await):
         value = value.expression
-    gather = next((c for c in zipped.scope.calls if c.node is value), None)
+    gather = facts.site_of(value)
     request = facts.gathered_call(gather) if gather is not None else None
     if request is None:
         return None

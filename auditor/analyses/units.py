@@ -438,7 +438,6 @@ def divisions(facts: FileFacts, scope: Scope) -> list[cst.BinaryOperation]:
 PER_STEP_LABEL_RE = re.compile(
     r"^\s*(?:s|sec|secs|seconds?|ms)\s*(?:/|per\s+)\s*(?:step|it|iter|iteration)s?\b", re.I
 )
-REPORT_FUNCS = frozenset({"print", "info", "log", "write", "debug"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -458,7 +457,7 @@ def whole_calls_reported_per_step(facts: FileFacts, units: UnitAnalysis) -> list
     out: list[PerStepLabel] = []
     for scope in facts.scopes:
         for call in scope.calls:
-            if N.call_name(call.node) not in REPORT_FUNCS:
+            if N.call_name(call.node) not in N.REPORT_CALLS:
                 continue
             for arg in call.node.args:
                 for piece in _string_pieces(arg.value):

@@ -47,21 +47,16 @@ def perf_counter_rewrites(facts: FileFacts, region: Region) -> list[Rewrite] | N
     that is not known to be safe."""
     if region.kind is not RegionKind.HOST:
         return None
-    reads = [_call_site(facts, region.scope, region.start_node)]
-    reads.append(_call_site(facts, region.scope, region.end_node))
+    reads = [facts.site_of(region.start_node), facts.site_of(region.end_node)]
     out: list[Rewrite] = []
     for read in reads:
-        if read is None or not _only_subtracted(facts, read):
+        if read is None or read.scope is not region.scope or not _only_subtracted(facts, read):
             return None
         rewrite = _rewrite(facts, read)
         if rewrite is None:
             return None
         out.append(rewrite)
     return out
-
-
-def _call_site(facts: FileFacts, scope: Scope, node: cst.CSTNode) -> CallSite | None:
-    return next((c for c in scope.calls if c.node is node), None)
 
 
 def _rewrite(facts: FileFacts, read: CallSite) -> Rewrite | None:

@@ -10,7 +10,7 @@ several.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -162,11 +162,13 @@ def _assess_loop(
         # warmed at other shapes (the first timed iteration is cold), the prefill alone
         # (`generate(max_new_tokens=1)`), or without a model the timed calls are handed
         # (`generate(..., assistant_model=draft)`: the draft never ran)
-        for reason, found in (
-            (WarmupReason.RESOLUTION, _resolution_mismatch(facts, warmups, timed)),
-            (WarmupReason.PREFILL_ONLY, _prefill_only(facts, warmups, timed)),
-            (WarmupReason.HANDED_COLD, _cold_handed_model(facts, scope, timed, start)),
-        ):
+        checks: tuple[tuple[WarmupReason, Callable[[], tuple[str, str] | None]], ...] = (
+            (WarmupReason.RESOLUTION, lambda: _resolution_mismatch(facts, warmups, timed)),
+            (WarmupReason.PREFILL_ONLY, lambda: _prefill_only(facts, warmups, timed)),
+            (WarmupReason.HANDED_COLD, lambda: _cold_handed_model(facts, scope, timed, start)),
+        )
+        for reason, check in checks:  # in order, the first that holds (the rest not worked out)
+            found = check()
             if found is not None:
                 return WarmupVerdict(
                     region,
@@ -427,7 +429,7 @@ def _runs_handed(facts: FileFacts, call: CallSite, function: str) -> bool:
     for i, arg in enumerate(call.node.args):
         if N.dotted(arg.value) != function:
             continue
-        param = facts._param_for(call, fscope, i)
+        param = facts.param_for(call, fscope, i)
         if param is not None and any(N.dotted(c.node.func) == param for c in fscope.calls):
             return True
     return False
