@@ -74,7 +74,7 @@ CATALOGUE: tuple[Entry, ...] = (
     ),
     Entry("BA301", "ratio-unit-mixing", "statistics.ratio_unit_mixing", "RatioUnitMixing", True),
     Entry("BA302", "too-few-samples", "statistics.too_few_samples", "TooFewSamples", True),
-    Entry("BA303", "fixed-arm-order", "statistics.fixed_arm_order", "FixedArmOrder", True),
+    Entry("BA303", "fixed-arm-order", "statistics.fixed_arm_order", "FixedArmOrder", False),
     Entry(
         "BA304",
         "closed-client-percentiles",

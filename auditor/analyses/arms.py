@@ -558,7 +558,7 @@ def _call_arms(facts: FileFacts, sites: list[CallSite]) -> list[Arm] | None:
     if len(sites) < 2:
         return None
     arms: list[Arm] = []
-    subjects: set[str] = set()
+    subjects: set[tuple[str, Pos | None]] = set()  # a name rebound between arms is two arms
     for i, site in enumerate(sorted(sites, key=lambda c: c.start)):
         subject = next(
             (
@@ -574,7 +574,12 @@ def _call_arms(facts: FileFacts, sites: list[CallSite]) -> list[Arm] | None:
             for a in site.loops
         ):
             return None
-        subjects.add(N.code(subject))
+        held = (
+            facts.binding_before(site.scope, subject.value, site.start)
+            if isinstance(subject, cst.Name)
+            else None
+        )
+        subjects.add((N.code(subject), held.start if held is not None else None))
         arms.append(Arm(i, N.code(subject), site.node, site.scope, site.start, subject, None))
     return arms if len(subjects) == len(arms) else None
 

@@ -244,15 +244,16 @@ class PromptInCount:
     includes the prompt tokens the model was given, not only the tokens it produced."""
 
     division: cst.BinaryOperation
-    count: str  # the numerator as written
+    count: str  # the count as written
     call: cst.Call  # the generate() call that produced `out`
+    per_token: bool = False  # a time divided by the count (`latency / out.size(1)`)
 
 
 #: A decoder-only model: its generate() output starts with the prompt.
 CAUSAL_LM_RE = re.compile(r"\w*For(?:CausalLM|ConditionalGeneration)\b|AutoModelForCausalLM")
 
 
-def _length_of(expr: cst.BaseExpression) -> str | None:
+def _length_of(expr: cst.BaseExpression, row: bool = False) -> str | None:
     """The name whose length an expression reads: `out.shape[-1]`, `out.shape[1]`,
     `out[0].shape[0]`, `len(out[0])`, `out.numel()`, `out.size(-1)`, `sum(len(ids) for ids in
     out)`."""
@@ -265,44 +266,63 @@ def _length_of(expr: cst.BaseExpression) -> str | None:
     ):
         # `sum(len(ids) for ids in out)`: the length of every row of `out`
         comp = expr.args[0].value
-        row = _length_of(comp.elt) if isinstance(comp.elt, cst.BaseExpression) else None
+        each = _length_of(comp.elt, row=True) if isinstance(comp.elt, cst.BaseExpression) else None
         target, rows = comp.for_in.target, comp.for_in.iter
-        if isinstance(target, cst.Name) and row == target.value and isinstance(rows, cst.Name):
+        if isinstance(target, cst.Name) and each == target.value and isinstance(rows, cst.Name):
             return rows.value
         return None
+    index: cst.BaseExpression | None = None  # the dimension read, where one is
     if isinstance(expr, cst.Subscript) and isinstance(expr.value, cst.Attribute):
-        if expr.value.attr.value == "shape":
+        if expr.value.attr.value == "shape" and len(expr.slice) == 1:
             node = expr.value.value
+            element = expr.slice[0].slice
+            index = element.value if isinstance(element, cst.Index) else None
     elif isinstance(expr, cst.Call):
         if isinstance(expr.func, cst.Name) and expr.func.value == "len" and expr.args:
-            node = expr.args[0].value
-        elif isinstance(expr.func, cst.Attribute) and expr.func.attr.value in ("numel", "size"):
+            node, index = expr.args[0].value, cst.Integer("0")
+        elif isinstance(expr.func, cst.Attribute) and expr.func.attr.value == "numel":
             node = expr.func.value
+        elif isinstance(expr.func, cst.Attribute) and expr.func.attr.value == "size":
+            node = expr.func.value
+            index = expr.args[0].value if expr.args else None
+    if (
+        not row
+        and isinstance(node, cst.Name)
+        and index is not None
+        and N.code(index) not in ("1", "-1")
+    ):
+        return None  # the rows of the whole output (`out.shape[0]`, `len(out)`): a batch size
     while isinstance(node, cst.Subscript):
         node = node.value
     return node.value if isinstance(node, cst.Name) else None
 
 
 def prompt_in_token_counts(facts: FileFacts, is_time: Callable[..., bool]) -> list[PromptInCount]:
-    """Divisions of a decoder-only `generate()` output's full length by a time.
+    """Divisions of a decoder-only `generate()` output's full length by a time (tokens/s), or
+    of a time by it (a per-token latency, `latency / out.size(1)`).
 
-    `is_time(scope, expr, pos)` says whether the divisor is a time (the unit analysis)."""
+    `is_time(scope, expr, pos)` says whether the other side is a time (the unit analysis)."""
     if "vllm" in facts.source or not CAUSAL_LM_RE.search(facts.source):
         return []
     out: list[PromptInCount] = []
     for scope in facts.scopes:
         for div in facts.binary_operations(scope, cst.Divide):
             pos, _ = facts.pos(div)
-            count, cscope, cpos = facts.resolve(scope, div.left, pos)
-            name = _length_of(count)
-            if name is None:
-                continue
-            binding = facts.binding_before(cscope, name, cpos)
-            value = binding.value if binding is not None else None
-            if not isinstance(value, cst.Call) or N.call_name(value) != "generate":
-                continue
-            if is_time(scope, div.right, pos):
-                out.append(PromptInCount(div, N.code(div.left), value))
+            for side, other, per_token in (
+                (div.left, div.right, False),
+                (div.right, div.left, True),
+            ):
+                count, cscope, cpos = facts.resolve(scope, side, pos)
+                name = _length_of(count)
+                if name is None:
+                    continue
+                binding = facts.binding_before(cscope, name, cpos)
+                value = binding.value if binding is not None else None
+                if not isinstance(value, cst.Call) or N.call_name(value) != "generate":
+                    continue
+                if is_time(scope, other, pos):
+                    out.append(PromptInCount(div, N.code(side), value, per_token))
+                    break
     return out
 
 

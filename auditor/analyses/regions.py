@@ -268,6 +268,81 @@ def _report_of_stored_time(
     return None
 
 
+@dataclass(frozen=True, slots=True)
+class HelperTiming:
+    """A call in this file of a module-level function of another project module whose first
+    timed region runs one of the function's parameters, handed a model here
+    (`benchmark_inference(model, x)`, with `t0 = perf_counter(); model(inputs); ...` in
+    `benchmark_utils.py`): the caller chose what is timed, so what the region lacks for that
+    model is reported at the call as well as in the helper's own file."""
+
+    call: CallSite  # in this file
+    owner: FileFacts  # the helper's module
+    region: Region  # in the helper
+    param: str  # the helper's parameter the region runs
+    arg: cst.BaseExpression  # what this call hands it
+
+
+def helper_timings(facts: FileFacts) -> list[HelperTiming]:
+    memo: list[HelperTiming] | None = facts.memo.get("helper-timings")
+    if memo is not None:
+        return memo
+    out: list[HelperTiming] = []
+    for scope in facts.scopes if facts.project is not None else ():
+        for call in scope.calls:
+            found = _helper_timing(facts, scope, call)
+            if found is not None:
+                out.append(found)
+    facts.memo["helper-timings"] = out
+    return out
+
+
+def result_dropped(facts: FileFacts, call: CallSite) -> bool:
+    """The call's result is thrown away: a statement of its own (awaited or not), or assigned
+    to `_`."""
+    parent = facts.parents.get(call.node)
+    if isinstance(parent, cst.Await):  # `await ask(client, i)`: the awaited result
+        parent = facts.parents.get(parent)
+    if isinstance(parent, cst.Expr):
+        return True
+    return (
+        isinstance(parent, cst.Assign)
+        and len(parent.targets) == 1
+        and isinstance(parent.targets[0].target, cst.Name)
+        and parent.targets[0].target.value == "_"
+    )
+
+
+def _helper_timing(facts: FileFacts, scope: Scope, call: CallSite) -> HelperTiming | None:
+    if not isinstance(call.node.func, cst.Name) or result_dropped(facts, call):
+        return None  # (a call whose time is thrown away is a warm-up)
+    target = facts.callee(scope, call.node.func, call.start)
+    if target is None or target[0] is facts:
+        return None
+    owner, fn = target
+    if fn.cls is not None or fn.parent is None or not isinstance(fn.parent.node, cst.Module):
+        return None
+    regions = [
+        r
+        for r in find_regions(owner)
+        if r.scope is fn and r.kind in (RegionKind.HOST, RegionKind.PAIR) and not r.foreign
+    ]
+    if not regions:
+        return None
+    region = regions[0]
+    for run in region.calls():
+        root = N.dotted(run.node.func) or ""
+        param = root.split(".", 1)[0]
+        if param not in fn.params or param == "self":
+            continue
+        arg = facts.argument(call.node, param, fn.params.index(param))
+        if not isinstance(arg, cst.Name | cst.Attribute):
+            continue
+        if facts.model_info(scope, arg, call.start) is not None:
+            return HelperTiming(call, owner, region, param, arg)
+    return None
+
+
 def importer_uses(facts: FileFacts, timer: ContextTimer) -> list[tuple[FileFacts, Region]]:
     """The `with` blocks of sibling modules that enter a context timer this file defines."""
     project = facts.project

@@ -20,7 +20,7 @@ from auditor.analyses import names as N
 from auditor.analyses.batching import Shape, prompt_arg, shape
 from auditor.analyses.facts import CallSite, ClassInfo, FileFacts, Pos, Scope
 from auditor.analyses.harness import harnesses, stdlib_timeit, timed_functions
-from auditor.analyses.regions import Region, declares_setup
+from auditor.analyses.regions import Region, declares_setup, result_dropped
 from auditor.analyses.sync import synced_between
 
 MANY = 1000  # a loop of unknown length: counts as "several"
@@ -35,6 +35,7 @@ class WarmupReason(StrEnum):
     NO_SYNC = "no-sync"
     RECONFIGURED = "reconfigured"
     PREFILL_ONLY = "prefill-only"
+    DECODING = "decoding"
     HANDED_COLD = "handed-cold"
 
 
@@ -48,6 +49,8 @@ REASON_TEXT = {
     " ({timed}): new shapes mean new kernels, autotuning or a recompile",
     WarmupReason.PREFILL_ONLY: "a warm-up that generates {warm} where its timed calls generate"
     " {timed}: one new token runs the prefill alone, so the decoding path starts cold",
+    WarmupReason.DECODING: "a warm-up that runs {warm} where its timed calls search with"
+    " {timed} (beam search runs other batch shapes and kernels)",
     WarmupReason.NO_SYNC: "no synchronisation between the warm-up and the timer start",
     WarmupReason.HANDED_COLD: "a warm-up of `{model}` without `{warm}`, which its timed calls "
     "hand it ({timed}), a model that never ran before",
@@ -125,8 +128,8 @@ DISCARD_AFTER_RE = re.compile(r"\[\s*[\w.]+\s*:\s*\]|\.pop\(\s*0\s*\)|del\s+\w+\
 
 def _sets_first_aside(facts: FileFacts, loop: cst.CSTNode) -> bool:
     """The timing loop discards its first iterations (in the loop, or from the samples after
-    it, or by reading only a later sample after it: `times[1]`): those iterations are its
-    warm-up."""
+    it, or by reading only a later sample or the last ones after it: `times[1]`,
+    `times[-10:]`): those iterations are its warm-up."""
     code = N.code(loop)
     if DISCARD_IN_LOOP_RE.search(code) or DISCARD_AFTER_RE.search(facts.source):
         return True
@@ -134,6 +137,8 @@ def _sets_first_aside(facts: FileFacts, loop: cst.CSTNode) -> bool:
     for name in set(APPENDED_RE.findall(code)):
         if re.search(rf"\b{re.escape(name)}\[\s*[1-9]\d*\s*\]", after):
             return True  # after the loop, only a later sample is read (`times[1]`)
+        if re.search(rf"\b{re.escape(name)}\[\s*-\s*[\w.]+\s*:\s*\]", after):
+            return True  # only the last samples are kept (`np.mean(times[-10:])`)
     return False
 
 
@@ -159,29 +164,14 @@ def _assess_loop(
     ]
     if warmups:
         timed = [c for c in region.calls() if facts.kind(c).model == model]
-        # warmed at other shapes (the first timed iteration is cold), the prefill alone
-        # (`generate(max_new_tokens=1)`), or without a model the timed calls are handed
-        # (`generate(..., assistant_model=draft)`: the draft never ran)
-        checks: tuple[tuple[WarmupReason, Callable[[], tuple[str, str] | None]], ...] = (
-            (WarmupReason.RESOLUTION, lambda: _resolution_mismatch(facts, warmups, timed)),
-            (WarmupReason.PREFILL_ONLY, lambda: _prefill_only(facts, warmups, timed)),
-            (WarmupReason.HANDED_COLD, lambda: _cold_handed_model(facts, scope, timed, start)),
-        )
-        for reason, check in checks:  # in order, the first that holds (the rest not worked out)
-            found = check()
-            if found is not None:
-                return WarmupVerdict(
-                    region,
-                    model,
-                    len(warmups),
-                    (reason,),
-                    tuple(warmups[-1:]),
-                    {
-                        "warmup_calls": str(len(warmups)),
-                        "warm_shape": found[0],
-                        "timed_shape": found[1],
-                    },
-                )
+        # warmed at another configuration: the first timed iteration is cold
+        mismatch = _configuration_mismatch(facts, scope, warmups, timed, start)
+        if mismatch is not None:
+            reason, (warm, tim) = mismatch
+            detail = {"warmup_calls": str(len(warmups)), "warm_shape": warm, "timed_shape": tim}
+            return WarmupVerdict(
+                region, model, len(warmups), (reason,), tuple(warmups[-1:]), detail
+            )
         # warmed before the loop: the first timed iteration still pays for the warm-up's
         # queued device work unless something waits for it
         last = max(warmups, key=lambda c: c.end)
@@ -719,9 +709,18 @@ def _first_call_declared_warmup(facts: FileFacts, scope: Scope) -> bool:
 ITERATION_ZERO_RE = re.compile(r"\b([A-Za-z_]\w*)\s*==\s*0\b")
 
 
-def assess(facts: FileFacts, region: Region, min_calls: int = 1) -> WarmupVerdict | None:
+def assess(
+    facts: FileFacts,
+    region: Region,
+    min_calls: int = 1,
+    handed: tuple[FileFacts, CallSite] | None = None,
+) -> WarmupVerdict | None:
     """What the warm-up before `region` lacks; None when it is enough. Fewer than `min_calls`
-    warm-up calls is too few (a `torch.compile`d model needs at least two whatever it is)."""
+    warm-up calls is too few (a `torch.compile`d model needs at least two whatever it is).
+    With `handed`, the region is a helper's and the verdict is for one call of it, in another
+    module, that hands it a model: that call's warm-ups, device and compiled model count."""
+    if handed is not None:
+        return _assess_handed(facts, region, min_calls, handed)
     user = _load_test_user(facts, region.scope)
     if user is not None:
         # the framework runs the task from its first request on: warm only when the test
@@ -737,6 +736,26 @@ def assess(facts: FileFacts, region: Region, min_calls: int = 1) -> WarmupVerdic
     timed = [c for c in region.calls() if facts.kind(c).model]
     if not timed:
         return _assess_callable(facts, region) or _assess_kernels(facts, region)
+    return _assess_model(facts, region, min_calls, timed)
+
+
+def _assess_handed(
+    facts: FileFacts, region: Region, min_calls: int, site: tuple[FileFacts, CallSite]
+) -> WarmupVerdict | None:
+    """`assess` for one call, in another module, of the helper whose region this is."""
+    if _first_call_declared_warmup(facts, region.scope):
+        return None
+    timed = [c for c in region.calls() if facts.kind(c).model]
+    return _assess_model(facts, region, min_calls, timed, site) if timed else None
+
+
+def _assess_model(
+    facts: FileFacts,
+    region: Region,
+    min_calls: int,
+    timed: list[CallSite],
+    site: tuple[FileFacts, CallSite] | None = None,
+) -> WarmupVerdict | None:
     model = facts.kind(timed[0]).model or ""
     timed = [c for c in timed if facts.kind(c).model == model]
     scope = region.scope
@@ -754,7 +773,7 @@ def assess(facts: FileFacts, region: Region, min_calls: int = 1) -> WarmupVerdic
     wfacts = facts  # the file the warm-ups (and the sync after them) are in
     caller = ""
     if not warmups and model in scope.params:
-        outer = _warmups_at_caller(facts, scope, model)
+        outer = _warmups_at_caller(facts, scope, model, site)
         if outer is None:
             return None  # the model comes from a caller we cannot see: stay silent
         warmups, sync_scope, sync_to, wfacts = outer.warmups, outer.scope, outer.pos, outer.facts
@@ -778,6 +797,11 @@ def assess(facts: FileFacts, region: Region, min_calls: int = 1) -> WarmupVerdic
         else None
     )
     compiled = bool(info and info.compiled) or _part_compiled(facts, model, region.content_start)
+    if site is not None and model in scope.params:  # the model the calling module hands in
+        cfacts, call = site
+        arg = cfacts.argument(call.node, model, scope.params.index(model))
+        handed_info = cfacts.model_info(call.scope, arg, call.start) if arg is not None else None
+        compiled = compiled or bool(handed_info and handed_info.compiled)
     if warmups and wfacts is facts and count < max(min_calls, 2 if compiled else 1):
         count += _earlier_runs(facts, scope, model)
         detail["warmup_calls"] = str(count if count < MANY else "many")
@@ -795,24 +819,15 @@ def assess(facts: FileFacts, region: Region, min_calls: int = 1) -> WarmupVerdic
         if mismatch is not None:
             reasons.append(WarmupReason.BATCH_SHAPE)
             detail["warm_shape"], detail["timed_shape"] = mismatch
-        else:
-            sizes = _resolution_mismatch(facts, warmups, timed) if wfacts is facts else None
-            lengths = _prefill_only(facts, warmups, timed) if wfacts is facts else None
-            if sizes is not None:
-                reasons.append(WarmupReason.RESOLUTION)
-                detail["warm_shape"], detail["timed_shape"] = sizes
-            elif lengths is not None:
-                reasons.append(WarmupReason.PREFILL_ONLY)
-                detail["warm_shape"], detail["timed_shape"] = lengths
-            else:
-                cold = _cold_handed_model(facts, scope, timed, region.content_start)
-                if cold is not None and wfacts is facts:
-                    reasons.append(WarmupReason.HANDED_COLD)
-                    detail["warm_shape"], detail["timed_shape"] = cold
+        elif wfacts is facts:
+            other = _configuration_mismatch(facts, scope, warmups, timed, region.content_start)
+            if other is not None:
+                reasons.append(other[0])
+                detail["warm_shape"], detail["timed_shape"] = other[1]
         last = max(warmups, key=lambda c: c.end)
         sync_from = last.end
         if (
-            facts.uses_gpu
+            (facts.uses_gpu or (site is not None and site[0].uses_gpu))
             and wfacts.kind(last).sync is None
             and not wfacts.on_cpu(last)
             and not synced_between(wfacts, sync_scope.calls, sync_from, sync_to)
@@ -992,6 +1007,56 @@ def _prefill_only(
     return "1 token", "/".join(shown) + " tokens"
 
 
+def _configuration_mismatch(
+    facts: FileFacts, scope: Scope, warmups: list[CallSite], timed: list[CallSite], start: Pos
+) -> tuple[WarmupReason, tuple[str, str]] | None:
+    """The first way, in order, the warm-ups run another configuration than the timed calls
+    (the rest are not worked out): another resolution, the prefill alone, another decoding,
+    or without a model the timed calls hand the timed one (`generate(..., assistant_model=
+    draft)`: the draft never ran). Each gives (what the warm-up ran, what is timed)."""
+    checks: tuple[tuple[WarmupReason, Callable[[], tuple[str, str] | None]], ...] = (
+        (WarmupReason.RESOLUTION, lambda: _resolution_mismatch(facts, warmups, timed)),
+        (WarmupReason.PREFILL_ONLY, lambda: _prefill_only(facts, warmups, timed)),
+        (WarmupReason.DECODING, lambda: _decoding_mismatch(warmups, timed)),
+        (WarmupReason.HANDED_COLD, lambda: _cold_handed_model(facts, scope, timed, start)),
+    )
+    for reason, check in checks:
+        found = check()
+        if found is not None:
+            return reason, found
+    return None
+
+
+def _decoding_mismatch(warmups: list[CallSite], timed: list[CallSite]) -> tuple[str, str] | None:
+    """Every warm-up is a `generate()` that searches with another beam width than the timed
+    `generate()` calls (greedy, `num_beams` left out, before `num_beams=5`). Settings a call
+    may take from elsewhere (a `generation_config=`, or a `**` mapping the other calls do
+    not expand too) make it unknown: no verdict."""
+    calls = warmups + timed
+    if any(N.call_name(c.node) != "generate" for c in calls):
+        return None
+    expanded = {N.code(a.value) for c in calls for a in c.node.args if a.star == "**"}
+    shared = {
+        text
+        for text in expanded
+        if all(any(a.star == "**" and N.code(a.value) == text for a in c.node.args) for c in calls)
+    }
+    if expanded - shared or any(N.keyword(c.node, "generation_config") for c in calls):
+        return None
+
+    def beams(call: CallSite) -> str:
+        arg = N.keyword(call.node, "num_beams")
+        return N.code(arg.value) if arg is not None else "1"
+
+    warm = {beams(c) for c in warmups}
+    tim = {beams(c) for c in timed}
+    if len(warm) != 1 or warm == tim or tim == {"1"}:
+        return None
+    (width,) = warm
+    shown = "greedy decoding" if width == "1" else f"`num_beams={width}`"
+    return shown, ", ".join(f"`num_beams={t}`" for t in sorted(tim))
+
+
 @dataclass(frozen=True, slots=True)
 class CallerWarmups:
     """The warm-ups found at the first call of a timing helper: in this file or, when nothing
@@ -1019,48 +1084,35 @@ def _first_call(
     return sites[0] if sites else None
 
 
-def _dropped(facts: FileFacts, call: CallSite) -> bool:
-    """The call's result is thrown away: a statement of its own (awaited or not), or assigned
-    to `_`."""
-    parent = facts.parents.get(call.node)
-    if isinstance(parent, cst.Await):  # `await ask(client, i)`: the awaited result
-        parent = facts.parents.get(parent)
-    if isinstance(parent, cst.Expr):
-        return True
-    return (
-        isinstance(parent, cst.Assign)
-        and len(parent.targets) == 1
-        and isinstance(parent.targets[0].target, cst.Name)
-        and parent.targets[0].target.value == "_"
-    )
-
-
 def _first_kept(sites: list[tuple[FileFacts, CallSite]]) -> tuple[FileFacts, CallSite] | None:
     """The first call that keeps its result (the time it measured); calls that are statements
     of their own (`timed_render(pipe, ...)`, result dropped) before it are its warm-ups. With
     none kept, the first call."""
-    kept = [(f, c) for f, c in sites if not _dropped(f, c)]
+    kept = [(f, c) for f, c in sites if not result_dropped(f, c)]
     return kept[0] if kept else (sites[0] if sites else None)
 
 
-def _warmups_at_caller(facts: FileFacts, scope: Scope, model: str) -> CallerWarmups | None:
+def _warmups_at_caller(
+    facts: FileFacts, scope: Scope, model: str, site: tuple[FileFacts, CallSite] | None = None
+) -> CallerWarmups | None:
     """When the timed model is a parameter, look before the first call of this function: in
-    this file, or (a module-level helper nothing here calls) in the modules importing it."""
+    this file, or (a module-level helper nothing here calls) in the modules importing it; or
+    before the call `site`, when given."""
     if scope.parent is None or model not in scope.params:
         return None
     index = scope.params.index(model)
-    first = _first_call(facts, scope, measured=True)
+    first = site or _first_call(facts, scope, measured=True)
     if first is None:
         return None
-    cfacts, site = first
-    arg = cfacts.argument(site.node, model, index)
+    cfacts, call = first
+    arg = cfacts.argument(call.node, model, index)
     if arg is None:
         return None
-    names = _arm_models(cfacts, site.scope, arg, site.start)
+    names = _arm_models(cfacts, call.scope, arg, call.start)
     if not names:
         return None
-    warmups = [w for name in names for w in _warmups_in(cfacts, site.scope, name, site.start)]
-    return CallerWarmups(cfacts, sorted(warmups, key=lambda c: c.end), site.scope, site.start)
+    warmups = [w for name in names for w in _warmups_in(cfacts, call.scope, name, call.start)]
+    return CallerWarmups(cfacts, sorted(warmups, key=lambda c: c.end), call.scope, call.start)
 
 
 def _warmups_before_first_call(
@@ -1091,7 +1143,9 @@ def _warmups_before_first_call(
     # the helper's own earlier calls that drop their time (`_decode(False)` before
     # `o32, t32 = _decode(autocast=False)`) ran the model through it: warm-ups
     warmups += [
-        c for c in sites if c.scope is site.scope and c.end <= site.start and _dropped(facts, c)
+        c
+        for c in sites
+        if c.scope is site.scope and c.end <= site.start and result_dropped(facts, c)
     ]
     warmups.sort(key=lambda c: c.end)
     if not warmups:

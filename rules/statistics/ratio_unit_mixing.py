@@ -124,11 +124,15 @@ class RatioUnitMixing(FactsRule):
             return q is not None and q.unit in (Unit.TOTAL, Unit.PER_CALL, Unit.PER_SAMPLE)
 
         for hit in prompt_in_token_counts(facts, is_time):
+            figure = (
+                "the time per token divides by more tokens than were generated"
+                if hit.per_token
+                else "the tokens/s divides more tokens than were generated"
+            )
             self.report(
                 hit.division,
                 message=f"`{hit.count}` counts the whole output of "
-                f"`{N.code(hit.call.func)}(...)`, prompt tokens included, so the tokens/s "
-                "divides more tokens than were generated",
+                f"`{N.code(hit.call.func)}(...)`, prompt tokens included, so {figure}",
                 evidence=TokenCountEvidence(str(hit.count), "prompt-included"),
             )
         for total in total_length_token_counts(facts, is_time):

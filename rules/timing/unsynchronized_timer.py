@@ -7,7 +7,7 @@ import libcst as cst
 from auditor.analyses import names as N
 from auditor.analyses.base import FactsRule
 from auditor.analyses.harness import harnesses, unsynced_work
-from auditor.analyses.regions import RegionKind, declares_setup
+from auditor.analyses.regions import RegionKind, declares_setup, helper_timings
 from auditor.analyses.rewrites import sync_insertions
 from auditor.analyses.sync import (
     event_read_synced,
@@ -43,7 +43,9 @@ class UnsynchronizedTimer(FactsRule):
             "read without synchronising after the closing `record()`; `timeit` statements "
             "(callables or strings) that queue device work; and clock reads in a diffusers step "
             "callback. A timing helper that never synchronises is reported in its own file when a"
-            " sibling script uses it around device work.",
+            " sibling script uses it around device work, and a script's call of a timing "
+            "function of another module that times the CUDA model the script hands it "
+            "(`benchmark_inference(model, x)`) is reported at the call.",
             why_is_this_bad="CUDA kernels run asynchronously: a call returns once its work is "
             "queued. A clock read right after measures the launch, not the computation. On an "
             "H100 a matmul loop read 40x too fast without a sync.",
@@ -154,6 +156,27 @@ class UnsynchronizedTimer(FactsRule):
                     "running it",
                     evidence=UnsyncedEvidence(N.code(h.call.node.func), f"{queued}(...)"),
                 )
+        for ht in helper_timings(facts) if gpu else ():
+            verdict = region_sync(ht.owner, ht.region)
+            last = verdict.work
+            if verdict.synced or last is None or declares_setup(ht.owner, ht.region):
+                continue
+            if (N.dotted(last.node.func) or "").split(".", 1)[0] != ht.param:
+                continue  # the unsynced work is the helper's own, reported in its file
+            end = ht.region.end_node
+            timer = N.short(N.code(end.func)) if isinstance(end, cst.Call) else ht.region.timer
+            helper = N.short(N.code(ht.call.node.func))
+            arg = N.short(N.code(ht.arg))
+            where = facts.where(ht.owner, ht.owner.pos(end)[0][0])
+            self.report(
+                ht.call.node,
+                message=f"`{helper}(...)` times `{arg}` and reads `{timer}()` at {where} "
+                f"without synchronising, while `{arg}` queues CUDA work here, so the time "
+                "covers launching the work, not running it",
+                timer=timer,
+                work=f"{arg}(...)",
+                evidence=UnsyncedEvidence(timer, f"{arg}(...)"),
+            )
         for read in unsynced_step_callback_reads(facts) if gpu else ():
             self.report(
                 read.node,

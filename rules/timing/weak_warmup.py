@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from auditor.analyses import names as N
 from auditor.analyses.base import FactsRule
 from auditor.analyses.facts import FileFacts
+from auditor.analyses.regions import helper_timings
 from auditor.analyses.timed import setup_in_regions
 from auditor.analyses.warmup import (
     MANY,
@@ -112,7 +115,11 @@ class WeakWarmup(FactsRule):
             "here calls it, in the first calling module of the project that imports it (its "
             "folder, the folders above it up to the project root, and, below a root marked by "
             "`.git` or `pyproject.toml`, the whole project); with no call found the rule stays "
-            "silent. Only the first caller found is looked at.",
+            "silent. Only the first caller found is looked at; a script's own call of a "
+            "timing function of another module is judged at that call, for the model it "
+            "hands in (its warm-ups before the call, whether it is compiled, its device). A "
+            "warm-up `generate()` that decodes greedily before timed beam search "
+            "(`num_beams=4`) is a warm-up at another configuration.",
             references=(
                 "https://pytorch.org/docs/stable/benchmark_utils.html",
                 "https://pytorch.org/docs/stable/torch.compiler_faq.html",
@@ -154,6 +161,31 @@ class WeakWarmup(FactsRule):
                     reasons=(str(hw.reason),),
                     warm_shape=None,
                     timed_shape=None,
+                ),
+            )
+        for ht in helper_timings(self.facts):
+            cold = assess(
+                ht.owner, ht.region, int(self.options["min_calls"]), (self.facts, ht.call)
+            )
+            if cold is None:
+                continue
+            detail = {k: v for k, v in cold.detail.items() if k != "caller"}
+            cold = replace(cold, detail=detail)  # (the caller is this call)
+            helper = N.short(N.code(ht.call.node.func))
+            arg = N.short(N.code(ht.arg))
+            where = self.facts.where(ht.owner, ht.owner.pos(ht.region.start_node)[0][0])
+            self.report(
+                ht.call.node,
+                message=f"`{helper}(...)` times `{arg}` (its timer starts at {where}) with "
+                f"{cold.describe()}, so its time includes one-time start-up costs",
+                model=arg,
+                reasons=cold.describe(),
+                evidence=WarmupEvidence(
+                    model=arg,
+                    warmup_calls=cold.count if cold.count < MANY else None,
+                    reasons=tuple(str(r) for r in cold.reasons),
+                    warm_shape=cold.detail.get("warm_shape"),
+                    timed_shape=cold.detail.get("timed_shape"),
                 ),
             )
         if self.facts.serving_client:
