@@ -312,18 +312,33 @@ def prompt_in_token_counts(facts: FileFacts, is_time: Callable[..., bool]) -> li
                 (div.left, div.right, False),
                 (div.right, div.left, True),
             ):
-                count, cscope, cpos = facts.resolve(scope, side, pos)
-                name = _length_of(count)
-                if name is None:
-                    continue
-                binding = facts.binding_before(cscope, name, cpos)
-                value = binding.value if binding is not None else None
-                if not isinstance(value, cst.Call) or N.call_name(value) != "generate":
-                    continue
-                if is_time(scope, other, pos):
+                value = _counted_output(facts, scope, side, pos)
+                if value is not None and is_time(scope, other, pos):
                     out.append(PromptInCount(div, N.code(side), value, per_token))
                     break
     return out
+
+
+def _counted_output(
+    facts: FileFacts, scope: Scope, side: cst.BaseExpression, pos: Pos
+) -> cst.Call | None:
+    """The `generate()` call whose whole output length `side` counts: directly, through the
+    name it was assigned to, or summed into it over a loop (`num += len(out[0])`)."""
+    count, cscope, cpos = facts.resolve(scope, side, pos)
+    candidates = [(count, cscope, cpos)]
+    if isinstance(side, cst.Name):  # `num = 0`, then `num += len(out[0])` in the timed loop
+        candidates += [
+            (b.value, b.scope, b.start)
+            for b in scope.bindings
+            if b.target == side.value and b.kind == "aug" and b.value is not None and b.start < pos
+        ]
+    for expr, where, at in candidates:
+        name = _length_of(expr)
+        binding = facts.binding_before(where, name, at) if name is not None else None
+        value = binding.value if binding is not None else None
+        if isinstance(value, cst.Call) and N.call_name(value) == "generate":
+            return value
+    return None
 
 
 # ----------------------------------------- a total length counted as generated tokens

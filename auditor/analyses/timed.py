@@ -71,6 +71,11 @@ IO_METHODS: dict[str, str] = {
     "to_csv": "writes a table to disk",
     "imwrite": "writes an image to disk",
 }
+#: Objects that encode media to a file as frames are handed to them: their `write` (OpenCV) or
+#: `append_data` (imageio) call encodes and writes.
+MEDIA_WRITERS = frozenset(
+    {"cv2.VideoWriter", "imageio.get_writer", "imageio.v2.get_writer", "imageio.v3.imopen"}
+)
 DECODE_METHODS = frozenset({"decode", "batch_decode"})
 WRITE_MODES = ("w", "a", "x")
 
@@ -438,6 +443,8 @@ def io_kind(facts: FileFacts, call: CallSite) -> str | None:
     receiver = N.dotted(node.func.value) or ""
     if name in DECODE_METHODS and N.TOKENIZER_NAME_RE.search(receiver):
         return "decodes tokens to text"
+    if name in ("write", "append_data") and _media_writer(facts, call, node.func.value):
+        return "writes video frames to disk"
     if name in IO_METHODS and (name != "save" or node.args):
         if name == "save" and any(q.startswith(("torch.", "numpy.")) for q in call.qnames):
             return None
@@ -447,6 +454,14 @@ def io_kind(facts: FileFacts, call: CallSite) -> str | None:
         if output is None or N.string_value(output.value) in N.HOST_OUTPUT_TYPES:
             return "post-processes images on the host"
     return None
+
+
+def _media_writer(facts: FileFacts, call: CallSite, receiver: cst.BaseExpression) -> bool:
+    """`receiver` holds a media writer (`writer = cv2.VideoWriter(path, fourcc, fps, size)`)."""
+    if not isinstance(receiver, cst.Name | cst.Attribute):
+        return False
+    value, _, _ = facts.resolve(call.scope, receiver, call.start)
+    return isinstance(value, cst.Call) and bool(facts.qnames_of(value.func) & MEDIA_WRITERS)
 
 
 def _printed_once_beside_loop(facts: FileFacts, region: Region, call: CallSite) -> bool:

@@ -655,3 +655,83 @@ def _repeating(call: CallSite, outer: int) -> cst.CSTNode | None:
     if inner:
         return inner[-1]
     return call.node if N.call_name(call.node) in MAPPING_METHODS else None
+
+
+# ------------------------------------------------- samples that are times since the start
+@dataclass(frozen=True, slots=True)
+class CumulativeSamples:
+    """`start = perf_counter()` once before a loop, then in the loop `t = perf_counter() -
+    start; times.append(t)` and after it `mean(times)`, `max(times)` or `sum(times)`: each
+    sample is the time since the loop began, not one iteration's."""
+
+    region: Region
+    samples: str  # the list the samples go to
+    store: cst.Call  # the `append` in the loop
+    aggregate: cst.Call  # the mean, max or sum after it
+
+
+#: What turns a list of per-iteration times into one figure (a mean, a total, an extreme).
+AGGREGATES = frozenset(
+    {"mean", "sum", "max", "min", "median", "average", "percentile", "quantile", "std", "fmean"}
+)
+
+
+def cumulative_samples(facts: FileFacts, regions: list[Region]) -> list[CumulativeSamples]:
+    out: list[CumulativeSamples] = []
+    for region in regions:
+        start, end = facts.site_of(region.start_node), facts.site_of(region.end_node)
+        if start is None or end is None or start.scope is not end.scope:
+            continue
+        inside = [lp for lp in end.loops if not any(lp is s for s in start.loops)]
+        if not inside:
+            continue  # both reads in the same iteration: a per-iteration time
+        loop = inside[0]
+        loop_start, loop_end = facts.pos(loop)
+        held = _stored_names(facts, region.start_node)
+        if any(b.target in held and loop_start <= b.start <= loop_end for b in end.scope.bindings):
+            continue  # the start is read again each iteration (`prev = now`)
+        names = _stored_names(facts, region.end_node)
+        store = next(
+            (
+                c
+                for c in end.scope.calls
+                if c.end >= end.end
+                and N.call_name(c.node) == "append"
+                and any(lp is loop for lp in c.loops)
+                and c.node.args
+                and (N.names_in(c.node.args[0].value) & names or N.contains(c.node, end.node))
+            ),
+            None,
+        )
+        if store is None or not isinstance(store.node.func, cst.Attribute):
+            continue
+        samples = N.dotted(store.node.func.value) or ""
+        after = [c for c in end.scope.calls if c.start > loop_end]
+        if any(N.call_name(c.node) == "diff" for c in end.scope.calls):
+            continue  # timestamps turned into intervals (`np.diff(stamps)`)
+        aggregate = next(
+            (
+                c
+                for c in after
+                if N.call_name(c.node) in AGGREGATES
+                and any(samples in N.names_in(a.value) for a in c.node.args)
+            ),
+            None,
+        )
+        if samples and aggregate is not None:
+            out.append(CumulativeSamples(region, samples, store.node, aggregate.node))
+    return out
+
+
+def _stored_names(facts: FileFacts, node: cst.CSTNode) -> set[str]:
+    """The names the statement holding `node` assigns (`batch_time = (now() - t0) / 1e6`)."""
+    stmt = facts.enclosing_statement(node)
+    found: set[str] = set()
+    if isinstance(stmt, cst.SimpleStatementLine):
+        for small in stmt.body:
+            if isinstance(small, cst.Assign):
+                for t in small.targets:
+                    found |= N.names_in(t.target)
+            elif isinstance(small, cst.AugAssign | cst.AnnAssign):
+                found |= N.names_in(small.target)
+    return found

@@ -23,6 +23,7 @@ from auditor.analyses.units import (
     Unit,
     UnitAnalysis,
     counts_requested_not_generated,
+    cumulative_samples,
     same_base_different_slice,
     whole_calls_reported_per_step,
 )
@@ -50,7 +51,8 @@ class RatioUnitMixing(FactsRule):
             "whose two operands are time values of different units, or totals over different "
             "cuts of the same prompt list. It also reports a tokens/s that divides the whole "
             "output of a decoder-only `generate()` (`out.shape[-1]`, `out.numel()`, "
-            "`len(out[0])`), prompt tokens included, by a time: with 256 prompt and 128 new "
+            "`len(out[0])`, also summed over a loop), prompt tokens included, by a time (or a "
+            "time by it: a per-token latency): with 256 prompt and 128 new "
             "tokens such a figure read 3.0x the new-token rate on an H100; and one that "
             "re-encodes the `generated_text` of a transformers text-generation `pipeline` "
             "(which starts with the prompt unless `return_full_text=False`), or counts a "
@@ -64,7 +66,11 @@ class RatioUnitMixing(FactsRule):
             "reported: decoding strips special and stop tokens and re-encoding splits text "
             "differently, so the ratio carries the counting difference. A tokens/s whose "
             "count is the length of decoded text (`len(tokenizer.decode(ids))`: characters) "
-            "is reported too. Two more ways a rate or per-step figure miscounts: a whole "
+            "is reported too. Per-iteration samples all read against one start taken before "
+            "the loop (`t0` once, then `times.append(perf_counter() - t0)` each iteration) "
+            "are times since the loop began: a mean, max or sum of them is reported (unless "
+            "the start is read again in the loop or the stamps are differenced, `np.diff`). "
+            "Two more ways a rate or per-step figure miscounts: a whole "
             "pipeline call's time printed as `s/step` or `s/it` (the call's text encoding and "
             "decoding counted as step time), and a rate that divides the requested count N by "
             "the time of a `range(0, N, B)` loop that makes a full batch of B every time (it "
@@ -134,6 +140,17 @@ class RatioUnitMixing(FactsRule):
                 message=f"`{hit.count}` counts the whole output of "
                 f"`{N.code(hit.call.func)}(...)`, prompt tokens included, so {figure}",
                 evidence=TokenCountEvidence(str(hit.count), "prompt-included"),
+            )
+        for cumulative in cumulative_samples(facts, self.regions):
+            start = N.short(N.code(cumulative.region.start_node))
+            line = facts.pos(cumulative.region.start_node)[0][0]
+            self.report(
+                cumulative.aggregate,
+                message=f"the samples in `{cumulative.samples}` are each read against one start "
+                f"(`{start}`, line {line}, before the loop), so each is the time since the "
+                f"loop began, not one iteration's: `{N.short(N.code(cumulative.aggregate))}` "
+                "mixes cumulative totals as if they were per-iteration times",
+                related=[(cumulative.store, "each cumulative time is stored here")],
             )
         for total in total_length_token_counts(facts, is_time):
             self.report(
