@@ -27,7 +27,7 @@ import libcst as cst
 
 from auditor.analyses import names as N
 from auditor.analyses.facts import Binding, CallSite, FileFacts, Pos, Scope
-from auditor.analyses.regions import Region, RegionKind, find_regions
+from auditor.analyses.regions import Region, RegionKind, find_regions, reported_time
 
 
 class ArmsKind(StrEnum):
@@ -217,6 +217,15 @@ def _sequential(facts: FileFacts, regions: list[Region]) -> list[Comparison]:
             and _divided(facts, arms[0].scope, sinks[0], sinks[i])
             and _alternatives(facts, arms[0], arms[i])
         ]
+        if not pairs and reported_time(facts, arms[0]) is not None:
+            # each arm's time printed on its own line (`Base model latency: ...`, then
+            # `Optimized model latency: ...`): the reader compares them
+            pairs = [
+                i
+                for i in range(1, len(arms))
+                if reported_time(facts, arms[i]) is not None
+                and _different_subjects(facts, arms[0], arms[i])
+            ]
         if not pairs:
             continue
         chosen = [arms[0], *(arms[i] for i in pairs)]
@@ -261,6 +270,21 @@ def _alternatives(facts: FileFacts, first: Region, second: Region) -> bool:
     if sorted(N.code(c.node) for c in a) != sorted(N.code(c.node) for c in b):
         return True  # one subject called two ways: `generate(...)` and `generate(..., assistant)`
     return _changes_between(facts, first, second, subjects_a)
+
+
+def _different_subjects(facts: FileFacts, first: Region, second: Region) -> bool:
+    """The two regions time the same kind of call on different models (`base.generate(...)`
+    and `optimized.generate(...)`)."""
+    a = timed_model_calls(facts, first.calls())
+    b = timed_model_calls(facts, second.calls())
+    if sorted(map(_call_form, a)) != sorted(map(_call_form, b)):
+        return False
+    if not {_subject(facts, c) for c in a}.isdisjoint(_subject(facts, c) for c in b):
+        return False
+    # stages of one run, not arms: the second consumes what the first produced (a base
+    # model's latents handed to a refiner, `refiner(image=latents)`)
+    produced = {n for c in a for n in _sinks(facts, first.scope, c.node)}
+    return not any(produced & N.names_in(c.node) for c in b)
 
 
 def _call_form(call: CallSite) -> str:

@@ -186,7 +186,9 @@ def _differing(base: ArmConfig, cfg: ArmConfig) -> list[tuple[str, str, str, Set
     test."""
     mine, theirs = cfg.other, base.other
     if _quantized_by_name(cfg) or _quantized_by_name(base):
-        # `Llama-3-8B` against `Llama-3-8B-AWQ`: the checkpoints differ by the quantization
+        # `Llama-3-8B` against `Llama-3-8B-AWQ`: the checkpoints differ by the quantization,
+        # and the quantized artifact comes with the class that loads it (an ONNX Runtime
+        # export, an AWQ model): both are the thing compared
         mine, theirs = _without_checkpoint(mine), _without_checkpoint(theirs)
     other_differs = mine != theirs
     # compiling rides along with another model only (a checkpoint, a class), not with another
@@ -199,6 +201,13 @@ def _differing(base: ArmConfig, cfg: ArmConfig) -> list[tuple[str, str, str, Set
         va, vb = (a.value if a else _default(key)), (b.value if b else _default(key))
         if UNKNOWN in (va, vb) or (key == "dtype" and _same_dtype(va, vb)):
             continue
+        if key == "grad_mode" and (a is None or b is None):
+            # one arm has no autograd to switch (another runtime, or a call whose mode its
+            # caller sets): only the other arm running with autograd on is a difference
+            if (a or b).value != "grad enabled":  # type: ignore[union-attr]
+                continue
+            va, vb = (va, vb) if a is not None else ("no autograd", vb)
+            vb = vb if b is not None else "no autograd"
         if key == "data" and b is not None:
             va = "the earlier arm's draw" if a is not None else va
             out.append((key, va, vb, b))  # a draw per arm differs even from an equal draw
@@ -209,6 +218,15 @@ def _differing(base: ArmConfig, cfg: ArmConfig) -> list[tuple[str, str, str, Set
     return out
 
 
+#: A `device_map` that puts the whole model on one GPU: placement, as `.cuda()` is.
+ONE_DEVICE_RE = re.compile(r"""^(?:["'](?:cuda(?::\d+)?)["']|\d+)$""")
+
+
+def _one_device(keyword: str, text: str) -> bool:
+    """`device_map="cuda"` or `device_map=0`: the model is placed, not split or offloaded."""
+    return keyword == "device_map" and ONE_DEVICE_RE.match(text) is not None
+
+
 def _quantized_by_name(cfg: ArmConfig) -> bool:
     """The arm's precision comes from its checkpoint's name (`...-AWQ`, `...-GPTQ-Int4`)."""
     dtype = cfg.settings.get("dtype")
@@ -216,7 +234,7 @@ def _quantized_by_name(cfg: ArmConfig) -> bool:
 
 
 def _without_checkpoint(other: set[str]) -> set[str]:
-    return {o for o in other if not o.startswith("checkpoint=")}
+    return {o for o in other if not o.startswith(("checkpoint=", "class="))}
 
 
 def _identity(cfg: ArmConfig) -> set[str]:
@@ -256,6 +274,10 @@ def arm_config(facts: FileFacts, comp: Comparison, arm: Arm) -> ArmConfig:
             _build(facts, call.scope, model, call.start, cfg, {}, before, 0)
     if model_subject and arm.subject is not None:
         _build(facts, arm.scope, arm.subject, arm.pos, cfg, {}, before, 0)
+    if comp.kind is ArmsKind.CALLS and "grad_mode" not in cfg.settings:
+        handed = _handed_grad_mode(facts, arm)
+        if handed is not None:
+            cfg.settings["grad_mode"] = handed
     if comp.kind is ArmsKind.SEQUENTIAL and arm.index > 0 and arm.region is not None:
         previous = comp.arms[arm.index - 1].region
         if previous is not None:
@@ -347,19 +369,50 @@ def _call_settings(
                     continue
                 if own and any("autocast" in q for q in facts.qnames_of(item.item.func)):
                     cfg.settings["dtype"] = Setting("autocast " + N.code(item.item), item)
-                mode = _grad_mode(facts, item.item.func)
-                if mode is not None and sensitive:
-                    cfg.settings.setdefault("grad_mode", Setting(mode, item))
-        if isinstance(anc, cst.FunctionDef):
-            for dec in anc.decorators:
-                deco = dec.decorator
-                mode = _grad_mode(facts, deco.func if isinstance(deco, cst.Call) else deco)
-                if mode is not None and sensitive:
-                    cfg.settings.setdefault("grad_mode", Setting(mode, dec))
+    around = _mode_around(facts, node)
+    if around is not None and sensitive:
+        cfg.settings.setdefault("grad_mode", around)
     if "grad_mode" not in cfg.settings and own_scope and sensitive:
         # no mode around a call in the comparison's own code: autograd is on (a call in a
         # helper may be run under a mode its caller sets, so nothing is assumed there)
         cfg.settings["grad_mode"] = Setting("grad enabled", None)
+
+
+def _mode_around(facts: FileFacts, node: cst.CSTNode) -> Setting | None:
+    """The autograd mode set around `node`: the innermost `with torch.no_grad():` (or
+    `inference_mode`, `enable_grad`) or a decorator of a function it is in."""
+    for anc in facts.ancestors(node):
+        if isinstance(anc, cst.With):
+            for item in anc.items:
+                if isinstance(item.item, cst.Call):
+                    mode = _grad_mode(facts, item.item.func)
+                    if mode is not None:
+                        return Setting(mode, item)
+        if isinstance(anc, cst.FunctionDef):
+            for dec in anc.decorators:
+                deco = dec.decorator
+                mode = _grad_mode(facts, deco.func if isinstance(deco, cst.Call) else deco)
+                if mode is not None:
+                    return Setting(mode, dec)
+    return None
+
+
+def _handed_grad_mode(facts: FileFacts, arm: Arm) -> Setting | None:
+    """For an arm that hands its model to a timing function of this file (`measure(model,
+    x)`) which runs its forward: the autograd mode set around that forward or around the
+    arm's call, else autograd on; None when the model has no autograd to switch (an ONNX
+    Runtime export) or the function only runs `generate()`."""
+    forwards = [c for c in arm.calls if N.call_name(c.node) != "generate"]
+    subject = arm.subject
+    if not forwards or not isinstance(subject, cst.Name | cst.Attribute):
+        return None
+    if not _grad_sensitive_model(facts, arm.scope, subject, arm.pos):
+        return None
+    return (
+        _mode_around(facts, forwards[0].node)
+        or _mode_around(facts, arm.anchor)
+        or Setting("grad enabled", None)
+    )
 
 
 def _unseeded_draw(facts: FileFacts, call: CallSite) -> cst.Call | None:
@@ -412,8 +465,34 @@ def _grad_sensitive(facts: FileFacts, call: CallSite) -> bool:
     )
     if not isinstance(target, cst.Name | cst.Attribute):
         return False
-    info = facts.model_info(call.scope, target, call.start)
-    return info is not None and not info.pipeline and not info.generator and not info.dynamic
+    return _grad_sensitive_model(facts, call.scope, target, call.start)
+
+
+def _grad_sensitive_model(
+    facts: FileFacts, scope: Scope, target: cst.Name | cst.Attribute, pos: Pos
+) -> bool:
+    """The model `target` holds is a torch module whose forward records autograd."""
+    info = facts.model_info(scope, target, pos)
+    if info is None or info.pipeline or info.dynamic or info.session:
+        return False
+    built, _, _ = facts.resolve(scope, target, pos)
+    loaded = False  # a transformers model class's `from_pretrained`: a torch module
+    while isinstance(built, cst.Call) and isinstance(built.func, cst.Attribute):
+        qnames = facts.qnames_of(built.func)
+        if any(q.startswith(EXPORTED_RUNTIMES) for q in qnames):
+            return False  # an ONNX Runtime or OpenVINO export: no autograd to switch off
+        if N.call_name(built) not in ("to", "cuda", "eval", "from_pretrained"):
+            break
+        loaded = loaded or any(q.startswith("transformers.") for q in qnames)
+        built = built.func.value
+    # a forward of a transformers model counts (its `generate()` does not, above); another
+    # generating engine (`llm = LLM(...)`) is no torch module
+    return loaded or not info.generator
+
+
+#: Model classes that run an exported graph in another runtime (`ORTModelForCausalLM`,
+#: `OVModelForCausalLM`): autograd does not apply to them.
+EXPORTED_RUNTIMES = ("optimum.onnxruntime", "optimum.intel")
 
 
 def _value(facts: FileFacts, scope: Scope, expr: cst.BaseExpression, pos: Pos) -> str:
@@ -492,7 +571,7 @@ def _build(
                 cfg.settings["dtype"] = Setting(f"quantized ({arg.keyword.value}={text})", expr)
             elif arg.keyword is not None and arg.keyword.value == "attn_implementation":
                 cfg.settings["attn_implementation"] = Setting(text, expr)
-            elif arg.keyword is not None:
+            elif arg.keyword is not None and not _one_device(arg.keyword.value, text):
                 cfg.other.add(f"{arg.keyword.value}={text}")
         cfg.settings.setdefault("dtype", Setting(_default_dtype(facts, func), expr))
         cfg.other.add("class=" + N.code(func))

@@ -257,6 +257,15 @@ class FileFacts:
         `is_available()`."""
         return self.mentions_cuda or GPU_USE_RE.search(self.source) is not None
 
+    def _set_in_constructor(self, cls: str, key: str) -> Binding | None:
+        """The last assignment of the attribute `key` (`self.lm = ...`) in the class's
+        `__init__`: what a method that uses it runs (`self.lm.generate(...)`)."""
+        init = self.classes[cls].methods.get("__init__")
+        if init is None:
+            return None
+        found = [b for b in init.bindings if b.target == key and b.kind == "assign"]
+        return found[-1] if found else None
+
     def on_cpu(self, call: CallSite) -> bool:
         """The model `call` runs was last placed on the CPU before it: `model.to(device)` with
         `device = "cpu"` at that point, `model.to("cpu")`, `model.cpu()` (a script that times a
@@ -581,6 +590,8 @@ class FileFacts:
             if key is None:
                 return None
             b = self.binding_before(scope, key, pos)
+            if b is None and key.startswith("self.") and scope.cls in self.classes:
+                b = self._set_in_constructor(scope.cls, key)
             last = key.rsplit(".", 1)[-1].rstrip("[]")
             if b is not None and b.value is not None and b.kind in ("assign", "with"):
                 inner = self._model_info(b.scope, b.value, b.start, depth + 1)
@@ -1119,6 +1130,17 @@ class FileFacts:
             if s.returns_timer:
                 return CallKind(timer=N.dotted(func) or fscope.name, timer_synced=s.timer_synced)
             instance = fscope.name == "__call__" and isinstance(func, cst.Name)
+            # a method of an object of a class of the project that runs the model it holds
+            # (`inference = Qwen3Inference(path)`, then `inference.generate(prompt)`)
+            holder = (
+                func.value.value
+                if isinstance(func, cst.Attribute)
+                and isinstance(func.value, cst.Name)
+                and func.value.value not in ("self", "cls")
+                and fscope.cls is not None
+                and s.runs_model
+                else None
+            )
             if s.does_work or s.syncs:
                 return CallKind(
                     work=s.does_work,
@@ -1126,7 +1148,8 @@ class FileFacts:
                     model=self._model_argument(call, (owner, fscope))
                     or s.serves
                     # an instance called itself (`pipe(inputs)`) is the object timed
-                    or (N.dotted(func) if instance and s.runs_model else None),
+                    or (N.dotted(func) if instance and s.runs_model else None)
+                    or holder,
                     runs_model=s.runs_model,
                 )
             if not instance:

@@ -136,7 +136,8 @@ SETUP_LABEL_RE = re.compile(
 #: A function named for a set-up step (`warmup`, `load_model`, `build_engine`), and not for a
 #: measurement as well (`compile_and_benchmark`, `warmup_then_time`).
 SETUP_FUNCTION_RE = re.compile(
-    r"^_?(?:warm_?up|load|setup|set_up|build|compile|quantize|init|initiali[sz]e|prepare)(?:_|$)"
+    r"^_?(?:warm_?up|load|setup|set_up|build|compile|quantize|init|initiali[sz]e|prepare"
+    r"|calibrate|convert|transform|prune)(?:_|$)"
     r"(?!.*(?:bench|infer|run|generat|predict|time|latenc|speed|measure|profil))",
     re.IGNORECASE,
 )
@@ -248,6 +249,40 @@ def _callers_store_setup(facts: FileFacts, region: Region) -> bool:
     return True
 
 
+def reported_time(facts: FileFacts, region: Region) -> cst.CSTNode | None:
+    """The print or log that shows the region's time to the reader: the closing read inside
+    it (`print(f"latency: {time.time() - start:.2f}s")`), or the first report of the name it
+    is stored in (`_report_of_stored_time`)."""
+    if not isinstance(region.end_node, cst.Call):
+        return None
+    for anc in facts.ancestors(region.end_node):
+        if isinstance(anc, cst.BaseStatement):
+            break
+        if isinstance(anc, cst.Call) and N.call_name(anc) in N.REPORT_CALLS:
+            return anc
+    stmt = facts.enclosing_statement(region.end_node)
+    if not isinstance(stmt, cst.SimpleStatementLine):
+        return None
+    report = _report_of_stored_time(facts, region, stmt)
+    if report is not None:
+        return report
+    # appended to a list of samples (`runs.append(time.perf_counter() - t0)`), then a summary
+    # of the list printed after the loop
+    lists = {
+        N.dotted(anc.func.value) or ""
+        for anc in facts.ancestors(region.end_node)
+        if isinstance(anc, cst.Call)
+        and isinstance(anc.func, cst.Attribute)
+        and anc.func.attr.value == "append"
+    } - {""}
+    for c in sorted(region.scope.calls, key=lambda c: c.start):
+        if c.start <= region.content_end or N.call_name(c.node) not in N.REPORT_CALLS:
+            continue
+        if lists & N.names_in(c.node):
+            return c.node
+    return None
+
+
 def _report_of_stored_time(
     facts: FileFacts, region: Region, stmt: cst.SimpleStatementLine
 ) -> cst.CSTNode | None:
@@ -283,6 +318,15 @@ class HelperTiming:
     arg: cst.BaseExpression  # what this call hands it
 
 
+#: A function that changes the model it is handed (patches, converts, calibrates, searches a
+#: plan for it) and times that: a set-up step, not inference (`transform_model_...`,
+#: `quantize_model`, `calibrate`).
+MODEL_CHANGER_RE = re.compile(
+    r"transform|convert|quantiz|calibrat|prune|patch|compile|export|optimi[sz]e|search|build",
+    re.IGNORECASE,
+)
+
+
 def helper_timings(facts: FileFacts) -> list[HelperTiming]:
     memo: list[HelperTiming] | None = facts.memo.get("helper-timings")
     if memo is not None:
@@ -316,6 +360,8 @@ def result_dropped(facts: FileFacts, call: CallSite) -> bool:
 def _helper_timing(facts: FileFacts, scope: Scope, call: CallSite) -> HelperTiming | None:
     if not isinstance(call.node.func, cst.Name) or result_dropped(facts, call):
         return None  # (a call whose time is thrown away is a warm-up)
+    if MODEL_CHANGER_RE.search(call.node.func.value):
+        return None  # `transform_model_fast_attention(pipe, ...)`: it times a set-up step
     target = facts.callee(scope, call.node.func, call.start)
     if target is None or target[0] is facts:
         return None

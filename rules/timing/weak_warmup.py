@@ -7,7 +7,7 @@ from dataclasses import replace
 from auditor.analyses import names as N
 from auditor.analyses.base import FactsRule
 from auditor.analyses.facts import FileFacts
-from auditor.analyses.regions import helper_timings
+from auditor.analyses.regions import declares_setup, helper_timings
 from auditor.analyses.timed import setup_in_regions
 from auditor.analyses.warmup import (
     MANY,
@@ -164,6 +164,8 @@ class WeakWarmup(FactsRule):
                 ),
             )
         for ht in helper_timings(self.facts):
+            if declares_setup(ht.owner, ht.region):
+                continue  # the helper times a set-up step: no inference warm-up verdict
             cold = assess(
                 ht.owner, ht.region, int(self.options["min_calls"]), (self.facts, ht.call)
             )
