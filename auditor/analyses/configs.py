@@ -475,19 +475,33 @@ def _grad_sensitive_model(
     info = facts.model_info(scope, target, pos)
     if info is None or info.pipeline or info.dynamic or info.session:
         return False
-    built, _, _ = facts.resolve(scope, target, pos)
+    built, bscope, bpos = facts.resolve(scope, target, pos)
     loaded = False  # a transformers model class's `from_pretrained`: a torch module
-    while isinstance(built, cst.Call) and isinstance(built.func, cst.Attribute):
+    for _ in range(8):  # the build, through placements and casts (`model.half()`, `.cuda()`)
+        if isinstance(built, cst.Name):
+            again, bscope, bpos = facts.resolve(bscope, built, bpos)
+            if again is built:
+                break
+            built = again
+            continue
+        if not (isinstance(built, cst.Call) and isinstance(built.func, cst.Attribute)):
+            break
         qnames = facts.qnames_of(built.func)
         if any(q.startswith(EXPORTED_RUNTIMES) for q in qnames):
             return False  # an ONNX Runtime or OpenVINO export: no autograd to switch off
-        if N.call_name(built) not in ("to", "cuda", "eval", "from_pretrained"):
+        if N.call_name(built) not in BUILD_PASSTHROUGH:
             break
         loaded = loaded or any(q.startswith("transformers.") for q in qnames)
         built = built.func.value
     # a forward of a transformers model counts (its `generate()` does not, above); another
     # generating engine (`llm = LLM(...)`) is no torch module
     return loaded or not info.generator
+
+
+#: Calls a model passes through unchanged in kind (placement, casts, mode, the load itself).
+BUILD_PASSTHROUGH = frozenset(
+    {"to", "cuda", "eval", "half", "float", "bfloat16", "from_pretrained"}
+)
 
 
 #: Model classes that run an exported graph in another runtime (`ORTModelForCausalLM`,
@@ -657,17 +671,25 @@ def _afterwards(
 
 
 def _switches(facts: FileFacts, scope: Scope, after: Pos, before: Pos, cfg: ArmConfig) -> None:
-    """Global switches flipped between two arms timed one after the other."""
+    """Global switches flipped between two arms timed one after the other; not one set the
+    same way before the earlier arm too (`generator = torch.manual_seed(42)` before each)."""
+    earlier_sets = {
+        (b.target, N.code(b.value)) for b in scope.bindings if b.end <= after and b.value
+    }
+    earlier_calls = {N.code(c.node) for c in scope.calls if c.end <= after}
     for b in scope.bindings:
         if after <= b.start and b.end <= before and b.target.startswith("torch.backends."):
-            key = b.target.removeprefix("torch.backends.")
             value = N.code(b.value) if b.value is not None else "?"
+            if (b.target, value) in earlier_sets:
+                continue
+            key = b.target.removeprefix("torch.backends.")
             cfg.settings[key] = Setting(value, facts.binding_node(b))
     for c in scope.calls:
         if (
             after <= c.start
             and c.end <= before
             and any(q.startswith(FLAG_PREFIXES) for q in c.qnames)
+            and N.code(c.node) not in earlier_calls
         ):
             key = "seed" if "seed" in (N.call_name(c.node) or "") else N.code(c.node.func)
             cfg.settings[key] = Setting(N.code(c.node), c.node)
@@ -974,7 +996,11 @@ def _branch_bindings(
                     start = facts.pos(anc)[0]
                     others = [o for o in own if o.end <= start][-1:]
                 if others:
-                    return b, others[0], anc.test
+                    # each side's last assignment is the model it runs (`new_model = model`,
+                    # then `new_model = torch.compile(new_model)`)
+                    body = anc.body
+                    mine = [o for o in own if o.value is not None and facts.encloses(body, o.value)]
+                    return mine[-1], others[-1], anc.test
             child = anc
     return None
 

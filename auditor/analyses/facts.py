@@ -1892,6 +1892,20 @@ class FileFacts:
         return self._binops[key]
 
     # -------------------------------------------------------------------- structure
+    def assigned_by(self, node: cst.CSTNode) -> set[str]:
+        """The names the simple statement holding `node` assigns (`batch_time = (now() - t0) /
+        1e6`, `llm = Llama(path)`, `a, b = ...`)."""
+        stmt = self.enclosing_statement(node)
+        found: set[str] = set()
+        if isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                if isinstance(small, cst.Assign):
+                    for t in small.targets:
+                        found |= N.names_in(t.target)
+                elif isinstance(small, cst.AugAssign | cst.AnnAssign):
+                    found |= N.names_in(small.target)
+        return found
+
     def enclosing_statement(self, node: cst.CSTNode) -> cst.CSTNode | None:
         cur: cst.CSTNode | None = node
         while cur is not None and not isinstance(cur, cst.BaseStatement):

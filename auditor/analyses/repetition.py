@@ -609,7 +609,14 @@ def repetitions(facts: FileFacts, regions: list[Region]) -> list[Repetition]:
             and facts.possible_callees(c)
         ]
         around = region.loops(facts)
-        inside = {id(lp): lp for c in own for lp in c.loops[len(around) :]}
+        inside = {
+            id(lp): lp
+            for c in own
+            for lp in c.loops[len(around) :]
+            # (a loop over the call's own stream, `for chunk in llm(..., stream=True)`,
+            # reads one request's pieces: it repeats nothing)
+            if not (isinstance(lp, cst.For) and N.contains(lp.iter, c.node))
+        }
         kept = kept_after_loop(facts, region)
         if kept is not None:
             store = N.short(N.code(kept.node))

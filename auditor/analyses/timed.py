@@ -488,14 +488,28 @@ def _prints_results(facts: FileFacts, call: CallSite) -> bool:
     one in an error branch (`if response.status_code != 200: print(response.json())`)."""
     if _in_error_branch(facts, call):
         return False
-    for arg in call.node.args:
-        for name in N.names_in(arg.value):
-            b = facts.binding_before(call.scope, name, call.start)
-            if b is None or b.kind != "assign" or not isinstance(b.value, cst.BaseExpression):
-                continue
-            if _produced_by_model(facts, call.scope, b.value):
-                return True
-    return False
+    names = [n for arg in call.node.args for n in N.names_in(arg.value)]
+    return any(_from_model(facts, call.scope, name, call.start, 0) for name in names)
+
+
+def _from_model(facts: FileFacts, scope: Scope, name: str, pos: Pos, depth: int) -> bool:
+    """`name` holds what a model call (or a decode) produced: assigned from one, or from a
+    name that holds one (`delta = chunk["choices"][0]["delta"]`), or a loop over a model's
+    stream (`for chunk in llm.create_chat_completion(..., stream=True)`)."""
+    b = facts.binding_before(scope, name, pos)
+    if b is None or depth > 3:
+        return False
+    if b.kind == "for" and isinstance(b.loop, cst.For):
+        return _produced_by_model(facts, scope, b.loop.iter)
+    if b.kind != "assign" or not isinstance(b.value, cst.BaseExpression):
+        return False
+    if _produced_by_model(facts, scope, b.value):
+        return True
+    return any(
+        _from_model(facts, scope, inner, b.start, depth + 1)
+        for inner in N.names_in(b.value)
+        if inner != name
+    )
 
 
 #: The test of a branch taken when something failed.

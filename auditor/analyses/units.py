@@ -18,7 +18,7 @@ import libcst as cst
 
 from auditor.analyses import names as N
 from auditor.analyses.batching import Shape, per_prompt_loop, prompt_arg, shape
-from auditor.analyses.facts import MAPPING_METHODS, CallSite, FileFacts, Pos, Scope
+from auditor.analyses.facts import MAPPING_METHODS, Binding, CallSite, FileFacts, Pos, Scope
 from auditor.analyses.regions import Region
 
 
@@ -687,10 +687,10 @@ def cumulative_samples(facts: FileFacts, regions: list[Region]) -> list[Cumulati
             continue  # both reads in the same iteration: a per-iteration time
         loop = inside[0]
         loop_start, loop_end = facts.pos(loop)
-        held = _stored_names(facts, region.start_node)
+        held = facts.assigned_by(region.start_node)
         if any(b.target in held and loop_start <= b.start <= loop_end for b in end.scope.bindings):
             continue  # the start is read again each iteration (`prev = now`)
-        names = _stored_names(facts, region.end_node)
+        names = facts.assigned_by(region.end_node)
         store = next(
             (
                 c
@@ -723,15 +723,113 @@ def cumulative_samples(facts: FileFacts, regions: list[Region]) -> list[Cumulati
     return out
 
 
-def _stored_names(facts: FileFacts, node: cst.CSTNode) -> set[str]:
-    """The names the statement holding `node` assigns (`batch_time = (now() - t0) / 1e6`)."""
-    stmt = facts.enclosing_statement(node)
-    found: set[str] = set()
-    if isinstance(stmt, cst.SimpleStatementLine):
-        for small in stmt.body:
-            if isinstance(small, cst.Assign):
-                for t in small.targets:
-                    found |= N.names_in(t.target)
-            elif isinstance(small, cst.AugAssign | cst.AnnAssign):
-                found |= N.names_in(small.target)
-    return found
+# ------------------------------------------------- a mean divided by another count
+@dataclass(frozen=True, slots=True)
+class MiscountedMean:
+    """`for i in range(n + warmup): ...; if i >= warmup: total += t`, then `total / (n -
+    warmup)`: the total sums `n` runs but is divided by another count."""
+
+    division: cst.BinaryOperation
+    total: str
+    summed: str  # how many runs the total sums, as written
+    divisor: str
+
+
+def miscounted_means(facts: FileFacts) -> list[MiscountedMean]:
+    out: list[MiscountedMean] = []
+    for scope in facts.scopes:
+        for div in facts.binary_operations(scope, cst.Divide):
+            if not isinstance(div.left, cst.Name):
+                continue
+            divisor = _linear(div.right)
+            if divisor is None:
+                continue
+            pos, _ = facts.pos(div)
+            adds = [
+                b
+                for b in scope.bindings
+                if b.target == div.left.value and b.kind == "aug" and b.start < pos
+            ]
+            counts = [_summed_runs(facts, b) for b in adds]
+            summed = counts[0] if counts else None
+            if summed is None or any(c != summed for c in counts) or summed[0] == divisor:
+                continue
+            if not set(divisor) <= summed[2] | {"1"}:
+                continue  # divided by something else than a count of the loop's runs (tokens)
+            out.append(MiscountedMean(div, div.left.value, summed[1], N.code(div.right)))
+    return out
+
+
+def _summed_runs(facts: FileFacts, b: Binding) -> tuple[dict[str, int], str, set[str]] | None:
+    """How many times the accumulation `b` (`total += toc - tic`) runs: in a loop over
+    `range(X)` under `if i >= K:`, X - K, as a linear form (with its text and the terms of X
+    and K)."""
+    node = facts.binding_node(b)
+    if node is None:
+        return None
+    loop = next((a for a in facts.ancestors(node) if isinstance(a, cst.For)), None)
+    if not isinstance(loop, cst.For) or not isinstance(loop.target, cst.Name):
+        return None
+    it = loop.iter
+    if not (isinstance(it, cst.Call) and N.call_name(it) == "range" and len(it.args) == 1):
+        return None
+    total = _linear(it.args[0].value)
+    skipped = _skipped_first(facts, loop, node, loop.target.value)
+    if total is None or skipped is None:
+        return None
+    runs = dict(total)
+    for term, k in skipped.items():
+        runs[term] = runs.get(term, 0) - k
+    runs = {t: k for t, k in runs.items() if k}
+    return runs, _show(runs), set(total) | set(skipped)
+
+
+def _show(form: dict[str, int]) -> str:
+    """A linear form written out: {n: 1, w: -1} -> `n - w`."""
+    text = ""
+    for term, k in sorted(form.items(), key=lambda tk: (tk[0] == "1", -tk[1])):
+        value = str(abs(k)) if term == "1" else (term if abs(k) == 1 else f"{abs(k)} * {term}")
+        sign = "-" if k < 0 else "+"
+        text = f"{text} {sign} {value}" if text else ("-" if k < 0 else "") + value
+    return text or "0"
+
+
+def _skipped_first(
+    facts: FileFacts, loop: cst.For, node: cst.CSTNode, var: str
+) -> dict[str, int] | None:
+    """The iterations a loop's accumulation skips: `if i >= K:` around it gives K."""
+    for anc in facts.ancestors(node):
+        if anc is loop:
+            return None
+        if isinstance(anc, cst.If) and isinstance(anc.test, cst.Comparison):
+            test = anc.test
+            if (
+                isinstance(test.left, cst.Name)
+                and test.left.value == var
+                and len(test.comparisons) == 1
+                and isinstance(test.comparisons[0].operator, cst.GreaterThanEqual)
+            ):
+                return _linear(test.comparisons[0].comparator)
+    return None
+
+
+def _linear(expr: cst.BaseExpression) -> dict[str, int] | None:
+    """A sum or difference of names and integers as {term: coefficient} (`n + w` -> {n: 1,
+    w: 1}; integers under the key "1"); None for anything else."""
+    if isinstance(expr, cst.Integer):
+        return {"1": int(expr.value)} if int(expr.value) else {}
+    if isinstance(expr, cst.Name | cst.Attribute):
+        name = N.dotted(expr)
+        return {name: 1} if name else None
+    if isinstance(expr, cst.Call) and N.call_name(expr) == "int" and len(expr.args) == 1:
+        return _linear(expr.args[0].value)
+    if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Add | cst.Subtract):
+        left, right = _linear(expr.left), _linear(expr.right)
+        if left is None or right is None:
+            return None
+        sign = 1 if isinstance(expr.operator, cst.Add) else -1
+        out = dict(left)
+        for term, k in right.items():
+            out[term] = out.get(term, 0) + sign * k
+        return {t: k for t, k in out.items() if k}
+    return None

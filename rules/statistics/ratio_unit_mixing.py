@@ -24,6 +24,7 @@ from auditor.analyses.units import (
     UnitAnalysis,
     counts_requested_not_generated,
     cumulative_samples,
+    miscounted_means,
     same_base_different_slice,
     whole_calls_reported_per_step,
 )
@@ -70,6 +71,9 @@ class RatioUnitMixing(FactsRule):
             "the loop (`t0` once, then `times.append(perf_counter() - t0)` each iteration) "
             "are times since the loop began: a mean, max or sum of them is reported (unless "
             "the start is read again in the loop or the stamps are differenced, `np.diff`). "
+            "A total summed in a loop over `range(X)` under `if i >= K:` (X - K runs) but "
+            "divided by another count of the same terms (`X`, or `X - K` when the loop ran "
+            "`range(n + K)`) is reported: the mean is over a different count than was timed. "
             "Two more ways a rate or per-step figure miscounts: a whole "
             "pipeline call's time printed as `s/step` or `s/it` (the call's text encoding and "
             "decoding counted as step time), and a rate that divides the requested count N by "
@@ -140,6 +144,13 @@ class RatioUnitMixing(FactsRule):
                 message=f"`{hit.count}` counts the whole output of "
                 f"`{N.code(hit.call.func)}(...)`, prompt tokens included, so {figure}",
                 evidence=TokenCountEvidence(str(hit.count), "prompt-included"),
+            )
+        for mean in miscounted_means(facts):
+            self.report(
+                mean.division,
+                message=f"`{mean.total}` sums {mean.summed} runs (the loop's iterations after "
+                f"the ones it skips) but is divided by `{mean.divisor}`, so the mean is "
+                "taken over a different count than was timed",
             )
         for cumulative in cumulative_samples(facts, self.regions):
             start = N.short(N.code(cumulative.region.start_node))
