@@ -1306,13 +1306,14 @@ class FileFacts:
                 constructed = self.qnames_of(value.func)
         return serving.request_target(func, call.qnames, constructed)
 
-    def _callable_param_kind(self, scope: Scope, param: str) -> CallKind:
+    def _callable_param_kind(self, scope: Scope, param: str, depth: int = 0) -> CallKind:
         """`fn(*args)` in a timing helper: the work of whatever its callers pass. It syncs only
-        when every caller in this file passes a local function that ends synchronised."""
+        when every caller in this file passes a callable that ends synchronised or queues no
+        device work: a local function, a lambda, or (a helper handing on its own parameter,
+        `time_once(f)`) whatever that helper's callers pass."""
         index = scope.params.index(param)
-        passed = [
-            self.argument(site.node, param, index) for site in self.calls_to_function(scope.name)
-        ]
+        sites = self.calls_to_function(scope.name)
+        passed = [self.argument(site.node, param, index) for site in sites]
         default = next((b.value for b in scope.bindings_of(param) if b.kind == "param"), None)
         if N.LOGGER_PARAM_RE.match(param) or (
             default is not None and N.LOGGING_CALLABLE_RE.match(N.dotted(default) or "")
@@ -1322,7 +1323,16 @@ class FileFacts:
             a is not None and N.LOGGING_CALLABLE_RE.match(N.dotted(a) or "") for a in passed
         ):
             return CallKind()  # `run(msg, logger.info)`: a logger, no device work
-        synced = bool(passed) and all(self._ends_synced(a) for a in passed)
+        synced = bool(passed) and all(
+            self._ends_synced(a)
+            or (
+                depth < 3
+                and isinstance(a, cst.Name)
+                and a.value in site.scope.params
+                and self._callable_param_kind(site.scope, a.value, depth + 1).sync is not None
+            )
+            for a, site in zip(passed, sites, strict=True)
+        )
         return CallKind(work=True, sync=SyncKind.HELPER if synced else None)
 
     def _ends_synced(self, handed: cst.BaseExpression | None) -> bool:
@@ -1333,7 +1343,10 @@ class FileFacts:
             return handed.value in self.functions and self.summary(handed.value).ends_synced
         if isinstance(handed, cst.Lambda) and isinstance(handed.body, cst.Call):
             body = self.site_of(handed.body)
-            return body is not None and self.kind(body).sync is not None
+            if body is None:
+                return False
+            kind = self.kind(body)
+            return kind.sync is not None or not kind.work  # (no device work to wait for)
         return False
 
     def _model_argument(

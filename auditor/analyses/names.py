@@ -25,6 +25,8 @@ EXPLICIT_SYNCS: frozenset[str] = frozenset(
         "torch.cuda.Stream.synchronize",
         "torch.cuda.Event.synchronize",
         "torch._dynamo.utils.synchronize",
+        # other frameworks' waits, in scripts that time them beside PyTorch
+        "tensorflow.test.experimental.sync_devices",
     }
 )
 
