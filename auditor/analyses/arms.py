@@ -540,12 +540,33 @@ def _side_by_side(facts: FileFacts, scope: Scope, arms: list[Arm]) -> bool:
     if holder is not None and holder is _holder(facts, second):
         return True
     keys = [_stored_key(a.scope, a.anchor) for a in arms[:2]]
-    return (
+    if (
         keys[0] is not None
         and keys[1] is not None
         and keys[0][0] == keys[1][0]
         and keys[0][1] != keys[1][1]
-    )
+    ):
+        return True
+    # each result appended to one list of results (`df_onnx = bench(onnx_model)`,
+    # `res.append(df_onnx)`, then the same for `df_pt`): a results table of the arms
+    tables = [_appended_to(facts, a) for a in arms[:2]]
+    return bool(tables[0] & tables[1])
+
+
+def _appended_to(facts: FileFacts, arm: Arm) -> set[str]:
+    """The lists the arm's result is appended to, in its scope: directly
+    (`results.append(bench(m))`) or through the name it is stored in."""
+    held = _sinks(facts, arm.scope, arm.anchor) | {""}
+    out: set[str] = set()
+    for c in arm.scope.calls:
+        if N.call_name(c.node) != "append" or not isinstance(c.node.func, cst.Attribute):
+            continue
+        if not c.node.args or c.start < arm.pos:
+            continue
+        value = c.node.args[0].value
+        if value is arm.anchor or N.names_in(value) & held:
+            out.add(N.dotted(c.node.func.value) or "")
+    return out - {""}
 
 
 def _key_label(facts: FileFacts, scope: Scope, node: cst.CSTNode) -> str | None:

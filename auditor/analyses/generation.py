@@ -195,8 +195,19 @@ def _dict_of(
     return None
 
 
-def _is_inputs(facts: FileFacts, scope: Scope, expr: cst.BaseExpression, pos: Pos) -> bool:
-    value, _, _ = facts.resolve(scope, expr, pos)
+def _is_inputs(
+    facts: FileFacts, scope: Scope, expr: cst.BaseExpression, pos: Pos, depth: int = 0
+) -> bool:
+    value, vscope, _ = facts.resolve(scope, expr, pos)
+    if (  # `{k: v.to(device) for k, v in payload.items()}`: the inputs it was built from
+        isinstance(value, cst.DictComp)
+        and isinstance(value.for_in.iter, cst.Call)
+        and N.call_name(value.for_in.iter) == "items"
+        and isinstance(value.for_in.iter.func, cst.Attribute)
+        and depth < 3
+    ):
+        inner = value.for_in.iter.func.value
+        return _is_inputs(facts, vscope, inner, facts.pos(value)[0], depth + 1)
     text = N.code(value)
     return (
         bool(N.TOKENIZER_NAME_RE.search(text.split("(")[0]))
