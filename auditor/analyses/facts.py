@@ -178,6 +178,8 @@ GPU_USE_RE = re.compile(
     r"""["']cuda[:"'{]|\.cuda\(|\bdevice_map\s*=|\bdevice\s*=\s*\d\b|\.to\(\s*\d\s*\)"""
     r"""|\bAccelerator\(|\btorch\.cuda\.(?!is_available\b|device_count\b)\w+"""
 )
+#: Work moved to a device the module is handed: `x.to(args.device)`, `.to(device)`.
+HANDED_DEVICE_RE = re.compile(r"\.to\(\s*(?:[\w.]+\.)?device\s*[,)]")
 #: `torch.cuda` functions that ask about the machine without putting anything on a GPU.
 CUDA_QUERIES = frozenset({"is_available", "device_count"})
 #: A condition true exactly when the script runs on CUDA.
@@ -255,7 +257,27 @@ class FileFacts:
         "cuda" string (also in an f-string, `f"cuda:{rank}"`), `.cuda()`, `device_map=...`,
         `device=0` or `.to(0)`, an accelerate `Accelerator`, or a `torch.cuda` call other than
         `is_available()`."""
-        return self.mentions_cuda or GPU_USE_RE.search(self.source) is not None
+        if self.mentions_cuda or GPU_USE_RE.search(self.source) is not None:
+            return True
+        return self._gpu_from_importers()
+
+    def _gpu_from_importers(self) -> bool:
+        """A module that moves its work to a device it is handed (`image.to(args.device)`)
+        runs on the GPU when a script importing it does (`--device` defaulting to `cuda:0`
+        in `benchmark_cv.py`): the importers' text is searched, never parsed."""
+        project = self.project
+        if project is None or HANDED_DEVICE_RE.search(self.source) is None:
+            return False
+        paths = project.importer_paths()
+        for init in [path for path in paths if path.name == "__init__.py"]:
+            # a package that re-exports the module: the scripts importing the package
+            paths += ProjectModules(init, project.cache).importer_paths()
+        project.used.update(paths)  # (a cached result depends on them)
+        return any(
+            GPU_USE_RE.search(text) is not None
+            for text in (project.text(path) for path in paths)
+            if text is not None
+        )
 
     def _set_in_constructor(self, cls: str, key: str) -> Binding | None:
         """The last assignment of the attribute `key` (`self.lm = ...`) in the class's
