@@ -74,7 +74,9 @@ class UnsynchronizedTimer(FactsRule):
             "A script that never puts anything on a GPU (no `cuda` string, f-string included, "
             "no `.cuda()`, `device_map=`, `device=0`, `.to(0)`, `Accelerator()` or "
             "`torch.cuda` call) is treated as CPU-only and not checked, unless the "
-            "`assume-gpu` option is set; a device chosen in another module is not seen. "
+            "`assume-gpu` option is set; a device chosen in another module is seen only when the "
+            "module moves its work to a device it is handed (`x.to(args.device)`) and a "
+            "script importing it names CUDA (`--device` defaulting to `cuda:0`). "
             "In a script that does use the GPU, work placed on the CPU where it runs (a model "
             'last moved with `.to(device)` while `device` holds `"cpu"`, `.cpu()`, a tensor '
             'made with `device="cpu"`) needs no synchronisation: a CPU baseline arm is '
