@@ -227,3 +227,74 @@ def unsynced_step_callback_reads(facts: FileFacts) -> list[CallSite]:
                     ):
                         out.append(read)
     return out
+
+
+# ------------------------------------------------- lazy results the region never consumes
+#: Library calls that return a lazy generator and do their main work while it is iterated:
+#: (the qualified name of the class whose method it is, the method).
+LAZY_RESULT_METHODS = frozenset({("faster_whisper.WhisperModel", "transcribe")})
+
+
+@dataclass(frozen=True, slots=True)
+class UnconsumedLazy:
+    """`segments, info = model.transcribe(audio)` timed, and `segments` (a generator whose
+    iteration runs the decoding) not iterated before the closing read."""
+
+    region: Region
+    call: CallSite
+    result: str | None  # the generator's name (None: the result is dropped)
+
+
+def unconsumed_lazy_results(facts: FileFacts, regions: list[Region]) -> list[UnconsumedLazy]:
+    out: list[UnconsumedLazy] = []
+    for region in regions:
+        if region.kind not in (RegionKind.HOST, RegionKind.PAIR):
+            continue
+        calls = region.calls()
+        for call in calls:
+            if not _lazy_call(facts, call):
+                continue
+            result = _first_target(facts, call)
+            if result is not None and any(
+                result in N.names_in(c.node) for c in calls if c.start > call.start
+            ):
+                continue  # consumed: `list(segments)`, `" ".join(s.text for s in segments)`
+            if result is not None and _iterated_in(facts, region, result, call.end):
+                continue  # `for segment in segments:` inside the region
+            out.append(UnconsumedLazy(region, call, result))
+    return out
+
+
+def _lazy_call(facts: FileFacts, call: CallSite) -> bool:
+    func = call.node.func
+    if not isinstance(func, cst.Attribute) or not isinstance(func.value, cst.Name | cst.Attribute):
+        return False
+    method = func.attr.value
+    built, _, _ = facts.resolve(call.scope, func.value, call.start)
+    if not isinstance(built, cst.Call):
+        return False
+    classes = facts.qnames_of(built.func)
+    return any((cls, method) in LAZY_RESULT_METHODS for cls in classes)
+
+
+def _first_target(facts: FileFacts, call: CallSite) -> str | None:
+    """The name the call's (first) result is bound to: `segments, info = model.transcribe(a)`."""
+    stmt = facts.enclosing_statement(call.node)
+    if not isinstance(stmt, cst.SimpleStatementLine):
+        return None
+    for small in stmt.body:
+        if isinstance(small, cst.Assign) and small.value is call.node and small.targets:
+            target = small.targets[0].target
+            if isinstance(target, cst.Tuple | cst.List) and target.elements:
+                target = target.elements[0].value
+            return target.value if isinstance(target, cst.Name) else None
+    return None
+
+
+def _iterated_in(facts: FileFacts, region: Region, name: str, after: Pos) -> bool:
+    """A `for` loop over `name` (or an expression of it) between `after` and the region's end."""
+    for b in region.scope.bindings:
+        if b.kind == "for" and isinstance(b.loop, cst.For) and after <= b.start:
+            if b.start <= region.content_end and name in N.names_in(b.loop.iter):
+                return True
+    return False

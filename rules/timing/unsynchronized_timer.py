@@ -12,6 +12,7 @@ from auditor.analyses.rewrites import sync_insertions
 from auditor.analyses.sync import (
     event_read_synced,
     region_sync,
+    unconsumed_lazy_results,
     unsynced_importer_uses,
     unsynced_step_callback_reads,
 )
@@ -45,7 +46,9 @@ class UnsynchronizedTimer(FactsRule):
             "callback. A timing helper that never synchronises is reported in its own file when a"
             " sibling script uses it around device work, and a script's call of a timing "
             "function of another module that times the CUDA model the script hands it "
-            "(`benchmark_inference(model, x)`) is reported at the call.",
+            "(`benchmark_inference(model, x)`) is reported at the call. A faster-whisper "
+            "`transcribe` timed without iterating the segment generator it returns (the "
+            "decoding runs as it is iterated) is reported too.",
             why_is_this_bad="CUDA kernels run asynchronously: a call returns once its work is "
             "queued. A clock read right after measures the launch, not the computation. On an "
             "H100 a matmul loop read 40x too fast without a sync.",
@@ -178,6 +181,18 @@ class UnsynchronizedTimer(FactsRule):
                 timer=timer,
                 work=f"{arg}(...)",
                 evidence=UnsyncedEvidence(timer, f"{arg}(...)"),
+            )
+        for lazy in unconsumed_lazy_results(facts, self.regions):
+            if declares_setup(facts, lazy.region):
+                continue
+            what = f"`{lazy.result}`" if lazy.result else "its result"
+            self.report(
+                lazy.call.node,
+                message=f"`{N.short(N.code(lazy.call.node.func))}(...)` returns its segments as a "
+                f"lazy generator and nothing iterates {what} before the timer is read, so the "
+                "time covers reading the audio and detecting the language, not the "
+                "transcription",
+                evidence=UnsyncedEvidence(lazy.region.timer, "a lazy generator"),
             )
         for read in unsynced_step_callback_reads(facts) if gpu else ():
             self.report(
