@@ -284,7 +284,7 @@ def _first_target(facts: FileFacts, call: CallSite) -> str | None:
         return None
     for small in stmt.body:
         if isinstance(small, cst.Assign) and small.value is call.node and small.targets:
-            target = small.targets[0].target
+            target: cst.BaseExpression = small.targets[0].target
             if isinstance(target, cst.Tuple | cst.List) and target.elements:
                 target = target.elements[0].value
             return target.value if isinstance(target, cst.Name) else None
