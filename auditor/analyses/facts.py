@@ -178,6 +178,8 @@ GPU_USE_RE = re.compile(
     r"""["']cuda[:"'{]|\.cuda\(|\bdevice_map\s*=|\bdevice\s*=\s*\d\b|\.to\(\s*\d\s*\)"""
     r"""|\bAccelerator\(|\btorch\.cuda\.(?!is_available\b|device_count\b)\w+"""
 )
+#: Another accelerator a module names: its handed device need not be CUDA.
+OTHER_ACCELERATOR_RE = re.compile(r"\bhpu\b|habana|\bxla\b|\bnpu\b|\bxpu\b|\bmps\b", re.I)
 #: Work moved to a device the module is handed: `x.to(args.device)`, `.to(device)`.
 HANDED_DEVICE_RE = re.compile(r"\.to\(\s*(?:[\w.]+\.)?device\s*[,)]")
 #: `torch.cuda` functions that ask about the machine without putting anything on a GPU.
@@ -268,6 +270,8 @@ class FileFacts:
         project = self.project
         if project is None or HANDED_DEVICE_RE.search(self.source) is None:
             return False
+        if OTHER_ACCELERATOR_RE.search(self.source) is not None:
+            return False  # written for another accelerator too (HPU, XLA, NPU): not assumed
         paths = project.importer_paths()
         for init in [path for path in paths if path.name == "__init__.py"]:
             # a package that re-exports the module: the scripts importing the package

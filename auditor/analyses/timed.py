@@ -505,6 +505,8 @@ def _from_model(facts: FileFacts, scope: Scope, name: str, pos: Pos, depth: int)
         return False
     if _produced_by_model(facts, scope, b.value):
         return True
+    if not _projection(b.value):
+        return False  # computed by another call (`n_saved = save_logs(logs)`): not the output
     return any(
         _from_model(facts, scope, inner, b.start, depth + 1)
         for inner in N.names_in(b.value)
@@ -529,6 +531,24 @@ def _in_error_branch(facts: FileFacts, call: CallSite) -> bool:
             return True
         child = anc
     return False
+
+
+def _projection(value: cst.BaseExpression) -> bool:
+    """A piece read out of a value: `chunk["choices"][0]["delta"]`, `out.text`,
+    `delta.get("content")`."""
+    while True:
+        if isinstance(value, cst.Name):
+            return True
+        if isinstance(value, cst.Subscript | cst.Attribute):
+            value = value.value
+        elif (
+            isinstance(value, cst.Call)
+            and isinstance(value.func, cst.Attribute)
+            and value.func.attr.value == "get"
+        ):
+            value = value.func.value
+        else:
+            return False
 
 
 def _produced_by_model(facts: FileFacts, scope: Scope, value: cst.BaseExpression) -> bool:
