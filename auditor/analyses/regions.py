@@ -275,12 +275,7 @@ def reported_time(facts: FileFacts, region: Region) -> cst.CSTNode | None:
         and isinstance(anc.func, cst.Attribute)
         and anc.func.attr.value == "append"
     } - {""}
-    for c in sorted(region.scope.calls, key=lambda c: c.start):
-        if c.start <= region.content_end or N.call_name(c.node) not in N.REPORT_CALLS:
-            continue
-        if lists & N.names_in(c.node):
-            return c.node
-    return None
+    return _first_report_after(region, lists)
 
 
 def _report_of_stored_time(
@@ -294,11 +289,15 @@ def _report_of_stored_time(
     targets = stmt.body[0].targets
     if len(targets) != 1 or not isinstance(targets[0].target, cst.Name):
         return None
-    name = targets[0].target.value
+    return _first_report_after(region, {targets[0].target.value})
+
+
+def _first_report_after(region: Region, names: set[str]) -> cst.CSTNode | None:
+    """The first print or log after the region, in its function, that shows one of `names`."""
     for c in sorted(region.scope.calls, key=lambda c: c.start):
         if c.start <= region.content_end or N.call_name(c.node) not in N.REPORT_CALLS:
             continue
-        if name in N.names_in(c.node):
+        if names & N.names_in(c.node):
             return c.node
     return None
 
