@@ -719,34 +719,27 @@ def assess(
     warm-up calls is too few (a `torch.compile`d model needs at least two whatever it is).
     With `handed`, the region is a helper's and the verdict is for one call of it, in another
     module, that hands it a model: that call's warm-ups, device and compiled model count."""
-    if handed is not None:
-        return _assess_handed(facts, region, min_calls, handed)
-    user = _load_test_user(facts, region.scope)
+    # (with `handed`, the call was found at its caller: who else runs the helper is moot)
+    user = _load_test_user(facts, region.scope) if handed is None else None
     if user is not None:
         # the framework runs the task from its first request on: warm only when the test
         # sets its first requests aside, or each user sends some before its tasks start
         if STATS_RESET_RE.search(facts.source) is not None or _warms_on_start(facts, user):
             return None
-    elif _method_run_from_elsewhere(facts, region.scope):
+    elif handed is None and _method_run_from_elsewhere(facts, region.scope):
         return _cold_from_importers(facts, region)  # its callers are in other modules
-    elif facts.handed_by_importers(region.scope) or facts.installed_as_hook(region.scope):
+    elif handed is None and (
+        facts.handed_by_importers(region.scope) or facts.installed_as_hook(region.scope)
+    ):
         return None  # handed on as a value where we cannot follow it: unknown
     if _first_call_declared_warmup(facts, region.scope):
         return None
     timed = [c for c in region.calls() if facts.kind(c).model]
     if not timed:
+        if handed is not None:
+            return None
         return _assess_callable(facts, region) or _assess_kernels(facts, region)
-    return _assess_model(facts, region, min_calls, timed)
-
-
-def _assess_handed(
-    facts: FileFacts, region: Region, min_calls: int, site: tuple[FileFacts, CallSite]
-) -> WarmupVerdict | None:
-    """`assess` for one call, in another module, of the helper whose region this is."""
-    if _first_call_declared_warmup(facts, region.scope):
-        return None
-    timed = [c for c in region.calls() if facts.kind(c).model]
-    return _assess_model(facts, region, min_calls, timed, site) if timed else None
+    return _assess_model(facts, region, min_calls, timed, handed)
 
 
 def _assess_model(
