@@ -556,17 +556,12 @@ def _side_by_side(facts: FileFacts, scope: Scope, arms: list[Arm]) -> bool:
 def _appended_to(facts: FileFacts, arm: Arm) -> set[str]:
     """The lists the arm's result is appended to, in its scope: directly
     (`results.append(bench(m))`) or through the name it is stored in."""
-    held = _sinks(facts, arm.scope, arm.anchor) | {""}
-    out: set[str] = set()
-    for c in arm.scope.calls:
-        if N.call_name(c.node) != "append" or not isinstance(c.node.func, cst.Attribute):
-            continue
-        if not c.node.args or c.start < arm.pos:
-            continue
-        value = c.node.args[0].value
-        if value is arm.anchor or N.names_in(value) & held:
-            out.add(N.dotted(c.node.func.value) or "")
-    return out - {""}
+    held = _sinks(facts, arm.scope, arm.anchor)
+    return {
+        N.dotted(c.node.func.value) or ""
+        for c in facts.appends_of(arm.scope, arm.anchor, held)
+        if isinstance(c.node.func, cst.Attribute)
+    } - {""}
 
 
 def _key_label(facts: FileFacts, scope: Scope, node: cst.CSTNode) -> str | None:

@@ -475,33 +475,12 @@ def _grad_sensitive_model(
     info = facts.model_info(scope, target, pos)
     if info is None or info.pipeline or info.dynamic or info.session:
         return False
-    built, bscope, bpos = facts.resolve(scope, target, pos)
-    loaded = False  # a transformers model class's `from_pretrained`: a torch module
-    for _ in range(8):  # the build, through placements and casts (`model.half()`, `.cuda()`)
-        if isinstance(built, cst.Name):
-            again, bscope, bpos = facts.resolve(bscope, built, bpos)
-            if again is built:
-                break
-            built = again
-            continue
-        if not (isinstance(built, cst.Call) and isinstance(built.func, cst.Attribute)):
-            break
-        qnames = facts.qnames_of(built.func)
-        if any(q.startswith(EXPORTED_RUNTIMES) for q in qnames):
-            return False  # an ONNX Runtime or OpenVINO export: no autograd to switch off
-        if N.call_name(built) not in BUILD_PASSTHROUGH:
-            break
-        loaded = loaded or any(q.startswith("transformers.") for q in qnames)
-        built = built.func.value
+    if any(q.startswith(EXPORTED_RUNTIMES) for q in info.origin):
+        return False  # an ONNX Runtime or OpenVINO export: no autograd to switch off
+    loaded = any(q.startswith("transformers.") for q in info.origin)  # a torch module
     # a forward of a transformers model counts (its `generate()` does not, above); another
     # generating engine (`llm = LLM(...)`) is no torch module
     return loaded or not info.generator
-
-
-#: Calls a model passes through unchanged in kind (placement, casts, mode, the load itself).
-BUILD_PASSTHROUGH = frozenset(
-    {"to", "cuda", "eval", "half", "float", "bfloat16", "from_pretrained"}
-)
 
 
 #: Model classes that run an exported graph in another runtime (`ORTModelForCausalLM`,

@@ -140,6 +140,8 @@ class ModelInfo:
     generator: bool  # a transformers model whose generate() syncs
     # an inference runtime's session (ONNX Runtime): `run()` returns host data
     session: bool = False
+    # the qualified names of the library call that built it (`transformers.AutoModel...`)
+    origin: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -674,7 +676,7 @@ class FileFacts:
             if qn & N.COMPILE_FUNCS and expr.args:
                 inner = self._model_info(scope, expr.args[0].value, pos, depth + 1)
                 base = inner or ModelInfo("model", False, False, False, False)
-                return ModelInfo(base.name, base.pipeline, True, base.dynamic, base.generator)
+                return replace(base, compiled=True)
             if isinstance(func, cst.Attribute) and fname in (
                 "to",
                 "cuda",
@@ -686,9 +688,7 @@ class FileFacts:
             ):
                 inner = self._model_info(scope, func.value, pos, depth + 1)
                 if inner is not None and fname == "compile":
-                    return ModelInfo(
-                        inner.name, inner.pipeline, True, inner.dynamic, inner.generator
-                    )
+                    return replace(inner, compiled=True)
                 return inner
             if qn & N.RUNTIME_SESSIONS or qn & N.ENGINE_MODELS:
                 return ModelInfo(fname, False, False, False, False, session=True)
@@ -697,13 +697,9 @@ class FileFacts:
                 and fname[:1].isupper()
                 and not N.NOT_A_MODEL_MODULE_RE.search(fname)
             ):
-                return ModelInfo(
-                    fname, pipeline=False, compiled=False, dynamic=False, generator=False
-                )
+                return ModelInfo(fname, False, False, False, False, origin=qn)
             if any(q.startswith(N.MODEL_ZOOS) for q in qn):
-                return ModelInfo(
-                    fname, pipeline=False, compiled=False, dynamic=False, generator=False
-                )
+                return ModelInfo(fname, False, False, False, False, origin=qn)
             lib = any(
                 q.startswith(("diffusers", "transformers", "optimum", "vllm", "tensorrt_llm"))
                 for q in qn
@@ -723,7 +719,12 @@ class FileFacts:
                 )
                 generator = "ForCausalLM" in text or "Seq2Seq" in text or "transformers" in text
                 return ModelInfo(
-                    owner or fname, pipeline or dynamic, False, dynamic, generator and not pipeline
+                    owner or fname,
+                    pipeline or dynamic,
+                    False,
+                    dynamic,
+                    generator and not pipeline,
+                    origin=qn,
                 )
             built = self.class_named(func) if fname[:1].isupper() else None
             if built is not None and built[0].is_model_class(built[1]):
@@ -1944,6 +1945,27 @@ class FileFacts:
                 elif isinstance(small, cst.AugAssign | cst.AnnAssign):
                     found |= N.names_in(small.target)
         return found
+
+    def appends_of(
+        self, scope: Scope, node: cst.CSTNode, names: set[str] | frozenset[str] = frozenset()
+    ) -> list[CallSite]:
+        """The `.append(...)` calls of `scope` that store `node`'s value in a list: one that
+        holds `node` (`runs.append(time.perf_counter() - t0)`), or one after it that appends a
+        name the value was stored in (`dt = ...; runs.append(dt)`, `names`). The list is
+        `N.dotted(call.node.func.value)`."""
+        start, end = self.pos(node)
+        out: list[CallSite] = []
+        for c in scope.calls:
+            if (
+                not c.node.args
+                or not isinstance(c.node.func, cst.Attribute)
+                or c.node.func.attr.value != "append"
+                or c.end < end
+            ):
+                continue
+            if c.start <= start or N.names_in(c.node.args[0].value) & names:
+                out.append(c)  # (a call whose range holds `node` holds it in its arguments)
+        return out
 
     def enclosing_statement(self, node: cst.CSTNode) -> cst.CSTNode | None:
         cur: cst.CSTNode | None = node

@@ -269,11 +269,9 @@ def reported_time(facts: FileFacts, region: Region) -> cst.CSTNode | None:
     # appended to a list of samples (`runs.append(time.perf_counter() - t0)`), then a summary
     # of the list printed after the loop
     lists = {
-        N.dotted(anc.func.value) or ""
-        for anc in facts.ancestors(region.end_node)
-        if isinstance(anc, cst.Call)
-        and isinstance(anc.func, cst.Attribute)
-        and anc.func.attr.value == "append"
+        N.dotted(c.node.func.value) or ""
+        for c in facts.appends_of(region.scope, region.end_node)
+        if isinstance(c.node.func, cst.Attribute)
     } - {""}
     return _first_report_after(region, lists)
 
@@ -361,10 +359,13 @@ def _helper_timing(facts: FileFacts, scope: Scope, call: CallSite) -> HelperTimi
         return None  # (a call whose time is thrown away is a warm-up)
     if MODEL_CHANGER_RE.search(call.node.func.value):
         return None  # `transform_model_fast_attention(pipe, ...)`: it times a set-up step
-    target = facts.callee(scope, call.node.func, call.start)
-    if target is None or target[0] is facts:
+    # (only a name imported from another project module can run another module's function)
+    if call.node.func.value in facts.functions or call.node.func.value not in facts.imports:
         return None
-    owner, fn = target
+    target = facts.sibling(call.node.func.value)
+    if target is None or target[0] is facts or target[1] not in target[0].functions:
+        return None
+    owner, fn = target[0], target[0].functions[target[1]]
     if fn.cls is not None or fn.parent is None or not isinstance(fn.parent.node, cst.Module):
         return None
     regions = [

@@ -678,10 +678,16 @@ AGGREGATES = frozenset(
 
 def cumulative_samples(facts: FileFacts, regions: list[Region]) -> list[CumulativeSamples]:
     out: list[CumulativeSamples] = []
+    differenced: dict[int, bool] = {}  # per scope: timestamps turned into intervals there
     for region in regions:
         start, end = facts.site_of(region.start_node), facts.site_of(region.end_node)
         if start is None or end is None or start.scope is not end.scope:
             continue
+        key = id(end.scope)
+        if key not in differenced:
+            differenced[key] = any(N.call_name(c.node) == "diff" for c in end.scope.calls)
+        if differenced[key]:
+            continue  # (`np.diff(stamps)`)
         inside = [lp for lp in end.loops if not any(lp is s for s in start.loops)]
         if not inside:
             continue  # both reads in the same iteration: a per-iteration time
@@ -691,24 +697,12 @@ def cumulative_samples(facts: FileFacts, regions: list[Region]) -> list[Cumulati
         if any(b.target in held and loop_start <= b.start <= loop_end for b in end.scope.bindings):
             continue  # the start is read again each iteration (`prev = now`)
         names = facts.assigned_by(region.end_node)
-        store = next(
-            (
-                c
-                for c in end.scope.calls
-                if c.end >= end.end
-                and N.call_name(c.node) == "append"
-                and any(lp is loop for lp in c.loops)
-                and c.node.args
-                and (N.names_in(c.node.args[0].value) & names or N.contains(c.node, end.node))
-            ),
-            None,
-        )
+        stores = facts.appends_of(end.scope, region.end_node, names)
+        store = next((c for c in stores if any(lp is loop for lp in c.loops)), None)
         if store is None or not isinstance(store.node.func, cst.Attribute):
             continue
         samples = N.dotted(store.node.func.value) or ""
         after = [c for c in end.scope.calls if c.start > loop_end]
-        if any(N.call_name(c.node) == "diff" for c in end.scope.calls):
-            continue  # timestamps turned into intervals (`np.diff(stamps)`)
         aggregate = next(
             (
                 c
