@@ -6,7 +6,8 @@ package. An absolute import that matches nothing beside the file is looked up in
 above it, as the interpreter finds it when the script is run from the repository root or the
 package is installed in development mode (`from src.decoding import kv` in `benchmarks/run.py`),
 up to the project root (the first folder above with `.git`, `pyproject.toml`, `setup.py` or
-`setup.cfg`) and at most `MAX_LEVELS_UP` folders up. Such modules are read and parsed with libcst,
+`setup.cfg`; with none, the folder that holds the file's top package) and at most
+`MAX_LEVELS_UP` folders up. Such modules are read and parsed with libcst,
 never imported or run, and each is parsed at most once per run however many files import it.
 Anything else (an installed library, a name that matches no file) resolves to None, and the
 analyses treat it as unknown.
@@ -171,8 +172,9 @@ class ProjectModules:
         far = [_import_pattern(name.split("."), local=False) for name in qualified]
         found: list[Path] = []
         top = folders[-1]
-        if _is_root(top):  # the whole project, below its root marker
-            candidates = self.cached((top, "project-files"), lambda: _project_files(top))
+        root = top if _is_root(top) else _package_root(folders)
+        if root is not None:  # the whole project, below its root marker or its top package
+            candidates = self.cached((root, "project-files"), lambda: _project_files(root))
         else:  # no root found: the folders above the file, not what lies beside them
             candidates = [f for folder in folders for f in _project_files(folder, deep=False)]
         for path in candidates:
@@ -258,6 +260,16 @@ def _import_pattern(dotted: list[str], local: bool) -> re.Pattern[str]:
 SKIP_FOLDERS = frozenset(
     {"site-packages", "dist-packages", "node_modules", "__pycache__", "build", "dist", "venv"}
 )
+
+
+def _package_root(folders: list[Path]) -> Path | None:
+    """With no root marker: the folder that holds the file's top package (`inferbench/` with
+    its `__init__.py`, in `repo/`), from which `from inferbench.client import complete`
+    resolves; its scripts and tests import the file from folders beside the package."""
+    index = 0
+    while index < len(folders) and (folders[index] / "__init__.py").is_file():
+        index += 1
+    return folders[index] if 0 < index < len(folders) else None
 
 
 def _is_root(folder: Path) -> bool:

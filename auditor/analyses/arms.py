@@ -550,7 +550,14 @@ def _side_by_side(facts: FileFacts, scope: Scope, arms: list[Arm]) -> bool:
     # each result appended to one list of results (`df_onnx = bench(onnx_model)`,
     # `res.append(df_onnx)`, then the same for `df_pt`): a results table of the arms
     tables = [_appended_to(facts, a) for a in arms[:2]]
-    return bool(tables[0] & tables[1])
+    if tables[0] & tables[1]:
+        return True
+    # each arm's time printed on its own line (`print("eager:", timed(...))`, then
+    # `print("compile:", timed(...))`): the reader compares them
+    return all(
+        isinstance(h, cst.Call) and N.call_name(h) in N.REPORT_CALLS
+        for h in (_holder(facts, a.anchor) for a in arms)
+    )
 
 
 def _appended_to(facts: FileFacts, arm: Arm) -> set[str]:
@@ -570,7 +577,19 @@ def _key_label(facts: FileFacts, scope: Scope, node: cst.CSTNode) -> str | None:
     if isinstance(parent, cst.DictElement) and parent.value is node:
         return N.string_value(parent.key)
     stored = _stored_key(scope, node)
-    return stored[1] if stored else None
+    if stored:
+        return stored[1]
+    # the text a print puts before it (`print("compile:", timed(...))`)
+    holder = _holder(facts, node)
+    if not isinstance(holder, cst.Call) or N.call_name(holder) not in N.REPORT_CALLS:
+        return None
+    first = holder.args[0].value if holder.args else None
+    text = N.string_value(first) if first is not None and first is not node else None
+    if text is None and isinstance(first, cst.FormattedString):
+        lead = first.parts[0] if first.parts else None
+        text = lead.value if isinstance(lead, cst.FormattedStringText) else None
+    label = (text or "").strip(" :=-\t")
+    return label or None
 
 
 def _holder(facts: FileFacts, node: cst.CSTNode) -> cst.CSTNode | None:
@@ -602,10 +621,10 @@ def _call_arms(facts: FileFacts, sites: list[CallSite]) -> list[Arm] | None:
     for i, site in enumerate(sorted(sites, key=lambda c: c.start)):
         subject = next(
             (
-                a.value
-                for a in site.node.args
-                if facts.model_info(site.scope, a.value, site.start) is not None
-                or facts.is_dynamic_module(site.scope, a.value, site.start)
+                value
+                for value in _handed_values(facts, site)
+                if facts.model_info(site.scope, value, site.start) is not None
+                or facts.is_dynamic_module(site.scope, value, site.start)
             ),
             None,
         )
@@ -624,12 +643,29 @@ def _call_arms(facts: FileFacts, sites: list[CallSite]) -> list[Arm] | None:
     return arms if len(subjects) == len(arms) else None
 
 
+def _handed_values(facts: FileFacts, site: CallSite) -> list[cst.BaseExpression]:
+    """What a timing call hands over: its arguments, and for a lambda that makes one call
+    (`timed(lambda: evaluate_opt(model, inp))`) the function it calls and that call's
+    arguments."""
+    out: list[cst.BaseExpression] = []
+    for a in site.node.args:
+        value = a.value
+        if isinstance(value, cst.Lambda) and isinstance(value.body, cst.Call):
+            out.append(value.body.func)
+            out += [b.value for b in value.body.args]
+        else:
+            out.append(value)
+    return out
+
+
 # ------------------------------------------------------------------------ questions
 def runs_once(facts: FileFacts, comp: Comparison) -> Region | None:
     """When every arm is one model call timed once (no loop repeats it, no loop inside the
     region), the first arm's region; else None."""
-    if comp.interleaved or comp.kind is ArmsKind.CALLS:
+    if comp.interleaved:
         return None
+    if comp.kind is ArmsKind.CALLS:
+        return _helper_runs_once(facts, comp)
     allowed: set[int] = set()
     if comp.kind is ArmsKind.COLLECTION:
         allowed = {id(lp) for a in comp.arms if a.region for lp in a.region.loops(facts)[-1:]}
@@ -646,6 +682,28 @@ def runs_once(facts: FileFacts, comp: Comparison) -> Region | None:
             return None  # a loop inside the region repeats the call
     first = comp.arms[0].region
     return first
+
+
+def _helper_runs_once(facts: FileFacts, comp: Comparison) -> Region | None:
+    """Arms timed by calls of a timing function of this file (`print("eager:", timed(lambda:
+    run(model)))`, then the same for the compiled one): each call made once, outside any loop,
+    of a function whose one timed region runs one call once. The helper's region."""
+    helper: Region | None = None
+    for arm in comp.arms:
+        site = facts.site_of(arm.anchor)
+        if site is None or site.loops:
+            return None
+        owned = [fn for owner, fn in facts.possible_callees(site) if owner is facts]
+        if len(owned) != 1:
+            return None
+        regions = [r for r in find_regions(facts) if r.scope is owned[0]]
+        if len(regions) != 1 or regions[0].loops(facts):
+            return None
+        inside = [c for c in regions[0].calls() if facts.kind(c).work]
+        if len(inside) != 1 or inside[0].loops:
+            return None
+        helper = helper or regions[0]
+    return helper
 
 
 def second_arm_start(comp: Comparison) -> cst.CSTNode | None:

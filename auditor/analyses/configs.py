@@ -194,7 +194,9 @@ def _differing(base: ArmConfig, cfg: ArmConfig) -> list[tuple[str, str, str, Set
     # compiling rides along with another model only (a checkpoint, a class), not with another
     # change to the same model (`cache_implementation = "static"` + compile is one
     # optimisation, measured together)
-    other_model = _identity(cfg) != _identity(base)
+    # (an arm whose model is not known, a compiled function of the model, is not another one)
+    ids = _identity(cfg), _identity(base)
+    other_model = bool(ids[0]) and bool(ids[1]) and ids[0] != ids[1]
     out: list[tuple[str, str, str, Setting | None]] = []
     for key in sorted(set(base.settings) | set(cfg.settings)):
         a, b = base.settings.get(key), cfg.settings.get(key)

@@ -228,6 +228,7 @@ class FileFacts:
         self.leaf = False  # reached through a package's re-export: its imports are not followed
         self.source = ""  # the file's text
         self.argparse_defaults: dict[str, str] = {}  # dest -> default source text
+        self.argparse_opt_in: set[str] = set()  # `store_true` flags, off unless given
         self.argparse_choices: dict[str, tuple[str, ...]] = {}  # dest -> literal string choices
         self.argparse_options: dict[str, str] = {}  # dest -> option string
         self.mentions_cuda = False
@@ -384,7 +385,21 @@ class FileFacts:
         return False
 
     def _device_is_cpu(self, call: CallSite, expr: cst.BaseExpression) -> bool:
-        """`"cpu"`, `torch.device("cpu")`, or a name holding one where `call` runs."""
+        """`"cpu"`, `torch.device("cpu")`, or a name holding one where `call` runs (not one
+        that holds it in one branch and another device in the other: `if gpu: device =
+        torch.device("cuda") else: device = torch.device("cpu")`)."""
+        if isinstance(expr, cst.Name):
+            b = self.binding_before(call.scope, expr.value, call.start)
+            if b is not None and b.value is not None and b.scope is call.scope:
+                for other in call.scope.bindings_of(expr.value):
+                    if (
+                        other is not b
+                        and other.kind == "assign"
+                        and other.value is not None
+                        and other.start < b.start
+                        and self.exclusive(other.value, b.value)
+                    ):
+                        return False  # either device, by a condition
         value, _, _ = self.resolve(call.scope, expr, call.start)
         if isinstance(value, cst.Call) and N.call_name(value) == "device" and value.args:
             value = value.args[0].value
@@ -1946,6 +1961,25 @@ class FileFacts:
                     found |= N.names_in(small.target)
         return found
 
+    def behind_opt_in_flag(self, scope: Scope, node: cst.CSTNode, pos: Pos) -> bool:
+        """`node` runs only when a command-line flag that is off by default is given (`if
+        args.clear_every_run: gc.collect()`, with `action="store_true"`): the default run
+        does not run it."""
+        child: cst.CSTNode = node
+        for anc in self.ancestors(node):
+            if anc is scope.node:
+                return False
+            if isinstance(anc, cst.If) and anc.body is child:
+                test = anc.test
+                if (
+                    isinstance(test, cst.Attribute)
+                    and test.attr.value in self.argparse_opt_in
+                    and self.is_cli_args(scope, test.value, pos)
+                ):
+                    return True
+            child = anc
+        return False
+
     def appends_of(
         self, scope: Scope, node: cst.CSTNode, names: set[str] | frozenset[str] = frozenset()
     ) -> list[CallSite]:
@@ -2280,6 +2314,13 @@ class FactsCollector(cst.BatchableCSTVisitor):
             return
         default = N.keyword(node, "default")
         self.facts.argparse_defaults[dest] = N.code(default.value) if default else "None"
+        action = N.keyword(node, "action")
+        if (
+            action is not None
+            and N.string_value(action.value) == "store_true"
+            and (default is None or N.code(default.value) == "False")
+        ):
+            self.facts.argparse_opt_in.add(dest)
         self.facts.argparse_options[dest] = longs[0] if longs else dest
         choices = N.keyword(node, "choices")
         if choices is not None and isinstance(choices.value, cst.List | cst.Tuple | cst.Set):

@@ -55,6 +55,7 @@ class Region:
     context: ContextTimer | None = None  # for CONTEXT regions: the timer entered
     start_record: CallSite | None = None  # for EVENT regions: the opening and closing records
     end_record: CallSite | None = None
+    subtraction: cst.BinaryOperation | None = None  # HOST: the `end - start` that reads it
 
     @property
     def foreign(self) -> bool:
@@ -158,9 +159,12 @@ def declares_setup(facts: FileFacts, region: Region) -> bool:
 def _whole_run(facts: FileFacts, region: Region) -> bool:
     """A region around a whole experiment: it loads the model from its checkpoint and hands it
     to a function that times the model work itself (`duration = end - start` around loading,
-    preparing and `measure_inference_time(model, ...)`): the inner regions are the benchmark,
-    the envelope is bookkeeping of the run."""
+    preparing and `measure_inference_time(model, ...)`), or it starts before the command line
+    is parsed (`t0 = perf_counter(); args = parser.parse_args(); ...; total = t3 - t0`): the
+    inner regions are the benchmark, the envelope is bookkeeping of the run."""
     calls = region.calls()
+    if any(N.call_name(c.node) == "parse_args" for c in calls):
+        return True  # it parses the command line: the script's whole run, set-up and all
     if not any(N.call_name(c.node) in N.LOAD_METHODS for c in calls):
         return False
     for c in calls:
@@ -202,6 +206,28 @@ def _declares_setup(facts: FileFacts, region: Region) -> bool:
     # of the compiled model ("compile run: ...")
     text = PLACEHOLDER_RE.sub(" ", N.code(report))
     return SETUP_TIME_RE.search(text) is not None
+
+
+def time_label(facts: FileFacts, region: Region) -> str:
+    """The source that names a region's time where it is read: the key it is stored under
+    (`Metrics.LATENCY_DECODE: t3 - t2`), else the statement that reads it
+    (`decode_s = time.perf_counter() - t0`, `print(f"decode: {...}")`)."""
+    node = region.subtraction if region.subtraction is not None else region.end_node
+    parent = facts.parents.get(node)
+    if isinstance(parent, cst.DictElement) and parent.value is node:
+        return N.code(parent.key)
+    stmt = facts.enclosing_statement(node)
+    return N.code(stmt) if isinstance(stmt, cst.SimpleStatementLine) else ""
+
+
+#: Words in a region's label that declare it times the handling itself: decoding, tokenizing,
+#: pre- or post-processing, saving, or the whole request end to end.
+DECLARED_HANDLING_RE = re.compile(
+    r"(?<![a-z])(?:decod(?:e|ing)|detokeni[sz](?:e|ation|ing)|tokeni[sz](?:e|ation|ing)"
+    r"|pre[_ ]?process(?:ing)?|post[_ ]?process(?:ing)?|e2e|end[_ ]?to[_ ]?end|sav(?:e|ing))"
+    r"(?![a-z])",
+    re.IGNORECASE,
+)
 
 
 #: An f-string's placeholder (`{elapsed:.2f}`).
@@ -471,6 +497,7 @@ def _host_regions(facts: FileFacts) -> list[Region]:
                     end_kind.timer or "",
                     end_synced=end_kind.timer_synced,
                     clock=clock_of(facts, end),
+                    subtraction=sub,
                 )
             )
     facts.memo["host_regions"] = out

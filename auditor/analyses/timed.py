@@ -19,7 +19,14 @@ import libcst as cst
 from auditor.analyses import names as N
 from auditor.analyses.facts import CallSite, FileFacts, Pos, Scope
 from auditor.analyses.harness import harnesses, timed_functions
-from auditor.analyses.regions import Region, RegionKind, declares_setup, find_regions
+from auditor.analyses.regions import (
+    DECLARED_HANDLING_RE,
+    Region,
+    RegionKind,
+    declares_setup,
+    find_regions,
+    time_label,
+)
 
 IO_FUNCTIONS: dict[str, str] = {
     "json.dump": "writes JSON to a file",
@@ -167,6 +174,8 @@ def io_in_regions(facts: FileFacts, regions: list[Region]) -> list[TimedCall]:
     for call, region in timed_calls(facts, regions):
         if declares_setup(facts, region):
             continue  # "compilation took ...": what it includes is not an inference time
+        if DECLARED_HANDLING_RE.search(time_label(facts, region).replace("-", "_")):
+            continue  # `LATENCY_DECODE: t3 - t2`, `e2e_s = ...`: the handling is the point
         what = io_kind(facts, call) or _streams(facts, call) or _io_in_helper(facts, call)
         if what == "prints results" and _printed_once_beside_loop(facts, region, call):
             continue
@@ -570,7 +579,12 @@ def cache_clearing_in_regions(facts: FileFacts, regions: list[Region]) -> list[T
     for region in work_regions(facts, regions):
         if region.kind is RegionKind.PAIR:
             found += _clearing_in_timer_helpers(facts, region)
-    return [hit for hit in found if not declares_setup(facts, hit.region)]
+    return [
+        hit
+        for hit in found
+        if not declares_setup(facts, hit.region)
+        and not facts.behind_opt_in_flag(hit.call.scope, hit.call.node, hit.call.start)
+    ]
 
 
 def _clearing_in_timer_helpers(facts: FileFacts, region: Region) -> list[TimedCall]:

@@ -379,13 +379,17 @@ def _assess_callable(facts: FileFacts, region: Region) -> WarmupVerdict | None:
         return None
     cfacts, site = first
     fn = cfacts.argument(site.node, handed, index)
+    args = list(site.node.args)
+    if isinstance(fn, cst.Lambda) and isinstance(fn.body, cst.Call) and not fn.params.params:
+        args += fn.body.args  # `timed(lambda: evaluate(model, inp))`: what the lambda calls
+        fn = fn.body.func
     if not isinstance(fn, cst.Name | cst.Attribute):
-        return None  # a lambda or a partial: what it runs is not followed
+        return None  # a partial, or a lambda of more than one call: not followed
     if cfacts.callee(site.scope, fn, site.start) is None:
         return None  # not a function of the project (an object with a `__call__`, a hook)
     function = N.dotted(fn)
     models = set()
-    for arg in site.node.args:  # models handed over beside the function
+    for arg in args:  # models handed over beside the function
         info = cfacts.model_info(site.scope, arg.value, site.start)
         if info is not None:
             models.add(info.name)
