@@ -507,6 +507,22 @@ def test_request_function_handed_on_by_its_importer_is_not_judged_alone(tmp_path
     assert {code for _, _, code in findings(root / "bench" / "client.py")} == {"BA102", "BA302"}
 
 
+def test_importers_beside_a_package_are_found_without_a_root_marker(tmp_path: Path) -> None:
+    """With no `.git` or `pyproject.toml` (a copied tree), the folder holding the module's top
+    package is the project: `scripts/sweep.py` beside the `bench` package imports
+    `bench.client` from there, and hands the request function on, so the client file is not
+    judged alone. Without the package's `__init__.py`, nothing marks that folder and only the
+    folders above the file are searched: the sweep is not seen, and its timing looks cold."""
+    root = tmp_path / "copy"
+    (root / "bench").mkdir(parents=True)
+    (root / "scripts").mkdir()
+    write(root / "bench", client=REQUEST_FN, __init__="")
+    write(root / "scripts", sweep=SWEEP.format(module="bench.client"))
+    assert findings(root / "bench" / "client.py") == set()
+    (root / "bench" / "__init__.py").unlink()
+    assert {code for _, _, code in findings(root / "bench" / "client.py")} == {"BA102"}
+
+
 SETTINGS = """import time
 from dataclasses import dataclass
 
