@@ -692,6 +692,8 @@ class FileFacts:
                 inner = self._model_info(scope, expr.args[0].value, pos, depth + 1)
                 base = inner or ModelInfo("model", False, False, False, False)
                 return replace(base, compiled=True)
+            if qn & N.SCRIPT_FUNCS and expr.args:  # `torch.jit.trace(model, (x,))`
+                return self._model_info(scope, expr.args[0].value, pos, depth + 1)
             if isinstance(func, cst.Attribute) and fname in (
                 "to",
                 "cuda",

@@ -38,6 +38,10 @@ SYNC_METHODS: frozenset[str] = frozenset({"synchronize"})
 
 
 COMPILE_FUNCS: frozenset[str] = frozenset({"torch.compile"})
+#: TorchScript conversions: the model they return runs the same module's work.
+SCRIPT_FUNCS: frozenset[str] = frozenset(
+    {"torch.jit.trace", "torch.jit.script", "torch.jit.freeze", "torch.jit.optimize_for_inference"}
+)
 
 #: torch functions that queue no device work (or are about timing itself).
 TORCH_NON_WORK_PREFIXES: tuple[str, ...] = (

@@ -177,7 +177,7 @@ def _assess_loop(
         last = max(warmups, key=lambda c: c.end)
         if (
             facts.uses_gpu
-            and _device_output(last)
+            and _device_output(facts, last)
             and facts.kind(last).sync is None
             and not facts.on_cpu(last)
             and not synced_between(facts, scope.calls, last.end, region.content_start)
@@ -238,11 +238,30 @@ def _idle_warmup(facts: FileFacts, scope: Scope, model: str | None, before: Pos)
     return None
 
 
-def _device_output(call: CallSite) -> bool:
-    """A pipeline call that asks for its output on the device (`output_type="latent"` or
-    `"pt"`): nothing in the call waits for the GPU."""
+def _device_output(facts: FileFacts, call: CallSite) -> bool:
+    """A model call whose output stays on the device, so nothing in the call waits for the
+    GPU: a pipeline that asks for latents or tensors (`output_type="latent"` or `"pt"`), or a
+    torch module's forward (`model(input_ids)`, not a pipeline, a generator or a session)."""
     arg = N.keyword(call.node, "output_type")
-    return arg is not None and N.string_value(arg.value) in ("latent", "pt")
+    if arg is not None:
+        return N.string_value(arg.value) in ("latent", "pt")
+    func = call.node.func
+    if not isinstance(func, cst.Name | cst.Attribute):
+        return False
+    if isinstance(func, cst.Attribute) and func.attr.value != "forward":
+        return False  # a method of the model (`predict`, `generate`): what it returns is unknown
+    info = facts.model_info(call.scope, func, call.start)
+    if isinstance(func, cst.Attribute) and info is None:
+        info = facts.model_info(call.scope, func.value, call.start)
+    return (
+        info is not None
+        and not (info.pipeline or info.session or info.dynamic)
+        and (info.compiled or any(q.startswith(TORCH_MODULE_LIBS) for q in info.origin))
+    )
+
+
+#: Libraries whose model constructors build torch modules (a forward returns device tensors).
+TORCH_MODULE_LIBS = ("torch.", "torchvision.", "transformers.", "diffusers.", "timm.", "open_clip.")
 
 
 #: Words that say a first-iteration measurement is the cold start, on purpose.

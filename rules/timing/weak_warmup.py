@@ -108,7 +108,9 @@ class WeakWarmup(FactsRule):
             ),
             known_problems="Only the first timed region of each function is checked. For a "
             "region inside a loop only a missing warm-up is reported (no model call before the "
-            "timing loop, in the loops around it or before the function's first call), and "
+            "timing loop, in the loops around it or before the function's first call), a "
+            "warm-up at another configuration, or one of a torch module's forward (or a "
+            "pipeline asked for latents) that nothing waits for before the loop, and "
             "not when the loop sets iterations aside (`if i < warmup`, `continue`, "
             "`times[1:]`, `pop(0)`). When the timed model is a parameter, the warm-up is "
             "looked for before the first call of the function in this file or, when nothing "
