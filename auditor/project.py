@@ -172,11 +172,17 @@ class ProjectModules:
         far = [_import_pattern(name.split("."), local=False) for name in qualified]
         found: list[Path] = []
         top = folders[-1]
-        root = top if _is_root(top) else _package_root(folders)
-        if root is not None:  # the whole project, below its root marker or its top package
-            candidates = self.cached((root, "project-files"), lambda: _project_files(root))
+        package_root = None if _is_root(top) else _package_root(folders)
+        if _is_root(top):  # the whole project, below its root marker
+            candidates = self.cached((top, "project-files"), lambda: _project_files(top))
         else:  # no root found: the folders above the file, not what lies beside them
             candidates = [f for folder in folders for f in _project_files(folder, deep=False)]
+        if package_root is not None:  # and all below the folder that holds its top package
+            deep = self.cached(
+                (package_root, "project-files"), lambda: _project_files(package_root)
+            )
+            seen = set(candidates)
+            candidates = candidates + [f for f in deep if f not in seen]
         for path in candidates:
             if _resolve(path) in (file_path, None):
                 continue  # the file itself, or a link that leads nowhere (a loop)

@@ -709,6 +709,9 @@ class FileFacts:
                 return inner
             if qn & N.RUNTIME_SESSIONS or qn & N.ENGINE_MODELS:
                 return ModelInfo(fname, False, False, False, False, session=True)
+            if any(q.startswith(N.SELF_SYNCING_MODEL_LIBS) for q in qn):
+                # `YOLO("best.pt")`: its calls return when their device work is done
+                return ModelInfo(fname, False, False, False, False, session=True, origin=qn)
             if (
                 any(q.startswith(N.MODULE_CONSTRUCTORS) for q in qn)
                 and fname[:1].isupper()
@@ -721,6 +724,13 @@ class FileFacts:
                 q.startswith(("diffusers", "transformers", "optimum", "vllm", "tensorrt_llm"))
                 for q in qn
             )
+            if fname in N.MODEL_FACTORY_NAMES and not lib:
+                # `load_model(model_id)` of the project: what it returns, when that is known
+                # (a pipeline it loads), else a model by the factory's name
+                target = self.callee(scope, func, pos)
+                returned = target[0].summary_of(target[1]).returns_model if target else None
+                if returned is not None and not returned.dynamic:
+                    return returned  # (one from a module it imports at run time: unknown)
             if (
                 fname in N.MODEL_FACTORY_NAMES
                 or (lib and fname[:1].isupper())

@@ -38,6 +38,9 @@ SYNC_METHODS: frozenset[str] = frozenset({"synchronize"})
 
 
 COMPILE_FUNCS: frozenset[str] = frozenset({"torch.compile"})
+#: Libraries whose model objects return only when the device work is done: an ultralytics
+#: predictor times each stage with a profiler that synchronises CUDA, and returns `Results`.
+SELF_SYNCING_MODEL_LIBS: tuple[str, ...] = ("ultralytics.",)
 #: TorchScript conversions: the model they return runs the same module's work.
 SCRIPT_FUNCS: frozenset[str] = frozenset(
     {"torch.jit.trace", "torch.jit.script", "torch.jit.freeze", "torch.jit.optimize_for_inference"}

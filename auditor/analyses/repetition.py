@@ -173,7 +173,9 @@ def _model_sweep(facts: FileFacts, scope: Scope) -> bool:
     loaded = {
         name
         for c in scope.calls
+        # (`from_pretrained(repo)`, `whisper.load_model(model_name)`)
         if N.call_name(c.node) in N.LOAD_METHODS
+        or MODEL_BUILDER_RE.match(N.call_name(c.node) or "")
         for arg in c.node.args[:1]
         for name in N.names_in(arg.value)
     } & set(scope.params)

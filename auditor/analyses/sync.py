@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import libcst as cst
 
 from auditor.analyses import names as N
-from auditor.analyses.facts import CallSite, FileFacts, Pos, is_cuda_guard
+from auditor.analyses.facts import CallSite, FileFacts, Pos, Scope, is_cuda_guard
 from auditor.analyses.regions import Region, RegionKind, importer_uses
 from auditor.analyses.timers import ContextTimer, context_timers
 
@@ -55,10 +55,22 @@ def region_sync(facts: FileFacts, region: Region) -> SyncVerdict:
 
 def _on_the_host_path(facts: FileFacts, region: Region) -> bool:
     """The region sits in the `else` of a CUDA check (`if device == "cuda": <events> else:
-    <host timer>`): it runs only where there is no CUDA work to wait for."""
-    child: cst.CSTNode = region.start_node
-    for anc in facts.ancestors(region.start_node):
-        if anc is region.scope.node:
+    <host timer>`), or in a function every call of which in this file does
+    (`_ms_per_iter_cpu(run_once, ...)` in the `else` of `if device.type == "cuda":`): it runs
+    only where there is no CUDA work to wait for."""
+    if _host_path(facts, region.start_node, region.scope):
+        return True
+    if region.scope.parent is None or region.scope.cls is not None:
+        return False
+    sites = facts.calls_to_function(region.scope.name)
+    return bool(sites) and all(_host_path(facts, s.node, s.scope) for s in sites)
+
+
+def _host_path(facts: FileFacts, node: cst.CSTNode, scope: Scope) -> bool:
+    """`node` runs only in the `else` of a CUDA check of `scope`, or after one that returns."""
+    child: cst.CSTNode = node
+    for anc in facts.ancestors(node):
+        if anc is scope.node:
             break
         if isinstance(anc, cst.If) and child is anc.orelse and is_cuda_guard(anc.test):
             return True

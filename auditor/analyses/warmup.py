@@ -20,7 +20,7 @@ from auditor.analyses import names as N
 from auditor.analyses.batching import Shape, prompt_arg, shape
 from auditor.analyses.facts import CallSite, ClassInfo, FileFacts, Pos, Scope
 from auditor.analyses.harness import harnesses, stdlib_timeit, timed_functions
-from auditor.analyses.regions import Region, declares_setup, result_dropped
+from auditor.analyses.regions import Region, RegionKind, declares_setup, result_dropped
 from auditor.analyses.sync import synced_between
 
 MANY = 1000  # a loop of unknown length: counts as "several"
@@ -177,6 +177,7 @@ def _assess_loop(
         last = max(warmups, key=lambda c: c.end)
         if (
             facts.uses_gpu
+            and region.kind is not RegionKind.EVENT  # (its start event waits in the stream)
             and _device_output(facts, last)
             and facts.kind(last).sync is None
             and not facts.on_cpu(last)
@@ -253,15 +254,30 @@ def _device_output(facts: FileFacts, call: CallSite) -> bool:
     info = facts.model_info(call.scope, func, call.start)
     if isinstance(func, cst.Attribute) and info is None:
         info = facts.model_info(call.scope, func.value, call.start)
-    return (
-        info is not None
-        and not (info.pipeline or info.session or info.dynamic)
-        and (info.compiled or any(q.startswith(TORCH_MODULE_LIBS) for q in info.origin))
-    )
+    if info is None or info.pipeline or info.session or info.dynamic:
+        return False
+    if any(q.startswith(OTHER_RUNTIMES) for q in info.origin):
+        return False  # an engine of another runtime: what its call returns is its own
+    # a torch module (`BertModel(config)`, `net = get_model(cfg)`, `Net().cuda()`) called
+    # directly, unless only its name says it is a generating engine (`llm(...)`)
+    return bool(info.origin) or info.compiled or not info.generator
 
 
-#: Libraries whose model constructors build torch modules (a forward returns device tensors).
-TORCH_MODULE_LIBS = ("torch.", "torchvision.", "transformers.", "diffusers.", "timm.", "open_clip.")
+#: Libraries whose models are not torch modules run eagerly (engines of other runtimes).
+OTHER_RUNTIMES = (
+    "vllm.",
+    "tensorrt_llm.",
+    "optimum.onnxruntime",
+    "optimum.intel",
+    "onnxruntime",
+    "openvino",
+    "ctranslate2",
+    "llama_cpp",
+    "tensorflow",
+    "keras",
+    "jax",
+    "flax",
+)
 
 
 #: Words that say a first-iteration measurement is the cold start, on purpose.

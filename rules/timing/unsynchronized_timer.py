@@ -83,7 +83,11 @@ class UnsynchronizedTimer(FactsRule):
             "In a script that does use the GPU, work placed on the CPU where it runs (a model "
             'last moved with `.to(device)` while `device` holds `"cpu"`, `.cpu()`, a tensor '
             'made with `device="cpu"`) needs no synchronisation: a CPU baseline arm is '
-            "not reported. A clock read only to throttle messages or check a timeout "
+            "not reported, nor a host timer that runs only in the `else` of a CUDA check "
+            "(itself, or every call of its function in the file). A device chosen by a branch "
+            '(`torch.device("cuda")` or `"cpu"`) counts as the GPU. Models whose calls return '
+            "finished work (ONNX Runtime sessions, ultralytics predictors) need no "
+            "synchronisation. A clock read only to throttle messages or check a timeout "
             "(`if now - last_report >= 5:`) is no measurement and is not checked; a logger "
             "handed to a helper (`log_rank0(msg, logger.info)`) and process-group queries "
             "(`dist.get_rank()`) queue no device work; a synchronisation under `if device is "
