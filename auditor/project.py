@@ -177,12 +177,15 @@ class ProjectModules:
             candidates = self.cached((top, "project-files"), lambda: _project_files(top))
         else:  # no root found: the folders above the file, not what lies beside them
             candidates = [f for folder in folders for f in _project_files(folder, deep=False)]
-        if package_root is not None:  # and all below the folder that holds its top package
-            deep = self.cached(
-                (package_root, "project-files"), lambda: _project_files(package_root)
-            )
+        if not _is_root(top):
+            # and all below the folder that holds the file's top package, or the file itself:
+            # its scripts and tests (`scripts/run.py` beside `pkg/`, `quant1/bench.py` below a
+            # root-level `my_bench.py` that it reaches through `sys.path`)
+            below = package_root or folders[0]
+            deep = self.cached((below, "project-files"), lambda: _project_files(below))
             seen = set(candidates)
             candidates = candidates + [f for f in deep if f not in seen]
+        plain = _import_pattern([file_path.stem], local=False)
         for path in candidates:
             if _resolve(path) in (file_path, None):
                 continue  # the file itself, or a link that leads nowhere (a loop)
@@ -192,6 +195,8 @@ class ProjectModules:
             near = _resolve(path.parent) == file_path.parent
             if (near and local.search(text)) or any(p.search(text) for p in far):
                 found.append(path)
+            elif "sys.path" in text and plain.search(text):
+                found.append(path)  # `sys.path.append("..")`, then `from my_bench import ...`
         return found
 
     def text(self, path: Path) -> str | None:

@@ -523,6 +523,49 @@ def test_importers_beside_a_package_are_found_without_a_root_marker(tmp_path: Pa
     assert {code for _, _, code in findings(root / "bench" / "client.py")} == {"BA102"}
 
 
+ROOT_BENCH = """import time
+
+import torch
+
+
+def benchmark(model, size, runs=100):
+    x = torch.randn(size, device="cuda")
+    times = []
+    for _ in range(runs):
+        torch.cuda.synchronize()
+        start = time.perf_counter()
+        model(x)
+        torch.cuda.synchronize()
+        times.append(time.perf_counter() - start)
+    return sorted(times)[runs // 2]
+"""
+
+ROOT_BENCH_USER = """import sys
+
+import torch
+
+sys.path.append("..")
+from my_bench import benchmark
+
+model = torch.nn.Conv2d(3, 64, 3).cuda().eval()
+{warmup}print(benchmark(model, (8, 3, 224, 224)))
+"""
+
+
+def test_importers_below_a_root_level_module_are_found(tmp_path: Path) -> None:
+    """A timing module at the top of a copied tree (no root marker) is imported by scripts in
+    the folders below it through `sys.path.append("..")`: the first of them decides whether
+    the model it hands in was warmed up."""
+    root = tmp_path / "copy"
+    (root / "resnet").mkdir(parents=True)
+    write(root, my_bench=ROOT_BENCH)
+    write(root / "resnet", main=ROOT_BENCH_USER.format(warmup=""))
+    assert {code for _, _, code in findings(root / "my_bench.py")} == {"BA102"}
+    warm = "for _ in range(3):\n    model(torch.randn(8, 3, 224, 224, device='cuda'))\n"
+    write(root / "resnet", main=ROOT_BENCH_USER.format(warmup=warm))
+    assert findings(root / "my_bench.py") == set()
+
+
 SETTINGS = """import time
 from dataclasses import dataclass
 

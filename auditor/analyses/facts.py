@@ -706,6 +706,19 @@ class FileFacts:
                 inner = self._model_info(scope, func.value, pos, depth + 1)
                 if inner is not None and fname == "compile":
                     return replace(inner, compiled=True)
+                made = func.value
+                if inner is None and fname in ("to", "cuda") and isinstance(made, cst.Call):
+                    # `TTS("tts_models/...").to(device)`: an object of a library class placed
+                    # on a device is a model, whatever it is called
+                    name = N.call_name(made) or ""
+                    qn = self.qnames_of(made.func)
+                    if (
+                        name[:1].isupper()
+                        and any("." in q for q in qn)
+                        and self.callee(scope, made.func, pos) is None
+                        and self.class_named(made.func) is None
+                    ):
+                        return ModelInfo(name, False, False, False, False, origin=qn)
                 return inner
             if qn & N.RUNTIME_SESSIONS or qn & N.ENGINE_MODELS:
                 return ModelInfo(fname, False, False, False, False, session=True)
@@ -1267,8 +1280,11 @@ class FileFacts:
             target, method = func.value, True  # `generator.generate_tokens(...)`: an engine's
         elif isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name | cst.Attribute):
             # `self.pipe(...)` / `runner.model(...)`: the attribute itself is the object
-            if N.MODEL_NAME_RE.match(func.attr.value) and not self.is_dynamic_module(
-                call.scope, func.value, call.start
+            # (not a factory that builds one: `SAM.get_model()`, `self.load_model(path)`)
+            if (
+                N.MODEL_NAME_RE.match(func.attr.value)
+                and not N.MODEL_BUILDER_RE.match(func.attr.value)
+                and not self.is_dynamic_module(call.scope, func.value, call.start)
             ):
                 target = func
         if target is not None:

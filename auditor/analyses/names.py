@@ -145,6 +145,12 @@ MODEL_NAME_RE = re.compile(
     r"|[a-z0-9_]*_(pipe|pipeline|model|unet|transformer|llm|runner))$"
 )
 
+#: A function that builds a model (`load_model_and_tokenizer`, `build_pipeline`, `get_engine`).
+MODEL_BUILDER_RE = re.compile(
+    r"^_?(?:load|build|create|get|make|init)_?\w*?(?:model|pipe|pipeline|engine|llm|net)",
+    re.IGNORECASE,
+)
+
 #: Type annotations that declare a parameter a model (`drafter: Module`, `model:
 #: PreTrainedModel`, `pipe: DiffusionPipeline`), whatever the parameter is called; the class
 #: must come from torch, transformers or diffusers (`MODEL_ANNOTATION_LIBS`).
@@ -248,6 +254,11 @@ INFERENCE_METHODS: frozenset[str] = frozenset(
         "batch_chat",
         "response_batch",
         "stream_response",
+        # speech synthesis (`tts.tts_to_file(text=..., file_path=...)`, `synthesizer.tts(text)`)
+        "tts",
+        "tts_to_file",
+        "synthesize",
+        "synthesise",
     }
 )
 #: Of those, methods that return decoded text (a chat reply, a transcript): the host waits for
@@ -255,6 +266,12 @@ INFERENCE_METHODS: frozenset[str] = frozenset(
 TEXT_RETURNING_METHODS: frozenset[str] = frozenset(
     # (speech models' `transcribe` returns the transcript: Whisper's text and segments)
     {"chat", "stream_chat", "batch_chat", "response_batch", "stream_response", "transcribe"}
+    # (speech synthesis returns the waveform as host arrays, or writes it to a file)
+    | {"tts", "tts_to_file", "synthesize", "synthesise"}
+)
+#: Keywords that name a file a call writes its result to (`tts_to_file(text, file_path=...)`).
+OUTPUT_PATH_KEYWORDS = frozenset(
+    {"file_path", "output_path", "save_path", "output_file", "out_path", "output_filename"}
 )
 FEATURE_METHOD_RE = re.compile(r"^(get|encode)_[a-z_]*(features|embeds|embeddings)$")
 #: Inference verbs with what they act on (`predictor.propagate_in_video(state)`,

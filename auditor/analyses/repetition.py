@@ -175,7 +175,7 @@ def _model_sweep(facts: FileFacts, scope: Scope) -> bool:
         for c in scope.calls
         # (`from_pretrained(repo)`, `whisper.load_model(model_name)`)
         if N.call_name(c.node) in N.LOAD_METHODS
-        or MODEL_BUILDER_RE.match(N.call_name(c.node) or "")
+        or N.MODEL_BUILDER_RE.match(N.call_name(c.node) or "")
         for arg in c.node.args[:1]
         for name in N.names_in(arg.value)
     } & set(scope.params)
@@ -185,13 +185,6 @@ def _model_sweep(facts: FileFacts, scope: Scope) -> bool:
     # each iteration builds the model the function is handed from the loop's variable
     sites = facts.calls_to_function(scope.name)
     return bool(sites) and all(_handed_model_built_from_loop(facts, site) for site in sites)
-
-
-#: A function that builds a model (`load_model_and_tokenizer`, `build_pipeline`, `get_engine`).
-MODEL_BUILDER_RE = re.compile(
-    r"^_?(?:load|build|create|get|make|init)_?\w*?(?:model|pipe|pipeline|engine|llm|net)",
-    re.IGNORECASE,
-)
 
 
 def _handed_model_built_from_loop(facts: FileFacts, site: CallSite) -> bool:
@@ -215,7 +208,7 @@ def _handed_model_built_from_loop(facts: FileFacts, site: CallSite) -> bool:
         if not isinstance(value, cst.Call) or not N.names_in(value) & targets:
             continue
         name = N.call_name(value) or ""
-        if name in N.LOAD_METHODS or MODEL_BUILDER_RE.match(name):
+        if name in N.LOAD_METHODS or N.MODEL_BUILDER_RE.match(name):
             return True
     return False
 

@@ -446,6 +446,10 @@ def io_kind(facts: FileFacts, call: CallSite) -> str | None:
         return "opens a file for writing" if _write_mode(node) else None
     if "builtins.print" in call.qnames:
         return "prints results" if _prints_results(facts, call) else None
+    if facts.kind(call).work and any(
+        a.keyword is not None and a.keyword.value in N.OUTPUT_PATH_KEYWORDS for a in node.args
+    ):
+        return "writes its output to a file"  # `tts.tts_to_file(text=..., file_path="a.wav")`
     name = N.call_name(node) or ""
     if not isinstance(node.func, cst.Attribute) or facts.kind(call).work:
         return None
