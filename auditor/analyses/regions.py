@@ -481,6 +481,8 @@ def _host_regions(facts: FileFacts) -> list[Region]:
                 continue
             if isinstance(facts.parents.get(sub), cst.Comparison | cst.ComparisonTarget):
                 continue  # `if now - last_print >= 2:`: a throttle or a timeout, no measurement
+            if _checked_against_a_timeout(facts, scope, sub):
+                continue  # `elapsed = time.time() - t0`, then `if elapsed > timeout:`
             key = (id(start.node), id(end.node))
             if key in seen:
                 continue
@@ -502,6 +504,36 @@ def _host_regions(facts: FileFacts) -> list[Region]:
             )
     facts.memo["host_regions"] = out
     return list(out)
+
+
+#: Names of a limit a waiting loop's elapsed time is checked against.
+TIMEOUT_RE = re.compile(r"timeout|deadline|max_wait|wait_s|time_?limit", re.IGNORECASE)
+
+
+def _checked_against_a_timeout(facts: FileFacts, scope: Scope, sub: cst.BinaryOperation) -> bool:
+    """The time read is stored (`elapsed_time = time.time() - start_time`) and compared with a
+    timeout in the same function (`if elapsed_time > timeout:`): a readiness poll or a
+    deadline, not a measurement."""
+    if TIMEOUT_RE.search(facts.source) is None:
+        return False
+    stored = facts.assigned_by(sub)
+    return bool(stored) and bool(stored & _compared_with_timeouts(facts, scope))
+
+
+def _compared_with_timeouts(facts: FileFacts, scope: Scope) -> set[str]:
+    """The names compared with a timeout somewhere in `scope` (once per scope)."""
+    memo: dict[int, tuple[Scope, set[str]]] = facts.memo.setdefault("timeout-checks", {})
+    if id(scope) not in memo:
+        names: set[str] = set()
+
+        class V(cst.CSTVisitor):
+            def visit_Comparison(self, node: cst.Comparison) -> None:
+                if TIMEOUT_RE.search(N.code(node)):
+                    names.update(N.names_in(node))
+
+        scope.node.visit(V())
+        memo[id(scope)] = (scope, names)
+    return memo[id(scope)][1]
 
 
 def _split_regions(facts: FileFacts) -> list[Region]:

@@ -464,3 +464,76 @@ def estimated_token_counts(facts: FileFacts, is_time: IsTime) -> list[EstimatedT
                     out.append(EstimatedTokens(stmt or div, b.target, divisor, div))
                     break
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class DoubledTerm:
+    """A token count that adds one length to itself (`batch * (input_len + input_len)`) while
+    the script also has another length it plausibly meant (`output_len`), divided by or into a
+    time: a copy-paste slip that doubles one part of the count and drops the other."""
+
+    assign: cst.CSTNode  # the statement that counts
+    name: str  # the count
+    term: str  # the doubled term, as written
+    missing: str  # the length it plausibly meant
+    division: cst.BinaryOperation  # where the count meets a time
+
+
+#: The lengths of a request's two parts, by name.
+LENGTH_NAME_RE = re.compile(r"(input|prompt|output|gen|new|decode|prefill)_?(len|length|tokens)")
+
+
+def doubled_token_terms(facts: FileFacts, is_time: IsTime) -> list[DoubledTerm]:
+    """Names that count tokens assigned a sum with two identical length terms, then divided by
+    or into a time."""
+    out: list[DoubledTerm] = []
+    for scope in facts.scopes:
+        for b in scope.bindings:
+            if b.kind != "assign" or b.value is None or not re.search("tok", b.target, re.I):
+                continue
+            term = _doubled_length(b.value)
+            if term is None:
+                continue
+            part = _part(term.rsplit(".", 1)[-1])
+            others = {
+                m.group(0)
+                for m in LENGTH_NAME_RE.finditer(facts.source)
+                if _part(m.group(0)) not in ("", part)
+            }
+            if not part or not others:
+                continue
+            for div in facts.binary_operations(scope, cst.Divide):
+                pos, _ = facts.pos(div)
+                if pos <= b.start:
+                    continue
+                sides = (div.left, div.right)
+                if any(isinstance(x, cst.Name) and x.value == b.target for x in sides) and any(
+                    looks_like_time(facts, scope, x, pos) or is_time(scope, x, pos) for x in sides
+                ):
+                    stmt = facts.binding_node(b)
+                    out.append(DoubledTerm(stmt or div, b.target, term, sorted(others)[0], div))
+                    break
+    return out
+
+
+def _part(name: str) -> str:
+    """Which part of a request a length names: "input" (prompt, prefill) or "output"."""
+    m = LENGTH_NAME_RE.match(name)
+    if m is None:
+        return ""
+    return "input" if m.group(1) in ("input", "prompt", "prefill") else "output"
+
+
+def _doubled_length(expr: cst.BaseExpression) -> str | None:
+    """The term of `a + a` inside `expr` when it names a request length (`input_len`)."""
+    found: list[str] = []
+
+    class V(cst.CSTVisitor):
+        def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
+            if isinstance(node.operator, cst.Add):
+                left, right = N.dotted(node.left), N.dotted(node.right)
+                if left and left == right and LENGTH_NAME_RE.match(left.rsplit(".", 1)[-1]):
+                    found.append(left)
+
+    expr.visit(V())
+    return found[0] if found else None

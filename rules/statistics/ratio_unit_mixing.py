@@ -11,6 +11,7 @@ from auditor.analyses.generation import prompt_in_token_counts, total_length_tok
 from auditor.analyses.tokens import (
     TokenSource,
     characters_as_tokens,
+    doubled_token_terms,
     estimated_token_counts,
     foreign_tokenizer_counts,
     mixed_rate_ratios,
@@ -217,6 +218,14 @@ class RatioUnitMixing(FactsRule):
                 f"`{est.divisor}` (line {facts.pos(est.assign)[0][0]}), so this per-token "
                 "figure is in an assumed unit that differs by tokenizer and language (count "
                 "the tokens the server reports, or tokenise with the model's tokenizer)",
+            )
+        for twice in doubled_token_terms(facts, is_time):
+            self.report(
+                twice.division,
+                message=f"`{twice.name}` adds `{twice.term}` to itself (line "
+                f"{facts.pos(twice.assign)[0][0]}) where the script also has `{twice.missing}`: "
+                "one length is counted twice and the other not at all, so the token rate is "
+                "off by their difference",
             )
         for foreign in foreign_tokenizer_counts(facts, rates):
             self.report(
