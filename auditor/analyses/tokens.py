@@ -21,7 +21,7 @@ from enum import StrEnum
 import libcst as cst
 
 from auditor.analyses import names as N
-from auditor.analyses.facts import FileFacts, Pos, Scope
+from auditor.analyses.facts import Binding, FileFacts, Pos, Scope
 from auditor.vocabulary import TIME_WORD_PATTERN
 
 
@@ -450,20 +450,28 @@ def estimated_token_counts(facts: FileFacts, is_time: IsTime) -> list[EstimatedT
             if b.kind != "assign" or b.value is None or not re.search("tok", b.target, re.I):
                 continue
             divisor = _characters_over_constant(b.value)
-            if divisor is None:
-                continue
-            for div in facts.binary_operations(scope, cst.Divide):
-                pos, _ = facts.pos(div)
-                if pos <= b.start:
-                    continue
-                sides = (div.left, div.right)
-                if any(isinstance(x, cst.Name) and x.value == b.target for x in sides) and any(
-                    looks_like_time(facts, scope, x, pos) or is_time(scope, x, pos) for x in sides
-                ):
-                    stmt = facts.binding_node(b)
-                    out.append(EstimatedTokens(stmt or div, b.target, divisor, div))
-                    break
+            div = _divided_by_a_time(facts, scope, b, is_time) if divisor else None
+            if divisor is not None and div is not None:
+                stmt = facts.binding_node(b)
+                out.append(EstimatedTokens(stmt or div, b.target, divisor, div))
     return out
+
+
+def _divided_by_a_time(
+    facts: FileFacts, scope: Scope, b: Binding, is_time: IsTime
+) -> cst.BinaryOperation | None:
+    """The first division after the binding `b` of a count that divides it by, or into, a time
+    (by name, or `is_time`)."""
+    for div in facts.binary_operations(scope, cst.Divide):
+        pos, _ = facts.pos(div)
+        if pos <= b.start:
+            continue
+        sides = (div.left, div.right)
+        if any(isinstance(x, cst.Name) and x.value == b.target for x in sides) and any(
+            looks_like_time(facts, scope, x, pos) or is_time(scope, x, pos) for x in sides
+        ):
+            return div
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -500,19 +508,10 @@ def doubled_token_terms(facts: FileFacts, is_time: IsTime) -> list[DoubledTerm]:
                 for m in LENGTH_NAME_RE.finditer(facts.source)
                 if _part(m.group(0)) not in ("", part)
             }
-            if not part or not others:
-                continue
-            for div in facts.binary_operations(scope, cst.Divide):
-                pos, _ = facts.pos(div)
-                if pos <= b.start:
-                    continue
-                sides = (div.left, div.right)
-                if any(isinstance(x, cst.Name) and x.value == b.target for x in sides) and any(
-                    looks_like_time(facts, scope, x, pos) or is_time(scope, x, pos) for x in sides
-                ):
-                    stmt = facts.binding_node(b)
-                    out.append(DoubledTerm(stmt or div, b.target, term, sorted(others)[0], div))
-                    break
+            div = _divided_by_a_time(facts, scope, b, is_time) if part and others else None
+            if div is not None:
+                stmt = facts.binding_node(b)
+                out.append(DoubledTerm(stmt or div, b.target, term, sorted(others)[0], div))
     return out
 
 
