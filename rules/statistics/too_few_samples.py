@@ -103,6 +103,7 @@ class TooFewSamples(FactsRule):
             if first is not None and id(first.end_node) not in reported:
                 # one finding for the comparison, at its first arm
                 reported |= {id(a.region.end_node) for a in comp.arms if a.region is not None}
+                reported.add(id(first.end_node))  # (a timing helper's region, for calls)
                 self.report(
                     first.end_node,
                     what=f"each of the {len(comp.arms)} compared arms is timed with one call, once",
