@@ -6,8 +6,10 @@ package. An absolute import that matches nothing beside the file is looked up in
 above it, as the interpreter finds it when the script is run from the repository root or the
 package is installed in development mode (`from src.decoding import kv` in `benchmarks/run.py`),
 up to the project root (the first folder above with `.git`, `pyproject.toml`, `setup.py` or
-`setup.cfg`; with none, the folder that holds the file's top package) and at most
-`MAX_LEVELS_UP` folders up. Such modules are read and parsed with libcst,
+`setup.cfg`) and at most `MAX_LEVELS_UP` folders up. The modules that import a file are looked
+for in the whole project below its root; without a root marker, in the folders above the file,
+below the folder that holds its top package (or below the file's own folder), and through
+scripts that add folders to `sys.path`. Such modules are read and parsed with libcst,
 never imported or run, and each is parsed at most once per run however many files import it.
 Anything else (an installed library, a name that matches no file) resolves to None, and the
 analyses treat it as unknown.
@@ -172,19 +174,18 @@ class ProjectModules:
         far = [_import_pattern(name.split("."), local=False) for name in qualified]
         found: list[Path] = []
         top = folders[-1]
-        package_root = None if _is_root(top) else _package_root(folders)
         if _is_root(top):  # the whole project, below its root marker
             candidates = self.cached((top, "project-files"), lambda: _project_files(top))
-        else:  # no root found: the folders above the file, not what lies beside them
-            candidates = [f for folder in folders for f in _project_files(folder, deep=False)]
-        if not _is_root(top):
-            # and all below the folder that holds the file's top package, or the file itself:
-            # its scripts and tests (`scripts/run.py` beside `pkg/`, `quant1/bench.py` below a
+        else:
+            # no root found: the folders above the file (not what lies beside them), and all
+            # below the folder that holds the file's top package, or the file itself: its
+            # scripts and tests (`scripts/run.py` beside `pkg/`, `quant1/bench.py` below a
             # root-level `my_bench.py` that it reaches through `sys.path`)
-            below = package_root or folders[0]
+            candidates = [f for folder in folders for f in _project_files(folder, deep=False)]
+            below = _package_root(folders) or folders[0]
             deep = self.cached((below, "project-files"), lambda: _project_files(below))
             seen = set(candidates)
-            candidates = candidates + [f for f in deep if f not in seen]
+            candidates += [f for f in deep if f not in seen]
         plain = _import_pattern([file_path.stem], local=False)
         for path in candidates:
             if _resolve(path) in (file_path, None):

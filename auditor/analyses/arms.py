@@ -649,12 +649,12 @@ def _handed_values(facts: FileFacts, site: CallSite) -> list[cst.BaseExpression]
     arguments."""
     out: list[cst.BaseExpression] = []
     for a in site.node.args:
-        value = a.value
-        if isinstance(value, cst.Lambda) and isinstance(value.body, cst.Call):
-            out.append(value.body.func)
-            out += [b.value for b in value.body.args]
+        made = N.lambda_call(a.value)
+        if made is not None:
+            out.append(made.func)
+            out += [b.value for b in made.args]
         else:
-            out.append(value)
+            out.append(a.value)
     return out
 
 

@@ -477,17 +477,12 @@ def _grad_sensitive_model(
     info = facts.model_info(scope, target, pos)
     if info is None or info.pipeline or info.dynamic or info.session:
         return False
-    if any(q.startswith(EXPORTED_RUNTIMES) for q in info.origin):
+    if any(q.startswith(N.EXPORTED_RUNTIMES) for q in info.origin):
         return False  # an ONNX Runtime or OpenVINO export: no autograd to switch off
     loaded = any(q.startswith("transformers.") for q in info.origin)  # a torch module
     # a forward of a transformers model counts (its `generate()` does not, above); another
     # generating engine (`llm = LLM(...)`) is no torch module
     return loaded or not info.generator
-
-
-#: Model classes that run an exported graph in another runtime (`ORTModelForCausalLM`,
-#: `OVModelForCausalLM`): autograd does not apply to them.
-EXPORTED_RUNTIMES = ("optimum.onnxruntime", "optimum.intel")
 
 
 def _value(facts: FileFacts, scope: Scope, expr: cst.BaseExpression, pos: Pos) -> str:

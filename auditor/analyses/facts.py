@@ -579,17 +579,22 @@ class FileFacts:
         `cuda_guards=False`, the body of `if torch.cuda.is_available():` (or `if device ==
         "cuda":`) is left out: it runs whenever there is CUDA work to wait for, so a sync there
         is as good as an unconditional one."""
-        out: set[tuple[int, str]] = set()
+        return frozenset(
+            (id(anc), side)
+            for anc, side in self.enclosing_ifs(node, scope)
+            if cuda_guards or side != "body" or not is_cuda_guard(anc.test)
+        )
+
+    def enclosing_ifs(self, node: cst.CSTNode, scope: Scope) -> Iterator[tuple[cst.If, str]]:
+        """The `if` statements of `scope` around `node`, innermost first, each with the side
+        `node` is on: "body", or "orelse" (its `else`/`elif` chain)."""
         child = node
         for anc in self.ancestors(node):
             if anc is scope.node:
-                break
+                return
             if isinstance(anc, cst.If):
-                side = "body" if child is anc.body else "orelse"
-                if cuda_guards or side != "body" or not is_cuda_guard(anc.test):
-                    out.add((id(anc), side))
+                yield anc, ("body" if child is anc.body else "orelse")
             child = anc
-        return frozenset(out)
 
     def resolve(
         self, scope: Scope, expr: cst.BaseExpression, pos: Pos, depth: int = 0
@@ -1993,20 +1998,13 @@ class FileFacts:
         """`node` runs only when a command-line flag that is off by default is given (`if
         args.clear_every_run: gc.collect()`, with `action="store_true"`): the default run
         does not run it."""
-        child: cst.CSTNode = node
-        for anc in self.ancestors(node):
-            if anc is scope.node:
-                return False
-            if isinstance(anc, cst.If) and anc.body is child:
-                test = anc.test
-                if (
-                    isinstance(test, cst.Attribute)
-                    and test.attr.value in self.argparse_opt_in
-                    and self.is_cli_args(scope, test.value, pos)
-                ):
-                    return True
-            child = anc
-        return False
+        return any(
+            side == "body"
+            and isinstance(anc.test, cst.Attribute)
+            and anc.test.attr.value in self.argparse_opt_in
+            and self.is_cli_args(scope, anc.test.value, pos)
+            for anc, side in self.enclosing_ifs(node, scope)
+        )
 
     def appends_of(
         self, scope: Scope, node: cst.CSTNode, names: set[str] | frozenset[str] = frozenset()

@@ -41,6 +41,9 @@ COMPILE_FUNCS: frozenset[str] = frozenset({"torch.compile"})
 #: Libraries whose model objects return only when the device work is done: an ultralytics
 #: predictor times each stage with a profiler that synchronises CUDA, and returns `Results`.
 SELF_SYNCING_MODEL_LIBS: tuple[str, ...] = ("ultralytics.",)
+#: Model classes that run an exported graph in another runtime (`ORTModelForCausalLM`,
+#: `OVModelForCausalLM`): autograd does not apply to them, nor do torch's device semantics.
+EXPORTED_RUNTIMES: tuple[str, ...] = ("optimum.onnxruntime", "optimum.intel")
 #: TorchScript conversions: the model they return runs the same module's work.
 SCRIPT_FUNCS: frozenset[str] = frozenset(
     {"torch.jit.trace", "torch.jit.script", "torch.jit.freeze", "torch.jit.optimize_for_inference"}
@@ -373,6 +376,13 @@ INSPECTING_ATTRIBUTES: frozenset[str] = frozenset(
 STEP_KWARG = "num_inference_steps"
 #: Pipeline output types whose conversion forces a device-to-host copy.
 HOST_OUTPUT_TYPES: frozenset[str] = frozenset({"pil", "np", "numpy"})
+
+
+def lambda_call(node: cst.BaseExpression | None) -> cst.Call | None:
+    """The one call a lambda makes (`lambda: evaluate(model, inp)`), if its body is a call."""
+    if isinstance(node, cst.Lambda) and isinstance(node.body, cst.Call):
+        return node.body
+    return None
 
 
 def dotted(node: cst.BaseExpression | None) -> str | None:

@@ -208,7 +208,7 @@ def _declares_setup(facts: FileFacts, region: Region) -> bool:
     return SETUP_TIME_RE.search(text) is not None
 
 
-def time_label(facts: FileFacts, region: Region) -> str:
+def _time_label(facts: FileFacts, region: Region) -> str:
     """The source that names a region's time where it is read: the key it is stored under
     (`Metrics.LATENCY_DECODE: t3 - t2`), else the statement that reads it
     (`decode_s = time.perf_counter() - t0`, `print(f"decode: {...}")`)."""
@@ -224,10 +224,23 @@ def time_label(facts: FileFacts, region: Region) -> str:
 #: pre- or post-processing, saving, or the whole request end to end.
 DECLARED_HANDLING_RE = re.compile(
     r"(?<![a-z])(?:decod(?:e|ing)|detokeni[sz](?:e|ation|ing)|tokeni[sz](?:e|ation|ing)"
-    r"|pre[_ ]?process(?:ing)?|post[_ ]?process(?:ing)?|e2e|end[_ ]?to[_ ]?end|sav(?:e|ing))"
+    r"|pre[-_ ]?process(?:ing)?|post[-_ ]?process(?:ing)?|e2e|end[-_ ]?to[-_ ]?end|sav(?:e|ing))"
     r"(?![a-z])",
     re.IGNORECASE,
 )
+
+
+def declares_handling(facts: FileFacts, region: Region) -> bool:
+    """The region's time is named for the handling it times (`LATENCY_DECODE: t3 - t2`,
+    `e2e_s = ...`): the decoding or saving inside it is the point, not a flaw. Answered once
+    per region."""
+    memo: dict[int, tuple[Region, bool]] = facts.memo.setdefault("declares-handling", {})
+    if id(region) not in memo:
+        memo[id(region)] = (
+            region,
+            DECLARED_HANDLING_RE.search(_time_label(facts, region)) is not None,
+        )
+    return memo[id(region)][1]
 
 
 #: An f-string's placeholder (`{elapsed:.2f}`).

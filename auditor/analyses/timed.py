@@ -20,12 +20,11 @@ from auditor.analyses import names as N
 from auditor.analyses.facts import CallSite, FileFacts, Pos, Scope
 from auditor.analyses.harness import harnesses, timed_functions
 from auditor.analyses.regions import (
-    DECLARED_HANDLING_RE,
     Region,
     RegionKind,
+    declares_handling,
     declares_setup,
     find_regions,
-    time_label,
 )
 
 IO_FUNCTIONS: dict[str, str] = {
@@ -174,7 +173,7 @@ def io_in_regions(facts: FileFacts, regions: list[Region]) -> list[TimedCall]:
     for call, region in timed_calls(facts, regions):
         if declares_setup(facts, region):
             continue  # "compilation took ...": what it includes is not an inference time
-        if DECLARED_HANDLING_RE.search(time_label(facts, region).replace("-", "_")):
+        if declares_handling(facts, region):
             continue  # `LATENCY_DECODE: t3 - t2`, `e2e_s = ...`: the handling is the point
         what = io_kind(facts, call) or _streams(facts, call) or _io_in_helper(facts, call)
         if what == "prints results" and _printed_once_beside_loop(facts, region, call):

@@ -265,10 +265,9 @@ def _device_output(facts: FileFacts, call: CallSite) -> bool:
 
 #: Libraries whose models are not torch modules run eagerly (engines of other runtimes).
 OTHER_RUNTIMES = (
+    *N.EXPORTED_RUNTIMES,
     "vllm.",
     "tensorrt_llm.",
-    "optimum.onnxruntime",
-    "optimum.intel",
     "onnxruntime",
     "openvino",
     "ctranslate2",
@@ -415,9 +414,10 @@ def _assess_callable(facts: FileFacts, region: Region) -> WarmupVerdict | None:
     cfacts, site = first
     fn = cfacts.argument(site.node, handed, index)
     args = list(site.node.args)
-    if isinstance(fn, cst.Lambda) and isinstance(fn.body, cst.Call) and not fn.params.params:
-        args += fn.body.args  # `timed(lambda: evaluate(model, inp))`: what the lambda calls
-        fn = fn.body.func
+    made = N.lambda_call(fn)
+    if made is not None and isinstance(fn, cst.Lambda) and not fn.params.params:
+        args += made.args  # `timed(lambda: evaluate(model, inp))`: what the lambda calls
+        fn = made.func
     if not isinstance(fn, cst.Name | cst.Attribute):
         return None  # a partial, or a lambda of more than one call: not followed
     if cfacts.callee(site.scope, fn, site.start) is None:
